@@ -1,0 +1,84 @@
+import type { Bus } from '../bus/bus';
+import type { Frame } from '../frames/frame';
+import type { Logger } from '../log/logger';
+import { topics } from '../topics';
+import type { CameraHandle } from './registry';
+import type { CameraStatus, FrameSource } from './source';
+
+export interface CameraConsumer {
+  onFrame(frame: Frame): void;
+  onStatus(status: CameraStatus): void;
+}
+
+/** The retained JSON on glimpser/cameras/<id>/state. */
+export interface CameraStatePayload extends CameraStatus {
+  name: string;
+  updatedAt: string;
+}
+
+/**
+ * A configured camera: one frame source (one decode) shared by every consumer. The source runs while at least one
+ * consumer is attached and stops after the last one leaves; every status change is published retained.
+ */
+export class Camera implements CameraHandle {
+  private readonly consumers = new Set<CameraConsumer>();
+  private latest: Frame | null = null;
+  private lastPublished = '';
+
+  constructor(
+    readonly id: string,
+    readonly name: string,
+    private readonly source: FrameSource,
+    private readonly bus: Bus | undefined,
+    private readonly log: Logger,
+  ) {
+    source.on('frame', (frame: Frame) => {
+      this.latest = frame;
+      for (const consumer of this.consumers) consumer.onFrame(frame);
+    });
+    source.on('status', (status: CameraStatus) => {
+      for (const consumer of this.consumers) consumer.onStatus(status);
+      this.publishState(status);
+    });
+  }
+
+  attach(consumer: CameraConsumer): () => Promise<void> {
+    this.consumers.add(consumer);
+    consumer.onStatus(this.source.status());
+    if (this.consumers.size === 1) {
+      this.log.info({ camera: this.id }, 'camera starting (first consumer)');
+      this.source.start();
+    }
+    return async () => {
+      if (!this.consumers.delete(consumer) || this.consumers.size > 0) return;
+      this.log.info({ camera: this.id }, 'camera stopping (no consumer left)');
+      await this.source.stop();
+    };
+  }
+
+  status(): CameraStatus {
+    return this.source.status();
+  }
+
+  latestFrame(): Frame | null {
+    return this.latest;
+  }
+
+  async close(): Promise<void> {
+    this.consumers.clear();
+    await this.source.stop();
+    this.publishState(this.source.status());
+  }
+
+  private publishState(status: CameraStatus): void {
+    if (!this.bus) return;
+    // fps changes every frame; publish on state, error or restart changes, not on every fps tick.
+    const key = `${status.state}|${status.lastError}|${status.restarts}`;
+    if (key === this.lastPublished) return;
+    this.lastPublished = key;
+    const payload: CameraStatePayload = { ...status, name: this.name, updatedAt: new Date().toISOString() };
+    this.bus.publish(topics.cameraState(this.id), JSON.stringify(payload), { retain: true, qos: 1 }).catch((err: Error) => {
+      this.log.warn({ camera: this.id, err: err.message }, 'could not publish camera state');
+    });
+  }
+}

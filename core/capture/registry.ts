@@ -1,0 +1,31 @@
+import type { Frame } from '../frames/frame';
+import type { CameraStatus } from './source';
+
+/** What the HTTP API and dashboards may ask of a camera that a flow has configured. */
+export interface CameraHandle {
+  readonly id: string;
+  readonly name: string;
+  status(): CameraStatus;
+  latestFrame(): Frame | null;
+}
+
+/** The cameras configured by the deployed flows, keyed by camera id; a second camera with the same id is refused. */
+export class CameraRegistry {
+  private readonly cameras = new Map<string, CameraHandle>();
+
+  register(handle: CameraHandle): () => void {
+    if (this.cameras.has(handle.id)) throw new Error(`camera id "${handle.id}" is already used by another camera node; camera ids must be unique`);
+    this.cameras.set(handle.id, handle);
+    return () => {
+      if (this.cameras.get(handle.id) === handle) this.cameras.delete(handle.id);
+    };
+  }
+
+  get(id: string): CameraHandle | undefined {
+    return this.cameras.get(id);
+  }
+
+  list(): CameraHandle[] {
+    return [...this.cameras.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+}

@@ -1,0 +1,38 @@
+import { Counter, Gauge, Histogram, register } from 'prom-client';
+
+/**
+ * Every glimpser_* metric is declared here, once, on prom-client's default registry, so the runtime's
+ * /metrics endpoint shows what nodes and core record no matter who loaded first.
+ */
+function counter(name: string, help: string, labelNames: string[] = []): Counter<string> {
+  const existing = register.getSingleMetric(name);
+  return (existing as Counter<string> | undefined) ?? new Counter({ name, help, labelNames });
+}
+
+function gauge(name: string, help: string, labelNames: string[] = []): Gauge<string> {
+  const existing = register.getSingleMetric(name);
+  return (existing as Gauge<string> | undefined) ?? new Gauge({ name, help, labelNames });
+}
+
+function histogram(name: string, help: string, labelNames: string[], buckets: number[]): Histogram<string> {
+  const existing = register.getSingleMetric(name);
+  return (existing as Histogram<string> | undefined) ?? new Histogram({ name, help, labelNames, buckets });
+}
+
+export const metrics = {
+  framesTotal: counter('glimpser_frames_total', 'JPEG frames captured, per camera.', ['camera']),
+  frameBytesTotal: counter('glimpser_frame_bytes_total', 'Bytes of JPEG frames captured, per camera.', ['camera']),
+  framesRejectedTotal: counter('glimpser_frames_rejected_total', 'Frames dropped before delivery, per camera and reason.', ['camera', 'reason']),
+  cameraOnline: gauge('glimpser_camera_online', '1 while the camera delivers frames, 0 while it is offline or connecting.', ['camera']),
+  cameraFps: gauge('glimpser_camera_fps', 'Frames per second delivered over the last few seconds, per camera.', ['camera']),
+  captureRestartsTotal: counter('glimpser_capture_restarts_total', 'Capture process restarts after an exit or a stall, per camera.', ['camera']),
+  captureErrorsTotal: counter('glimpser_capture_errors_total', 'Capture errors (decode errors, failed starts, exits), per camera and kind.', ['camera', 'kind']),
+  mqttClients: gauge('glimpser_mqtt_clients', 'MQTT clients connected to the embedded broker.'),
+  mqttPublishedTotal: counter('glimpser_mqtt_published_total', 'Messages published on the bus, by topic kind.', ['kind']),
+  mqttAuthFailuresTotal: counter('glimpser_mqtt_auth_failures_total', 'MQTT connections or publishes refused by the broker, by reason.', ['reason']),
+  httpRequestsTotal: counter('glimpser_http_requests_total', 'HTTP requests served, by method, route group and status class.', ['method', 'route', 'status']),
+  httpRequestSeconds: histogram('glimpser_http_request_duration_seconds', 'HTTP request latency by route group.', ['route'], [0.005, 0.025, 0.1, 0.5, 2, 10]),
+  authFailuresTotal: counter('glimpser_auth_failures_total', 'Failed sign-ins on the HTTP API and editor, by method.', ['method']),
+  ready: gauge('glimpser_ready', '1 when every start phase has completed and the runtime serves traffic.'),
+  startPhaseSeconds: gauge('glimpser_start_phase_seconds', 'Seconds each start phase took on the last start.', ['phase']),
+};

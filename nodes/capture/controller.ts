@@ -1,0 +1,63 @@
+import type { Node } from 'node-red';
+import type { Camera } from '../../core/capture/camera';
+import { FrameSampler, type CaptureMode } from '../../core/capture/sampler';
+import type { CameraStatus } from '../../core/capture/source';
+import { toFrameMessage, type Frame } from '../../core/frames/frame';
+import { topics } from '../../core/topics';
+import type { GlimpserHandles } from '../shared/handles';
+import { statusOf } from '../shared/node-kit';
+import type { CaptureConfig } from './schema';
+
+function modeOf(config: CaptureConfig): CaptureMode {
+  if (config.mode === 'continuous') return { kind: 'continuous', fps: config.fps };
+  if (config.mode === 'interval') return { kind: 'interval', everyMs: config.interval * 1000 };
+  return { kind: 'on-demand', timeoutMs: config.timeout * 1000 };
+}
+
+/**
+ * The behaviour of a capture node: samples its camera's frames by mode, sends frame messages, publishes each sent
+ * frame on glimpser/cameras/<id>/frame, and mirrors the camera's state in the node status.
+ */
+export class CaptureController {
+  private readonly sampler: FrameSampler;
+  private readonly detach: () => Promise<void>;
+
+  constructor(private readonly node: Node, private readonly config: CaptureConfig, private readonly camera: Camera, private readonly handles: GlimpserHandles) {
+    this.sampler = new FrameSampler(modeOf(config), (frame) => this.deliver(frame));
+    this.detach = camera.attach({ onFrame: (frame) => this.sampler.offer(frame), onStatus: (status) => this.showStatus(status) });
+  }
+
+  /** An incoming message asks for a frame now (in every mode); the frame message keeps the input's other fields. */
+  async onInput(): Promise<void> {
+    await this.sampler.request();
+  }
+
+  private deliver(frame: Frame): void {
+    this.node.send(toFrameMessage(frame));
+    if (this.config.publish && this.handles.bus) {
+      this.handles.bus.publish(topics.cameraFrame(frame.meta.camera), frame.jpeg).catch((err: Error) => this.node.warn(`could not publish frame: ${err.message}`));
+    }
+  }
+
+  private showStatus(status: CameraStatus): void {
+    switch (status.state) {
+      case 'connecting':
+        this.node.status(statusOf('connecting', 'connecting…'));
+        break;
+      case 'online':
+        this.node.status(statusOf('online', `online · ${this.camera.id}`));
+        break;
+      case 'offline':
+        this.node.status(statusOf('offline', `offline${status.lastError ? `: ${status.lastError}` : ''}`));
+        break;
+      case 'stopped':
+        this.node.status(statusOf('stopped', 'stopped'));
+        break;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.sampler.close();
+    await this.detach();
+  }
+}

@@ -1,0 +1,23 @@
+import type { Bus } from '../../core/bus/bus';
+import { CameraRegistry } from '../../core/capture/registry';
+import { silentLogger, type Logger } from '../../core/log/logger';
+
+/**
+ * What the Glimpser runtime lends its nodes through Node-RED's settings (`settings.glimpser`). Installed into a
+ * plain Node-RED instead, the nodes still work: no bus (frames are only sent along wires), a private registry,
+ * and ffmpeg from PATH.
+ */
+export interface GlimpserHandles {
+  bus?: Bus;
+  cameras: CameraRegistry;
+  ffmpegPath: string;
+  mediaDir?: string;
+  logger: Logger;
+}
+
+const standalone: GlimpserHandles = { cameras: new CameraRegistry(), ffmpegPath: 'ffmpeg', logger: silentLogger };
+
+export function handlesFrom(settings: unknown): GlimpserHandles {
+  const provided = (settings as { glimpser?: Partial<GlimpserHandles> } | undefined)?.glimpser;
+  return provided?.cameras ? { ...standalone, ...provided } as GlimpserHandles : standalone;
+}

@@ -1,0 +1,76 @@
+import { Type } from '@sinclair/typebox';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { CameraRegistry } from '../../core/capture/registry';
+import type { Logger } from '../../core/log/logger';
+import type { Authenticator } from '../auth/middleware';
+import type { TokenSigner } from '../auth/tokens';
+import type { UserStore } from '../stores/users';
+import { validateBody } from './validate';
+
+export interface ApiDeps {
+  users: UserStore;
+  tokens: TokenSigner;
+  auth: Authenticator;
+  cameras: CameraRegistry;
+  log: Logger;
+}
+
+const LoginBody = Type.Object({ username: Type.String({ minLength: 1, maxLength: 128 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false });
+
+/** Glimpser's own endpoints under /api: everything but sign-in needs a signed-in user. */
+export function apiRouter(deps: ApiDeps): Router {
+  const router = express.Router();
+  router.use(express.json({ limit: '256kb' }));
+
+  router.post('/auth/login', validateBody(LoginBody), async (req: Request, res: Response, next: NextFunction) => {
+    try {
+      const client = req.socket.remoteAddress ?? 'unknown';
+      if (deps.auth.isLockedOut(client)) {
+        res.status(429).json({ error: 'too_many_attempts', message: 'too many failed sign-ins from this address; try again in a few minutes' });
+        return;
+      }
+      const { username, password } = req.body as { username: string; password: string };
+      const user = await deps.users.verify(username, password);
+      if (!user) {
+        deps.auth.recordFailure(client, 'login');
+        deps.log.info({ username, client }, 'sign-in refused');
+        res.status(401).json({ error: 'unauthorized', message: 'wrong username or password' });
+        return;
+      }
+      const { token, expiresAt } = deps.tokens.issue(user.username);
+      deps.log.info({ username: user.username }, 'signed in');
+      res.json({ token, tokenType: 'Bearer', expiresAt: new Date(expiresAt).toISOString(), user });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  router.use(deps.auth.requireUser());
+
+  router.get('/me', (req, res) => {
+    res.json({ user: req.user });
+  });
+
+  router.get('/cameras', (_req, res) => {
+    res.json({ cameras: deps.cameras.list().map((c) => ({ id: c.id, name: c.name, ...c.status() })) });
+  });
+
+  router.use((_req, res) => {
+    res.status(404).json({ error: 'not_found', message: 'no such API endpoint' });
+  });
+
+  router.use((err: Error & { status?: number; type?: string }, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(err);
+    if (err.type === 'entity.parse.failed') {
+      res.status(400).json({ error: 'invalid_request', message: `body: not valid JSON (${err.message})` });
+      return;
+    }
+    if (err.type === 'entity.too.large') {
+      res.status(413).json({ error: 'too_large', message: 'body: larger than 256 KiB' });
+      return;
+    }
+    deps.log.error({ err: err.message }, 'api request failed');
+    res.status(500).json({ error: 'internal', message: 'internal error; see the server log' });
+  });
+  return router;
+}

@@ -1,0 +1,179 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import type { Express } from 'express';
+import { collectDefaultMetrics } from 'prom-client';
+import { CameraRegistry } from '../core/capture/registry';
+import { metrics } from '../core/metrics';
+import { topics } from '../core/topics';
+import { buildNodeRedSettings } from '../settings';
+import { apiRouter } from './api/router';
+import { Authenticator } from './auth/middleware';
+import { TokenSigner } from './auth/tokens';
+import { EmbeddedBroker } from './broker';
+import type { Config } from './config';
+import { createHttp, listen } from './http';
+import type { RuntimeLogger } from './logger';
+import { EmbeddedNodeRed, seedDefaultFlows } from './node-red';
+import { Readiness } from './readiness';
+import { loadSecrets } from './stores/secrets';
+import { UserStore } from './stores/users';
+
+interface Phase {
+  name: string;
+  start(): Promise<void>;
+  stop?(): Promise<void>;
+}
+
+export interface RuntimeAddresses {
+  httpPort: number;
+  mqttPort: number;
+}
+
+/**
+ * One Glimpser process: named start phases (stores → broker → http → node-red → ready) and one stop() that undoes
+ * the phases that started, in reverse.
+ */
+export class GlimpserRuntime {
+  readonly readiness = new Readiness();
+  readonly cameras = new CameraRegistry();
+  private readonly users: UserStore;
+  private broker: EmbeddedBroker | null = null;
+  private http: { app: Express; server: Server } | null = null;
+  private readonly nodeRed = new EmbeddedNodeRed();
+  private readonly started: Phase[] = [];
+  private stopping: Promise<void> | null = null;
+  readonly addresses: RuntimeAddresses = { httpPort: 0, mqttPort: 0 };
+
+  constructor(private readonly config: Config, private readonly log: RuntimeLogger) {
+    this.users = new UserStore(config.dataDir);
+    log.scrubber.add(config.adminPassword);
+    log.scrubber.add(config.credentialSecret);
+  }
+
+  private phases(): Phase[] {
+    const { config, log } = this;
+    let credentialSecret = '';
+    let tokens: TokenSigner | null = null;
+    let auth: Authenticator | null = null;
+    return [
+      {
+        name: 'stores',
+        start: async () => {
+          await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+          await mkdir(config.mediaDir, { recursive: true });
+          const secrets = await loadSecrets(config.dataDir, config.credentialSecret);
+          log.scrubber.add(secrets.credentialSecret);
+          log.scrubber.add(secrets.tokenSecret);
+          credentialSecret = secrets.credentialSecret;
+          tokens = new TokenSigner(secrets.tokenSecret, config.tokenTtlSeconds);
+          await this.users.open();
+          auth = new Authenticator(this.users, tokens);
+          const seed = await this.users.ensureAdmin(config.adminPassword);
+          if (seed.generatedPassword) await this.announceGeneratedPassword(seed.generatedPassword);
+          else if (seed.created) log.info({ username: 'admin' }, 'admin user created with the password from GLIMPSER_ADMIN_PASSWORD');
+          this.readiness.set('stores', () => true);
+        },
+        stop: async () => this.users.flush(),
+      },
+      {
+        name: 'broker',
+        start: async () => {
+          const broker = await EmbeddedBroker.create(this.users, log.child({ component: 'broker' }));
+          this.broker = broker;
+          this.addresses.mqttPort = await broker.listenTcp(config.mqttHost, config.mqttPort);
+          await broker.publish(topics.available, 'online', { retain: true, qos: 1 });
+          this.readiness.set('broker', () => broker.listening);
+        },
+        stop: async () => {
+          if (!this.broker) return;
+          await this.broker.publish(topics.available, 'offline', { retain: true, qos: 1 });
+          await this.broker.close();
+          this.broker = null;
+        },
+      },
+      {
+        name: 'http',
+        start: async () => {
+          const http = createHttp({ readiness: this.readiness, auth: auth!, metricsAuth: config.metricsAuth });
+          http.app.use('/api', apiRouter({ users: this.users, tokens: tokens!, auth: auth!, cameras: this.cameras, log: log.child({ component: 'api' }) }));
+          http.server.on('upgrade', (request, socket, head) => this.broker?.handleUpgrade(request, socket, head));
+          this.http = http;
+          this.addresses.httpPort = await listen(http.server, config.httpHost, config.httpPort);
+          this.readiness.set('http', () => http.server.listening);
+        },
+        stop: async () => {
+          const server = this.http?.server;
+          if (!server) return;
+          server.closeAllConnections();
+          await new Promise<void>((resolve) => server.close(() => resolve()));
+        },
+      },
+      {
+        name: 'node-red',
+        start: async () => {
+          const userDir = path.join(config.dataDir, 'node-red');
+          await seedDefaultFlows(userDir, config.dataDir, log);
+          const settings = buildNodeRedSettings({
+            userDir,
+            credentialSecret,
+            users: this.users,
+            logger: log,
+            logLevel: config.logLevel,
+            handles: { bus: this.broker ?? undefined, cameras: this.cameras, ffmpegPath: config.ffmpegPath, mediaDir: config.mediaDir, logger: log.child({ component: 'nodes' }) },
+          });
+          await this.nodeRed.start(this.http!.server, this.http!.app, settings, auth!.requireUser());
+          this.readiness.set('nodeRed', () => this.nodeRed.running);
+        },
+        stop: async () => this.nodeRed.stop(),
+      },
+    ];
+  }
+
+  private async announceGeneratedPassword(password: string): Promise<void> {
+    const file = path.join(this.config.dataDir, 'initial-admin-password');
+    await writeFile(file, `${password}\n`, { mode: 0o600 });
+    // Shown once on the terminal, deliberately outside the logger (which would redact it).
+    process.stdout.write(`\n  Glimpser created the user "admin" with the password:\n\n      ${password}\n\n  It is also in ${file} (mode 0600). Change it by starting with GLIMPSER_ADMIN_PASSWORD on a fresh data dir.\n\n`);
+    this.log.info({ username: 'admin', file }, 'admin user created with a generated password');
+  }
+
+  async start(): Promise<RuntimeAddresses> {
+    collectDefaultMetrics();
+    for (const phase of this.phases()) {
+      const began = process.hrtime.bigint();
+      try {
+        await phase.start();
+      } catch (err) {
+        this.log.error({ phase: phase.name, err: (err as Error).message }, 'start phase failed');
+        this.started.push(phase);
+        await this.stop();
+        throw err;
+      }
+      this.started.push(phase);
+      const seconds = Number(process.hrtime.bigint() - began) / 1e9;
+      metrics.startPhaseSeconds.set({ phase: phase.name }, seconds);
+      this.log.debug({ phase: phase.name, seconds }, 'start phase done');
+    }
+    metrics.ready.set(1);
+    this.log.info({ http: `http://${this.config.httpHost}:${this.addresses.httpPort}/`, editor: `http://${this.config.httpHost}:${this.addresses.httpPort}/editor/`, httpPort: this.addresses.httpPort, mqttPort: this.addresses.mqttPort, dataDir: this.config.dataDir }, 'glimpser ready');
+    return this.addresses;
+  }
+
+  /** Undoes the started phases in reverse; safe to call more than once. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      metrics.ready.set(0);
+      while (this.started.length > 0) {
+        const phase = this.started.pop()!;
+        try {
+          await phase.stop?.();
+        } catch (err) {
+          this.log.error({ phase: phase.name, err: (err as Error).message }, 'stop phase failed');
+        }
+      }
+      this.log.info('glimpser stopped');
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+import { GlimpserRuntime } from './app';
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from './logger';
+
+/** `glimpser`: starts the runtime; SIGTERM/SIGINT stop it in reverse order and exit 0 within 10 s. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`glimpser: invalid configuration: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.logLevel);
+  const runtime = new GlimpserRuntime(config, log);
+  let exiting = false;
+  const shutdown = (signal: string) => {
+    if (exiting) return;
+    exiting = true;
+    log.info({ signal }, 'stopping');
+    const deadline = setTimeout(() => {
+      log.error('stop took longer than 9 s; exiting anyway');
+      process.exit(1);
+    }, 9000);
+    deadline.unref();
+    runtime.stop().then(() => {
+      log.flush();
+      process.exit(0);
+    });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  try {
+    await runtime.start();
+  } catch (err) {
+    log.error({ err: (err as Error).message }, 'glimpser failed to start');
+    log.flush();
+    process.exit(1);
+  }
+}
+
+void main();

@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import Ajv from 'ajv';
+
+/**
+ * Glimpser's configuration: one TypeBox schema gives the TypeScript type, the ajv check, the environment variable
+ * names (camelCase key → GLIMPSER_SNAKE_CASE) and docs/configuration.md. Unknown keys are refused.
+ */
+const Port = (description: string, fallback: number) => Type.Integer({ minimum: 0, maximum: 65535, default: fallback, description });
+
+export const ConfigSchema = Type.Object(
+  {
+    httpHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address the HTTP server (editor, API, metrics, MQTT over WebSocket) binds to.' }),
+    httpPort: Port('HTTP port; 0 picks a free one.', 1880),
+    mqttHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address the embedded MQTT broker binds to; 0.0.0.0 lets edge cameras on the network connect.' }),
+    mqttPort: Port('Embedded MQTT broker TCP port; 0 picks a free one.', 1883),
+    dataDir: Type.String({ minLength: 1, default: './data', description: 'Where flows, users, secrets and captured media live.' }),
+    mediaDir: Type.Optional(Type.String({ minLength: 1, description: 'The only directory file cameras may read from (default <dataDir>/media).' })),
+    adminPassword: Type.Optional(Type.String({ minLength: 8, description: 'Password of the admin user created on first start; generated and printed once when unset.', secret: true })),
+    credentialSecret: Type.Optional(Type.String({ minLength: 16, description: 'Key that encrypts flow credentials; generated once into <dataDir>/secrets.json when unset.', secret: true })),
+    logLevel: Type.Union([Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug')], { default: 'info', description: 'Least severe log level written.' }),
+    metricsAuth: Type.Boolean({ default: true, description: 'Whether GET /metrics requires a signed-in user (HTTP Basic or bearer token).' }),
+    ffmpegPath: Type.String({ minLength: 1, default: 'ffmpeg', description: 'The ffmpeg binary cameras run.' }),
+    tokenTtlSeconds: Type.Integer({ minimum: 60, maximum: 2592000, default: 86400, description: 'Lifetime of bearer tokens from POST /api/auth/login.' }),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema> & { mediaDir: string };
+
+export type ConfigKey = keyof Static<typeof ConfigSchema>;
+
+export class ConfigError extends Error {}
+
+export function envName(key: string): string {
+  return `GLIMPSER_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+function schemaOf(key: string): TSchema {
+  return ConfigSchema.properties[key as ConfigKey] as TSchema;
+}
+
+/** Keys whose values never reach a log line. */
+export const SECRET_KEYS: string[] = Object.keys(ConfigSchema.properties).filter((k) => schemaOf(k).secret === true);
+
+function expectation(schema: TSchema): string {
+  if (schema.type === 'integer') return `an integer from ${schema.minimum} to ${schema.maximum}`;
+  if (schema.type === 'boolean') return 'true or false';
+  if (schema.anyOf) return `one of ${(schema.anyOf as TSchema[]).map((s) => s.const).join(', ')}`;
+  if (schema.minLength) return `a string of at least ${schema.minLength} characters`;
+  return 'a string';
+}
+
+function coerce(key: string, raw: string): unknown {
+  const schema = schemaOf(key);
+  if (schema.type === 'integer') return /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
+  if (schema.type === 'boolean') return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
+  return raw;
+}
+
+const ajv = new Ajv({ allErrors: false, useDefaults: true, strict: false });
+const validate = ajv.compile(ConfigSchema);
+
+/**
+ * Reads GLIMPSER_* variables over an optional JSON file (GLIMPSER_CONFIG), validates, applies defaults and
+ * resolves paths. Throws a ConfigError whose message is one line naming the variable (or file key) and what it expects.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const raw: Record<string, unknown> = {};
+  const origin: Record<string, string> = {};
+  const file = env.GLIMPSER_CONFIG;
+  if (file) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(path.resolve(cwd, file), 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`GLIMPSER_CONFIG: cannot read ${file} as JSON (${(err as Error).message})`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`GLIMPSER_CONFIG: ${file} must hold a JSON object`);
+    for (const [key, value] of Object.entries(parsed)) {
+      if (!(key in ConfigSchema.properties)) throw new ConfigError(`${file}: unknown key "${key}"; known keys: ${Object.keys(ConfigSchema.properties).join(', ')}`);
+      raw[key] = value;
+      origin[key] = `${file}: ${key}`;
+    }
+  }
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = env[envName(key)];
+    if (value !== undefined && value !== '') {
+      raw[key] = coerce(key, value);
+      origin[key] = envName(key);
+    }
+  }
+  const unknown = Object.keys(env).filter((k) => k.startsWith('GLIMPSER_') && k !== 'GLIMPSER_CONFIG' && !Object.keys(ConfigSchema.properties).some((p) => envName(p) === k));
+  if (unknown.length > 0) throw new ConfigError(`${unknown[0]}: unknown setting; known variables: ${Object.keys(ConfigSchema.properties).map(envName).join(', ')}`);
+
+  if (!validate(raw)) {
+    const error = validate.errors?.[0];
+    const key = (error?.instancePath ?? '').replace(/^\//, '') || String(error?.params?.additionalProperty ?? '');
+    const where = origin[key] ?? envName(key);
+    const shown = SECRET_KEYS.includes(key) ? '(hidden)' : JSON.stringify(raw[key]);
+    throw new ConfigError(`${where}: expected ${expectation(schemaOf(key))}, got ${shown}`);
+  }
+  const dataDir = path.resolve(cwd, raw.dataDir as string);
+  const mediaDir = path.resolve(dataDir, (raw.mediaDir as string | undefined) ?? 'media');
+  return { ...(raw as Static<typeof ConfigSchema>), dataDir, mediaDir };
+}

@@ -1,0 +1,60 @@
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import path from 'node:path';
+import type { Express, RequestHandler } from 'express';
+import type { Logger } from '../core/log/logger';
+import { PACKAGE_ROOT } from '../settings';
+
+type NodeRed = typeof import('node-red');
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(() => true, () => false);
+}
+
+/**
+ * Deploys flows/default.json on the very first start only. The marker file outlives the flows file, so a user who
+ * deletes every flow is not handed the defaults again.
+ */
+export async function seedDefaultFlows(userDir: string, dataDir: string, log: Logger): Promise<boolean> {
+  const flowFile = path.join(userDir, 'flows.json');
+  const marker = path.join(dataDir, '.default-flows-seeded');
+  if ((await exists(flowFile)) || (await exists(marker))) return false;
+  await mkdir(userDir, { recursive: true, mode: 0o700 });
+  const defaults = path.join(PACKAGE_ROOT, 'flows', 'default.json');
+  JSON.parse(await readFile(defaults, 'utf8'));
+  await copyFile(defaults, flowFile);
+  await writeFile(marker, `${new Date().toISOString()}\n`, { mode: 0o600 });
+  log.info({ flowFile }, 'default flows deployed (first start)');
+  return true;
+}
+
+/** The embedded Node-RED: one per process (Node-RED's runtime is a module singleton). */
+export class EmbeddedNodeRed {
+  private red: NodeRed | null = null;
+  private started = false;
+
+  async start(server: Server, app: Express, settings: Record<string, unknown>, guard: RequestHandler): Promise<void> {
+    const red = require('node-red') as NodeRed;
+    red.init(server, settings as unknown as Parameters<NodeRed['init']>[1]);
+    app.use('/editor', red.httpAdmin);
+    app.use('/hooks', guard, red.httpNode);
+    this.red = red;
+    // RED.start() resolves before the flows run; readiness waits for the flows:started event as well.
+    const flowsStarted = new Promise<void>((resolve) => red.events.once('flows:started', () => resolve()));
+    await red.start();
+    await flowsStarted;
+    this.started = true;
+  }
+
+  get running(): boolean {
+    return this.started;
+  }
+
+  /** Stops every flow (each node's close handler runs) and the editor. */
+  async stop(): Promise<void> {
+    if (!this.red) return;
+    this.started = false;
+    await this.red.stop();
+    this.red = null;
+  }
+}

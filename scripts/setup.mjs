@@ -1,0 +1,270 @@
+#!/usr/bin/env node
+/**
+ * Makes a checkout ready to run Glimpser (`node scripts/setup.mjs`) or to test it (`--test`): checks the Node
+ * version, installs npm dependencies when package.json or package-lock.json changed, and installs the Debian
+ * packages listed in SYSTEM_TOOLS. It runs before node_modules exists, so it uses node: built-ins only, and it is
+ * idempotent: with nothing missing it only reads a few files and probes a few paths.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cacheDir = join(root, '.cache');
+/** Tools unpacked from a .deb without installing the package; the tests look here after PATH. */
+const toolsBin = join(cacheDir, 'tools', 'bin');
+const stampFile = join(root, 'node_modules', '.glimpser-setup-stamp');
+const APT_LISTS = '/var/lib/apt/lists';
+const APT_LISTS_MAX_AGE_MS = 6 * 60 * 60 * 1000;
+
+/** Probe for the RTSP test camera: the Python bindings plus every element of its pipeline (see TEST-SERVERS.md). */
+const RTSP_SERVER_PROBE = `
+import gi
+gi.require_version('Gst', '1.0')
+gi.require_version('GstRtspServer', '1.0')
+from gi.repository import Gst, GstRtspServer
+Gst.init(None)
+raise SystemExit(any(Gst.ElementFactory.find(e) is None for e in ('videotestsrc', 'x264enc', 'rtph264pay')))
+`;
+
+/**
+ * Every system tool Glimpser needs, once: how to tell it is there, the Debian packages that provide it, and
+ * whether running Glimpser needs it or only its tests do.
+ * `unpack` takes the listed files out of the package into .cache/tools/bin instead of installing it: the
+ * `prometheus` package would add a system user and enable a Prometheus server at boot just to provide promtool.
+ */
+const SYSTEM_TOOLS = [
+  { need: 'runtime', name: 'ffmpeg', packages: ['ffmpeg'], probe: binaries('ffmpeg', 'ffprobe') },
+  { need: 'runtime', name: 'chromium', packages: ['chromium'], probe: file('/usr/bin/chromium') },
+  { need: 'runtime', name: 'chromedriver', packages: ['chromium-driver'], probe: file('/usr/bin/chromedriver') },
+  { need: 'runtime', name: 'yt-dlp', packages: ['yt-dlp'], probe: binaries('yt-dlp') },
+  { need: 'test', name: 'mosquitto', packages: ['mosquitto'], probe: binaries('mosquitto') },
+  { need: 'test', name: 'mosquitto clients', packages: ['mosquitto-clients'], probe: binaries('mosquitto_sub', 'mosquitto_pub') },
+  { need: 'test', name: 'promtool', packages: ['prometheus'], probe: binaries('promtool'), unpack: ['usr/bin/promtool'] },
+  { need: 'test', name: 'xmllint', packages: ['libxml2-utils'], probe: binaries('xmllint') },
+  {
+    need: 'test',
+    name: 'GStreamer RTSP server',
+    packages: ['gir1.2-gst-rtsp-server-1.0', 'python3-gi', 'gstreamer1.0-plugins-base', 'gstreamer1.0-plugins-good', 'gstreamer1.0-plugins-ugly'],
+    probe: succeeds('/usr/bin/python3', ['-c', RTSP_SERVER_PROBE]),
+  },
+];
+
+class SetupError extends Error {}
+
+const log = (message) => console.log(`[setup] ${message}`);
+
+function searchDirs() {
+  // sbin is often missing from a user's PATH, and mosquitto lives there on Debian.
+  return [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), '/usr/local/sbin', '/usr/sbin', '/sbin', toolsBin];
+}
+
+function isExecutable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function findBinary(name) {
+  return searchDirs().map((dir) => join(dir, name)).find(isExecutable);
+}
+
+function binaries(...names) {
+  return () => names.every((name) => findBinary(name) !== undefined);
+}
+
+function file(path) {
+  return () => isExecutable(path);
+}
+
+function succeeds(command, args) {
+  return () => {
+    if (!isExecutable(command)) return false;
+    // Keep GStreamer's plugin registry inside the repo, and Python from writing bytecode next to system modules.
+    const env = { ...process.env, GST_REGISTRY: join(cacheDir, 'gstreamer-registry.bin'), PYTHONDONTWRITEBYTECODE: '1' };
+    return spawnSync(command, args, { stdio: 'ignore', env, timeout: 60_000 }).status === 0;
+  };
+}
+
+/** Runs a command with its output shown; throws naming the command when it fails. */
+function run(command, args, options = {}) {
+  log(`$ ${command} ${args.join(' ')}`);
+  const result = spawnSync(command, args, { stdio: 'inherit', cwd: root, ...options });
+  if (result.error) throw new SetupError(`could not run ${command}: ${result.error.message}`);
+  return result.status === 0;
+}
+
+function readJson(path) {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function checkNode() {
+  // The minimum is the first version named in engines.node, so package.json stays the one place to change it.
+  const wanted = /(\d+)\.(\d+)/.exec(readJson(join(root, 'package.json'))?.engines?.node ?? '');
+  if (!wanted) throw new SetupError('package.json has no engines.node version such as ">=20.19"');
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  const [wantMajor, wantMinor] = [Number(wanted[1]), Number(wanted[2])];
+  if (major < wantMajor || (major === wantMajor && minor < wantMinor)) {
+    throw new SetupError(`Node ${process.versions.node} is too old: Glimpser needs Node >= ${wantMajor}.${wantMinor} (engines.node in package.json)`);
+  }
+}
+
+function dependencyHash() {
+  const hash = createHash('sha256');
+  for (const name of ['package.json', 'package-lock.json']) {
+    const path = join(root, name);
+    hash.update(`${name}\0`).update(existsSync(path) ? readFileSync(path) : '').update('\0');
+  }
+  // Native addons are built for one Node ABI, platform and CPU: changing any of them needs a fresh install.
+  hash.update(`${process.versions.modules} ${process.platform} ${process.arch}`);
+  return hash.digest('hex');
+}
+
+function sameDependencies(a = {}, b = {}) {
+  const sorted = (deps) => JSON.stringify(Object.entries(deps).sort(([x], [y]) => x.localeCompare(y)));
+  return sorted(a) === sorted(b);
+}
+
+/**
+ * True when node_modules already holds exactly what package-lock.json pins, judged by npm's own record of the
+ * tree (node_modules/.package-lock.json). This spares a full `npm ci` after `npm install some-package` or on a
+ * checkout installed before this script wrote stamps; optional packages for other platforms are never installed.
+ */
+function installedTreeMatchesLock() {
+  const pkg = readJson(join(root, 'package.json'));
+  const lock = readJson(join(root, 'package-lock.json'));
+  const installed = readJson(join(root, 'node_modules', '.package-lock.json'));
+  if (!pkg || !lock?.packages || !installed?.packages) return false;
+  const lockRoot = lock.packages[''] ?? {};
+  const fields = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'];
+  if (!fields.every((field) => sameDependencies(pkg[field], lockRoot[field]))) return false;
+  const locked = Object.entries(lock.packages).filter(([path]) => path !== '');
+  const everyLockedInstalled = locked.every(([path, entry]) =>
+    installed.packages[path] ? JSON.stringify(installed.packages[path]) === JSON.stringify(entry) : entry.optional || entry.devOptional);
+  return everyLockedInstalled && Object.keys(installed.packages).every((path) => path in lock.packages);
+}
+
+/** Returns what it did, for the summary line. */
+function ensureNpmDependencies() {
+  const hash = dependencyHash();
+  if (readJson(stampFile)?.hash === hash) return 'npm dependencies up to date';
+  if (existsSync(join(root, 'package-lock.json')) && installedTreeMatchesLock()) {
+    writeFileSync(stampFile, `${JSON.stringify({ hash })}\n`);
+    return 'npm dependencies match package-lock.json';
+  }
+  const hasLock = existsSync(join(root, 'package-lock.json'));
+  log(existsSync(join(root, 'node_modules')) ? 'npm dependencies changed: reinstalling' : 'installing npm dependencies');
+  const args = [hasLock ? 'ci' : 'install', '--no-audit', '--no-fund'];
+  if (!run('npm', args)) throw new SetupError(`npm ${args[0]} failed (see its output above); fix the cause and run setup again`);
+  // `npm install` may have just written package-lock.json, so hash again.
+  writeFileSync(stampFile, `${JSON.stringify({ hash: dependencyHash() })}\n`);
+  return `npm dependencies installed with npm ${args[0]}`;
+}
+
+function aptListsAreFresh() {
+  try {
+    const newest = Math.max(...readdirSync(APT_LISTS).filter((name) => name.includes('_Packages')).map((name) => statSync(join(APT_LISTS, name)).mtimeMs));
+    return Date.now() - newest < APT_LISTS_MAX_AGE_MS;
+  } catch {
+    return false;
+  }
+}
+
+const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+// Two setups started together (two test runs) queue on dpkg's lock instead of failing.
+const aptLockWait = ['-o', 'DPkg::Lock::Timeout=300'];
+let aptUpdated = false;
+
+function aptUpdate() {
+  aptUpdated = true;
+  // A third-party source that cannot be reached makes apt-get update fail although Debian's lists did refresh.
+  if (!run('apt-get', ['update', ...aptLockWait], { env: aptEnv })) log('apt-get update reported errors; trying with the lists it has');
+}
+
+function aptInstall(packages) {
+  const install = () => run('apt-get', ['install', '-y', '--no-install-recommends', ...aptLockWait, ...packages], { env: aptEnv });
+  if (install()) return;
+  // Lists younger than the refresh age can still name a version the mirror no longer has.
+  if (aptUpdated) throw new SetupError(`apt-get install ${packages.join(' ')} failed (see its output above)`);
+  aptUpdate();
+  if (!install()) throw new SetupError(`apt-get install ${packages.join(' ')} failed (see its output above)`);
+}
+
+/** Downloads a package's .deb (no root needed) and copies the named files out of it into .cache/tools/bin. */
+function unpackTool(tool, asRoot) {
+  mkdirSync(toolsBin, { recursive: true });
+  const work = mkdtempSync(join(cacheDir, 'tools', 'download-'));
+  try {
+    const [pkg] = tool.packages;
+    // As root apt would hand the download to its _apt user, who cannot write into the repo.
+    const sandbox = asRoot ? ['-o', 'APT::Sandbox::User=root'] : [];
+    if (!run('apt-get', ['download', ...sandbox, pkg], { cwd: work })) throw new SetupError(`apt-get download ${pkg} failed (see its output above)`);
+    const deb = readdirSync(work).find((name) => name.endsWith('.deb'));
+    if (!deb || !run('dpkg-deb', ['-x', deb, 'tree'], { cwd: work })) throw new SetupError(`could not unpack ${pkg}'s .deb in ${work}`);
+    for (const path of tool.unpack) renameSync(join(work, 'tree', path), join(toolsBin, path.split('/').pop()));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function installHint(tool, canApt) {
+  const command = tool.unpack ? 'node scripts/setup.mjs --test' : `sudo apt-get install ${tool.packages.join(' ')}`;
+  const how = canApt ? `run  ${command}` : `install the Debian package(s) ${tool.packages.join(' ')} or your system's equivalent`;
+  return `missing ${tool.name} (needed for ${tool.need === 'runtime' ? 'running Glimpser' : 'tests'}): ${how}`;
+}
+
+/** Returns what it did, for the summary line. */
+function ensureSystemTools(forTest) {
+  const wanted = SYSTEM_TOOLS.filter((tool) => tool.need === 'runtime' || forTest);
+  const missing = wanted.filter((tool) => !tool.probe());
+  if (missing.length === 0) return `${wanted.length} system tools present`;
+
+  const asRoot = process.getuid?.() === 0;
+  const canApt = findBinary('apt-get') !== undefined;
+  const toInstall = missing.filter((tool) => !tool.unpack);
+  const toUnpack = missing.filter((tool) => tool.unpack);
+  const cannotFix = canApt ? (asRoot ? [] : toInstall) : missing;
+  if (cannotFix.length > 0) {
+    for (const tool of cannotFix) log(installHint(tool, canApt));
+    throw new SetupError(`${cannotFix.length} system tool(s) missing; install them and run setup again`);
+  }
+
+  log(`installing ${missing.map((tool) => tool.name).join(', ')}`);
+  if (asRoot && !aptListsAreFresh()) aptUpdate();
+  if (toInstall.length > 0) aptInstall(toInstall.flatMap((tool) => tool.packages));
+  for (const tool of toUnpack) unpackTool(tool, asRoot);
+
+  const stillMissing = missing.filter((tool) => !tool.probe());
+  if (stillMissing.length > 0) {
+    throw new SetupError(`installed, but still not usable: ${stillMissing.map((tool) => `${tool.name} (${tool.packages.join(' ')})`).join(', ')}`);
+  }
+  return `installed ${missing.map((tool) => tool.name).join(', ')}`;
+}
+
+function main(args) {
+  const unknown = args.filter((arg) => arg !== '--test');
+  if (unknown.length > 0) throw new SetupError(`unknown option ${unknown.join(' ')}; usage: node scripts/setup.mjs [--test]`);
+  const started = Date.now();
+  checkNode();
+  const npm = ensureNpmDependencies();
+  const tools = ensureSystemTools(args.includes('--test'));
+  log(`ready: Node ${process.versions.node}, ${npm}, ${tools} (${((Date.now() - started) / 1000).toFixed(2)} s)`);
+}
+
+try {
+  main(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof SetupError)) throw error;
+  log(`error: ${error.message}`);
+  process.exitCode = 1;
+}
