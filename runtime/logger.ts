@@ -1,4 +1,5 @@
 import pino from 'pino';
+import pinoPretty from 'pino-pretty';
 import type { Logger } from '../core/log/logger';
 
 /**
@@ -42,7 +43,7 @@ export interface RuntimeLogger extends Logger {
 }
 
 export function createLogger(level: string, scrubber = new SecretScrubber(), destination?: NodeJS.WritableStream): RuntimeLogger {
-  const stream = destination ?? (process.stdout.isTTY ? (require('pino-pretty') as (o: object) => NodeJS.WritableStream)({ colorize: true, sync: true }) : pino.destination({ sync: true }));
+  const stream = destination ?? (process.stdout.isTTY ? pinoPretty({ colorize: true, sync: true }) : pino.destination({ sync: true }));
   const base = pino(
     {
       level,

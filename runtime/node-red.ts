@@ -2,10 +2,11 @@ import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import type { Express, RequestHandler } from 'express';
+import RED from 'node-red';
 import type { Logger } from '../core/log/logger';
 import { PACKAGE_ROOT } from '../settings';
 
-type NodeRed = typeof import('node-red');
+type NodeRed = typeof RED;
 
 async function exists(file: string): Promise<boolean> {
   return stat(file).then(() => true, () => false);
@@ -34,7 +35,7 @@ export class EmbeddedNodeRed {
   private started = false;
 
   async start(server: Server, app: Express, settings: Record<string, unknown>, guard: RequestHandler): Promise<void> {
-    const red = require('node-red') as NodeRed;
+    const red = RED;
     red.init(server, settings as unknown as Parameters<NodeRed['init']>[1]);
     app.use('/editor', red.httpAdmin);
     app.use('/hooks', guard, red.httpNode);

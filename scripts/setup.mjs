@@ -162,13 +162,27 @@ function ensureNpmDependencies() {
     writeFileSync(stampFile, `${JSON.stringify({ hash })}\n`);
     return 'npm dependencies match package-lock.json';
   }
-  const hasLock = existsSync(join(root, 'package-lock.json'));
   log(existsSync(join(root, 'node_modules')) ? 'npm dependencies changed: reinstalling' : 'installing npm dependencies');
-  const args = [hasLock ? 'ci' : 'install', '--no-audit', '--no-fund'];
-  if (!run('npm', args)) throw new SetupError(`npm ${args[0]} failed (see its output above); fix the cause and run setup again`);
+  const how = installNpmDependencies();
   // `npm install` may have just written package-lock.json, so hash again.
   writeFileSync(stampFile, `${JSON.stringify({ hash: dependencyHash() })}\n`);
-  return `npm dependencies installed with npm ${args[0]}`;
+  return `npm dependencies installed with ${how}`;
+}
+
+function installNpmDependencies() {
+  const quiet = ['--no-audit', '--no-fund'];
+  if (!existsSync(join(root, 'package-lock.json'))) {
+    if (!run('npm', ['install', ...quiet])) throw new SetupError('npm install failed (see its output above); fix the cause and run setup again');
+    return 'npm install';
+  }
+  if (run('npm', ['ci', ...quiet])) return 'npm ci';
+  // npm ci also refuses a lock that lacks optional packages for other platforms (npm/cli#4828), which happens
+  // whenever the lock was written where the registry could not serve them. `--no-save` installs exactly what the
+  // lock pins and leaves both committed files untouched.
+  log('npm ci refused package-lock.json; installing from it with `npm install --no-save` instead');
+  log('if npm ci listed packages "Missing ... from lock file", regenerate the lock with `npm install` and commit it');
+  if (!run('npm', ['install', '--no-save', ...quiet])) throw new SetupError('npm ci and npm install both failed (see their output above); fix the cause and run setup again');
+  return 'npm install --no-save (npm ci refused the lock)';
 }
 
 function aptListsAreFresh() {
@@ -218,8 +232,8 @@ function unpackTool(tool, asRoot) {
 }
 
 function installHint(tool, canApt) {
-  const command = tool.unpack ? 'node scripts/setup.mjs --test' : `sudo apt-get install ${tool.packages.join(' ')}`;
-  const how = canApt ? `run  ${command}` : `install the Debian package(s) ${tool.packages.join(' ')} or your system's equivalent`;
+  const packages = tool.packages.join(' ');
+  const how = canApt ? `run  sudo apt-get install ${packages}` : `install the Debian package(s) ${packages} or your system's equivalent`;
   return `missing ${tool.name} (needed for ${tool.need === 'runtime' ? 'running Glimpser' : 'tests'}): ${how}`;
 }
 
@@ -231,18 +245,22 @@ function ensureSystemTools(forTest) {
 
   const asRoot = process.getuid?.() === 0;
   const canApt = findBinary('apt-get') !== undefined;
+  if (!canApt) {
+    for (const tool of missing) log(installHint(tool, false));
+    throw new SetupError(`${missing.length} system tool(s) missing and apt-get is not available; install them and run setup again`);
+  }
   const toInstall = missing.filter((tool) => !tool.unpack);
   const toUnpack = missing.filter((tool) => tool.unpack);
-  const cannotFix = canApt ? (asRoot ? [] : toInstall) : missing;
-  if (cannotFix.length > 0) {
-    for (const tool of cannotFix) log(installHint(tool, canApt));
-    throw new SetupError(`${cannotFix.length} system tool(s) missing; install them and run setup again`);
+  if (asRoot) {
+    log(`installing ${missing.map((tool) => tool.name).join(', ')}`);
+    if (!aptListsAreFresh()) aptUpdate();
+    if (toInstall.length > 0) aptInstall(toInstall.flatMap((tool) => tool.packages));
+  } else {
+    for (const tool of toInstall) log(installHint(tool, true));
   }
-
-  log(`installing ${missing.map((tool) => tool.name).join(', ')}`);
-  if (asRoot && !aptListsAreFresh()) aptUpdate();
-  if (toInstall.length > 0) aptInstall(toInstall.flatMap((tool) => tool.packages));
+  // Unpacking needs no root, so a user without sudo still gets these.
   for (const tool of toUnpack) unpackTool(tool, asRoot);
+  if (!asRoot && toInstall.length > 0) throw new SetupError(`${toInstall.length} system tool(s) missing; install them and run setup again`);
 
   const stillMissing = missing.filter((tool) => !tool.probe());
   if (stillMissing.length > 0) {

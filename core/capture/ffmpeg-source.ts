@@ -25,11 +25,8 @@ export interface FfmpegSourceOptions {
   now?: () => number;
 }
 
-type ErrorKind = 'exit' | 'spawn' | 'stall' | 'decode' | 'oversize';
-
 interface Run {
   child: ChildProcess;
-  splitter: JpegSplitter;
   startedAt: number;
   lastProgressAt: number;
   frames: number;
@@ -66,8 +63,8 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
   private sequence = 0;
   private backoffMs = 0;
   private frameTimes: number[] = [];
-  private restartTimer: NodeJS.Timeout | null = null;
-  private stallTimer: NodeJS.Timeout | null = null;
+  private restartTimer?: NodeJS.Timeout;
+  private stallTimer?: NodeJS.Timeout;
   private stderrWindow = { startedAt: 0, logged: 0, suppressed: 0 };
 
   constructor(options: FfmpegSourceOptions) {
@@ -108,8 +105,8 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
 
   stop(): Promise<void> {
     this.running = false;
-    this.clearTimer('restartTimer');
-    this.clearTimer('stallTimer');
+    clearTimeout(this.restartTimer);
+    clearTimeout(this.stallTimer);
     this.flushSuppressed();
     const run = this.run;
     this.run = null;
@@ -120,14 +117,8 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
   }
 
   status(): CameraStatus {
-    return {
-      camera: this.camera,
-      state: this.state,
-      fps: this.fps(),
-      lastFrameAt: this.lastFrameAt,
-      lastError: this.lastError,
-      restarts: this.restarts,
-    };
+    const { camera, state, lastFrameAt, lastError, restarts } = this;
+    return { camera, state, fps: this.fps(), lastFrameAt, lastError, restarts };
   }
 
   private spawnRun(): void {
@@ -142,11 +133,9 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
       onReject: (reason, bytes) => this.onReject(reason, bytes),
     });
     const startedAt = performance.now();
-    let markClosed: () => void = () => undefined;
-    const closed = new Promise<void>((resolve) => (markClosed = resolve));
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     const run: Run = {
-      child, splitter, startedAt, lastProgressAt: startedAt, frames: 0, stderrTail: '', lastStderr: null,
-      killedFor: null, killTimer: null, closed,
+      child, startedAt, lastProgressAt: startedAt, frames: 0, stderrTail: '', lastStderr: null, killedFor: null, killTimer: null, closed,
     };
     this.run = run;
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -157,15 +146,15 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (text: string) => this.onStderr(run, text));
     child.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') run.lastStderr = `ffmpeg not found at ${ffmpegPath}: install the Debian package ffmpeg`;
-      else run.lastStderr = `ffmpeg could not be started (${ffmpegPath}): ${err.message}`;
+      run.lastStderr = err.code === 'ENOENT'
+        ? `ffmpeg not found at ${ffmpegPath}: install the Debian package ffmpeg`
+        : `ffmpeg could not be started (${ffmpegPath}): ${err.message}`;
       if (child.pid === undefined) this.countError('spawn');
     });
     // 'close' rather than 'exit': by then stderr is drained, so the line explaining the exit has been read.
     child.on('close', (code, signal) => {
       liveChildren.delete(child);
       if (run.killTimer) clearTimeout(run.killTimer);
-      markClosed();
       this.onRunEnd(run, code, signal);
     });
     this.armStallTimer(this.opts.offlineAfterMs);
@@ -219,15 +208,10 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
     const window = this.stderrWindow;
     if (now - window.startedAt >= STDERR_WINDOW_MS) {
       this.flushSuppressed();
-      window.startedAt = now;
-      window.logged = 0;
+      Object.assign(window, { startedAt: now, logged: 0 });
     }
-    if (window.logged < STDERR_LINES_PER_WINDOW) {
-      window.logged += 1;
-      this.log.warn({ camera: this.camera, line }, 'ffmpeg');
-    } else {
-      window.suppressed += 1;
-    }
+    if (window.logged++ < STDERR_LINES_PER_WINDOW) this.log.warn({ camera: this.camera, line }, 'ffmpeg');
+    else window.suppressed += 1;
   }
 
   private flushSuppressed(): void {
@@ -240,7 +224,7 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
   private onRunEnd(run: Run, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.run !== run) return; // stopped, or already replaced
     this.run = null;
-    this.clearTimer('stallTimer');
+    clearTimeout(this.stallTimer);
     const ranMs = performance.now() - run.startedAt;
     const how = code !== null ? `exited with code ${code}` : `was killed by ${signal ?? 'a signal'}`;
     if (run.killedFor === null) {
@@ -258,7 +242,6 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
     if (ranMs >= this.opts.stableAfterMs) this.backoffMs = this.opts.backoff.initialMs;
     const delay = this.nextBackoff();
     this.restartTimer = setTimeout(() => {
-      this.restartTimer = null;
       if (!this.running) return;
       this.restarts += 1;
       metrics.captureRestartsTotal.inc({ camera: this.camera });
@@ -280,7 +263,6 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
   /** One timer per run, re-armed lazily, rather than a clearTimeout/setTimeout pair for every frame. */
   private armStallTimer(delay: number): void {
     this.stallTimer = setTimeout(() => {
-      this.stallTimer = null;
       const run = this.run;
       if (run === null) return;
       const quietMs = performance.now() - run.lastProgressAt;
@@ -320,7 +302,7 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
     this.emit('status', this.status());
   }
 
-  private countError(kind: ErrorKind): void {
+  private countError(kind: 'exit' | 'spawn' | 'stall' | 'decode' | 'oversize'): void {
     metrics.captureErrorsTotal.inc({ camera: this.camera, kind });
   }
 
@@ -335,12 +317,6 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
 
   private redact(text: string): string {
     return this.opts.input.kind === 'url' ? redactText(text, this.opts.input.url) : text;
-  }
-
-  private clearTimer(name: 'restartTimer' | 'stallTimer'): void {
-    const timer = this[name];
-    if (timer !== null) clearTimeout(timer);
-    this[name] = null;
   }
 }
 

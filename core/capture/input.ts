@@ -151,8 +151,11 @@ function describe(value: unknown): string {
 }
 
 const SECRET_PARAM = /pass|pwd|token|key|secret|auth|sig|credential/i;
-/** Scheme and authority up to the last "@" before the path: the same userinfo the WHATWG parser finds. */
-const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i;
+/**
+ * Scheme and authority up to the last "@" before the path: the same userinfo the WHATWG parser finds. Not
+ * anchored, so a URL behind a stray prefix (a leading "-", a log line) is masked too.
+ */
+const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^/?#\s]*)@/gi;
 
 /**
  * The URL with its user, password and secret-looking query values replaced by `***`. Works on the text, not
@@ -170,7 +173,7 @@ export function redactUrl(url: string): string {
 /** The secret parts of a URL as they may show up in text, raw and percent-decoded, longest first. */
 export function urlSecrets(url: string): string[] {
   const secrets = new Set<string>();
-  const userinfo = USERINFO.exec(url)?.[2];
+  const userinfo = [...url.matchAll(USERINFO)][0]?.[2];
   const colon = userinfo?.indexOf(':') ?? -1;
   if (userinfo !== undefined && colon !== -1) secrets.add(userinfo.slice(colon + 1));
   for (const match of url.matchAll(/[?&;]([^=&#;]*)=([^&#;]*)/g)) {

@@ -1,0 +1,214 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import mqtt from 'mqtt';
+import { basic, CLI, descendantsOf, isAlive, startGlimpser, tempDataDir, type RunningGlimpser } from '../support/glimpser-process';
+import { eventually, ffprobeImage, findTool } from '../support/tools';
+
+/** Collects the first message on each of the given topics, or fails after the timeout. */
+function firstMessages(url: string, options: mqtt.IClientOptions, wanted: string[], timeoutMs = 20000): Promise<Map<string, { payload: Buffer; retain: boolean }>> {
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect(url, { ...options, reconnectPeriod: 0, connectTimeout: 5000 });
+    const got = new Map<string, { payload: Buffer; retain: boolean }>();
+    const timer = setTimeout(() => {
+      client.end(true);
+      reject(new Error(`no message on ${wanted.filter((t) => !got.has(t)).join(', ')} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    client.on('error', (err) => {
+      clearTimeout(timer);
+      client.end(true);
+      reject(err);
+    });
+    client.on('connect', () => client.subscribe('glimpser/#', { qos: 0 }));
+    client.on('message', (topic, payload, packet) => {
+      if (wanted.includes(topic) && !got.has(topic)) got.set(topic, { payload, retain: packet.retain });
+      if (got.size === wanted.length) {
+        clearTimeout(timer);
+        client.end(true);
+        resolve(got);
+      }
+    });
+  });
+}
+
+describe('the Glimpser runtime, booted as its own process on random ports', () => {
+  let app: RunningGlimpser;
+
+  beforeAll(async () => {
+    app = await startGlimpser();
+  });
+
+  afterAll(async () => {
+    if (app) await app.stop();
+  });
+
+  it('answers /healthz and /readyz without credentials once every part has started', async () => {
+    expect((await fetch(`${app.base}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${app.base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ ready: true, parts: { stores: true, broker: true, http: true, nodeRed: true } });
+  });
+
+  it('keeps the generated admin password in a 0600 file and never writes it to the log', () => {
+    const mode = statSync(path.join(app.dataDir, 'initial-admin-password')).mode & 0o777;
+    expect(mode).toBe(0o600);
+    expect(statSync(path.join(app.dataDir, 'secrets.json')).mode & 0o777).toBe(0o600);
+    const jsonLogLines = app.logs.filter((l) => l.startsWith('{'));
+    expect(jsonLogLines.length).toBeGreaterThan(5);
+    expect(jsonLogLines.join('\n')).not.toContain(app.password);
+  });
+
+  it('serves /metrics only to signed-in users, and promtool finds the exposition clean', async () => {
+    expect((await fetch(`${app.base}/metrics`)).status).toBe(401);
+    const text = await eventually(async () => {
+      const res = await fetch(`${app.base}/metrics`, { headers: { authorization: basic('admin', app.password) } });
+      expect(res.status).toBe(200);
+      const body = await res.text();
+      return /^glimpser_camera_online\{camera="demo"\} 1$/m.test(body) ? body : undefined;
+    }, 20000, 'demo camera online in /metrics');
+    expect(text).toMatch(/^glimpser_frames_total\{camera="demo"\} [1-9]/m);
+    expect(text).toMatch(/^glimpser_camera_online\{camera="demo"\} 1$/m);
+    expect(text).toMatch(/^process_cpu_seconds_total /m);
+    const lint = spawnSync(findTool('promtool'), ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(lint.stdout + lint.stderr).toBe('');
+    expect(lint.status).toBe(0);
+  });
+
+  it('asks for a login at /editor/ and accepts the admin password, refusing a wrong one', async () => {
+    const page = await fetch(`${app.base}/editor/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>Glimpser</title>');
+    expect((await fetch(`${app.base}/editor/flows`)).status).toBe(401);
+    const scheme = (await (await fetch(`${app.base}/editor/auth/login`)).json()) as { type: string };
+    expect(scheme.type).toBe('credentials');
+    const token = async (password: string) =>
+      fetch(`${app.base}/editor/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: 'admin', password }),
+      });
+    expect((await token('not-the-password')).status).toBe(403);
+    const ok = await token(app.password);
+    expect(ok.status).toBe(200);
+    const { access_token } = (await ok.json()) as { access_token: string };
+    const flows = await fetch(`${app.base}/editor/flows`, { headers: { authorization: `Bearer ${access_token}` } });
+    expect(flows.status).toBe(200);
+    expect(JSON.stringify(await flows.json())).toContain('"cameraId":"demo"');
+  });
+
+  it('publishes JPEG frames ffprobe can decode and the retained camera state over MQTT (TCP)', async () => {
+    const got = await firstMessages(`mqtt://127.0.0.1:${app.mqttPort}`, { username: 'admin', password: app.password }, ['glimpser/cameras/demo/frame', 'glimpser/cameras/demo/state', 'glimpser/available']);
+    expect(ffprobeImage(got.get('glimpser/cameras/demo/frame')!.payload)).toEqual({ codec: 'mjpeg', width: 640, height: 360 });
+    const state = got.get('glimpser/cameras/demo/state')!;
+    expect(state.retain).toBe(true);
+    expect(JSON.parse(state.payload.toString())).toMatchObject({ camera: 'demo', state: 'online', lastError: null });
+    expect(got.get('glimpser/available')!.payload.toString()).toBe('online');
+  });
+
+  it('serves MQTT over WebSocket at /mqtt with the same credentials', async () => {
+    const got = await firstMessages(`ws://127.0.0.1:${app.httpPort}/mqtt`, { username: 'admin', password: app.password }, ['glimpser/cameras/demo/state']);
+    expect(JSON.parse(got.get('glimpser/cameras/demo/state')!.payload.toString()).state).toBe('online');
+  });
+
+  it('refuses MQTT clients without credentials or with a wrong password', async () => {
+    await expect(firstMessages(`mqtt://127.0.0.1:${app.mqttPort}`, {}, ['glimpser/available'], 5000)).rejects.toThrow(/Not authorized|Bad username|refused/i);
+    await expect(firstMessages(`mqtt://127.0.0.1:${app.mqttPort}`, { username: 'admin', password: 'wrong-password' }, ['glimpser/available'], 5000)).rejects.toThrow(/Not authorized|Bad username|refused/i);
+  });
+
+  it('lets mosquitto_sub read glimpser/# with the admin password and refuses it without', () => {
+    const sub = findTool('mosquitto_sub');
+    const withCreds = spawnSync(sub, ['-h', '127.0.0.1', '-p', String(app.mqttPort), '-u', 'admin', '-P', app.password, '-t', 'glimpser/cameras/demo/state', '-C', '1', '-W', '15'], { encoding: 'utf8' });
+    expect(withCreds.status).toBe(0);
+    expect(JSON.parse(withCreds.stdout).camera).toBe('demo');
+    const anonymous = spawnSync(sub, ['-h', '127.0.0.1', '-p', String(app.mqttPort), '-t', 'glimpser/#', '-C', '1', '-W', '5'], { encoding: 'utf8' });
+    expect(anonymous.status).not.toBe(0);
+    expect(anonymous.stderr).toMatch(/not authori[sz]ed|bad user name or password|Connection Refused/i);
+  });
+
+  it('requires a signed-in user on /api and issues bearer tokens from /api/auth/login', async () => {
+    expect((await fetch(`${app.base}/api/cameras`)).status).toBe(401);
+    const bad = await fetch(`${app.base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin' }) });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toBe('body: missing property "password"');
+    const login = await fetch(`${app.base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: app.password }) });
+    expect(login.status).toBe(200);
+    const { token } = (await login.json()) as { token: string };
+    const cameras = await fetch(`${app.base}/api/cameras`, { headers: { authorization: `Bearer ${token}` } });
+    expect(cameras.status).toBe(200);
+    expect(((await cameras.json()) as { cameras: Array<{ id: string; state: string }> }).cameras).toEqual([expect.objectContaining({ id: 'demo', state: 'online' })]);
+    expect((await fetch(`${app.base}/api/cameras`, { headers: { authorization: `Bearer ${token}x` } })).status).toBe(401);
+  });
+
+  it('requires a signed-in user on Node-RED HTTP-in routes under /hooks', async () => {
+    expect((await fetch(`${app.base}/hooks/anything`)).status).toBe(401);
+    expect((await fetch(`${app.base}/hooks/anything`, { headers: { authorization: basic('admin', app.password) } })).status).toBe(404);
+  });
+});
+
+describe('runtime lifecycle', () => {
+  it('exits non-zero with one line naming GLIMPSER_HTTP_PORT when it is not a port', async () => {
+    const proc = spawn(process.execPath, [CLI], { env: { PATH: process.env.PATH ?? '', GLIMPSER_DATA_DIR: tempDataDir(), GLIMPSER_HTTP_PORT: 'abc' } });
+    let stderr = '';
+    proc.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve));
+    expect(code).not.toBe(0);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toContain('GLIMPSER_HTTP_PORT');
+    expect(stderr).toContain('expected an integer from 0 to 65535');
+  });
+
+  it('on SIGTERM publishes offline, stops every ffmpeg it started and exits 0 within 10 s', async () => {
+    const app = await startGlimpser();
+    const children = descendantsOf(app.proc.pid!);
+    const ffmpegs = children.filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('ffmpeg') || readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'ffmpeg';
+      } catch {
+        return false;
+      }
+    });
+    expect(ffmpegs.length).toBeGreaterThan(0);
+    const watcher = mqtt.connect(`mqtt://127.0.0.1:${app.mqttPort}`, { username: 'admin', password: app.password, reconnectPeriod: 0 });
+    const availability: string[] = [];
+    await new Promise<void>((resolve) => watcher.on('connect', () => watcher.subscribe('glimpser/available', () => resolve())));
+    watcher.on('message', (_t, payload) => availability.push(payload.toString()));
+    const { code, ms } = await app.stop();
+    watcher.end(true);
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(10000);
+    expect(availability).toContain('offline');
+    for (const pid of children) expect(isAlive(pid)).toBe(false);
+  });
+
+  it('keeps a flow edited through the editor API across a restart, without re-seeding the defaults', async () => {
+    const dataDir = tempDataDir();
+    const first = await startGlimpser(dataDir);
+    const tokenRes = await fetch(`${first.base}/editor/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: 'admin', password: first.password }),
+    });
+    const { access_token } = (await tokenRes.json()) as { access_token: string };
+    const editor = { authorization: `Bearer ${access_token}`, 'content-type': 'application/json', 'Node-RED-Deployment-Type': 'full' };
+    const flows = (await (await fetch(`${first.base}/editor/flows`, { headers: editor })).json()) as Array<Record<string, unknown>>;
+    const capture = flows.find((n) => n.type === 'capture')!;
+    capture.interval = 7;
+    capture.name = 'edited by a user';
+    const deploy = await fetch(`${first.base}/editor/flows`, { method: 'POST', headers: editor, body: JSON.stringify(flows) });
+    expect(deploy.status).toBe(204);
+    expect((await first.stop()).code).toBe(0);
+
+    const second = await startGlimpser(dataDir, { GLIMPSER_ADMIN_PASSWORD: first.password });
+    const token2 = (await (
+      await fetch(`${second.base}/editor/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: 'admin', password: first.password }),
+      })
+    ).json()) as { access_token: string };
+    const after = (await (await fetch(`${second.base}/editor/flows`, { headers: { authorization: `Bearer ${token2.access_token}` } })).json()) as Array<Record<string, unknown>>;
+    expect(after.find((n) => n.type === 'capture')).toMatchObject({ name: 'edited by a user', interval: 7 });
+    expect(after.filter((n) => n.type === 'capture')).toHaveLength(1);
+    expect((await second.stop()).code).toBe(0);
+  });
+});

@@ -1,0 +1,109 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+export const CLI = path.join(REPO_ROOT, 'dist', 'runtime', 'cli.js');
+
+export interface RunningGlimpser {
+  proc: ChildProcess;
+  httpPort: number;
+  mqttPort: number;
+  dataDir: string;
+  password: string;
+  base: string;
+  logs: string[];
+  /** Sends SIGTERM and resolves with the exit code and how long the exit took. */
+  stop(): Promise<{ code: number | null; ms: number }>;
+}
+
+export function tempDataDir(): string {
+  return mkdtempSync(path.join(tmpdir(), 'glimpser-test-'));
+}
+
+/** Boots the built runtime (dist/) as its own process on random ports and waits for its "glimpser ready" log line. */
+export function startGlimpser(dataDir = tempDataDir(), env: Record<string, string> = {}, timeoutMs = 60000): Promise<RunningGlimpser> {
+  const proc = spawn(process.execPath, [CLI], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', GLIMPSER_DATA_DIR: dataDir, GLIMPSER_HTTP_PORT: '0', GLIMPSER_MQTT_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`glimpser did not become ready within ${timeoutMs} ms:\n${logs.slice(-30).join('\n')}`));
+    }, timeoutMs);
+    let buffered = '';
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) {
+        logs.push(line);
+        if (!line.includes('"glimpser ready"')) continue;
+        const ready = JSON.parse(line) as { httpPort: number; mqttPort: number };
+        clearTimeout(timer);
+        const password = readFileSync(path.join(dataDir, 'initial-admin-password'), 'utf8').trim();
+        resolve({
+          proc,
+          httpPort: ready.httpPort,
+          mqttPort: ready.mqttPort,
+          dataDir,
+          password: env.GLIMPSER_ADMIN_PASSWORD ?? password,
+          base: `http://127.0.0.1:${ready.httpPort}`,
+          logs,
+          stop: () => stopProcess(proc),
+        });
+      }
+    });
+    proc.stderr!.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`glimpser exited with ${code} before it was ready:\n${logs.slice(-30).join('\n')}`));
+    });
+  });
+}
+
+export function stopProcess(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; ms: number }> {
+  const began = Date.now();
+  return new Promise((resolve) => {
+    if (proc.exitCode !== null) return resolve({ code: proc.exitCode, ms: 0 });
+    proc.once('exit', (code) => resolve({ code, ms: Date.now() - began }));
+    proc.kill(signal);
+  });
+}
+
+/** Pids of every descendant of `pid` (children, grandchildren, ...), read from /proc. */
+export function descendantsOf(pid: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parents.set(Number(entry), ppid);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const found: number[] = [];
+  const walk = (parent: number) => {
+    for (const [child, ppid] of parents) if (ppid === parent) { found.push(child); walk(child); }
+  };
+  walk(pid);
+  return found;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function basic(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+}

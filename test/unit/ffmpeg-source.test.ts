@@ -1,0 +1,268 @@
+import { execFileSync } from 'node:child_process';
+import type { EventEmitter } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { FfmpegSource, type FfmpegSourceOptions } from '../../core/capture/ffmpeg-source';
+import type { CameraStatus } from '../../core/capture/source';
+import type { Frame } from '../../core/frames/frame';
+import type { Logger } from '../../core/log/logger';
+import { metrics } from '../../core/metrics';
+
+const FFMPEG = '/usr/bin/ffmpeg';
+const DEMO = { kind: 'demo', width: 320, height: 240, fps: 10 } as const;
+const OUTPUT = { fps: 10, jpegQuality: 5 };
+
+let dir: string;
+const sources: FfmpegSource[] = [];
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'glimpser-ffmpeg-'));
+});
+
+afterEach(async () => {
+  await Promise.all(sources.splice(0).map((source) => source.stop()));
+});
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function makeSource(options: Partial<FfmpegSourceOptions> & { camera: string }): FfmpegSource {
+  const source = new FfmpegSource({ input: DEMO, output: OUTPUT, ffmpegPath: FFMPEG, ...options });
+  sources.push(source);
+  return source;
+}
+
+/** Every status the source emits, with when it came, so tests can wait on and reason about transitions. */
+function recordStatuses(source: FfmpegSource): { status: CameraStatus; at: number }[] {
+  const seen: { status: CameraStatus; at: number }[] = [];
+  source.on('status', (status: CameraStatus) => seen.push({ status, at: performance.now() }));
+  return seen;
+}
+
+function waitFor<T>(emitter: EventEmitter, event: string, matches: (value: T) => boolean, timeoutMs = 10000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      emitter.off(event, listener);
+      reject(new Error(`no matching '${event}' event within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const listener = (value: T): void => {
+      if (!matches(value)) return;
+      clearTimeout(timer);
+      emitter.off(event, listener);
+      resolve(value);
+    };
+    emitter.on(event, listener);
+  });
+}
+
+const waitForState = (source: FfmpegSource, state: CameraStatus['state'], timeoutMs?: number): Promise<CameraStatus> =>
+  waitFor<CameraStatus>(source, 'status', (status) => status.state === state, timeoutMs);
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function counterValue(counter: typeof metrics.captureRestartsTotal, labels: Record<string, string>): Promise<number> {
+  const { values } = await counter.get();
+  const match = values.find((value) => Object.entries(labels).every(([key, wanted]) => value.labels[key] === wanted));
+  return match?.value ?? 0;
+}
+
+function recordingLogger(): { logger: Logger; entries: { level: string; obj: Record<string, unknown>; msg?: string }[] } {
+  const entries: { level: string; obj: Record<string, unknown>; msg?: string }[] = [];
+  const at =
+    (level: string) =>
+    (objOrMsg: Record<string, unknown> | string, msg?: string): void => {
+      entries.push(typeof objOrMsg === 'string' ? { level, obj: {}, msg: objOrMsg } : { level, obj: objOrMsg, msg });
+    };
+  const logger: Logger = { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), child: () => logger };
+  return { logger, entries };
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+test('a demo camera delivers 320x240 JPEGs that ffprobe decodes, in sequence, and stop() leaves no ffmpeg behind', async () => {
+  const source = makeSource({ camera: 'demo-frames' });
+  const statuses = recordStatuses(source);
+  const frames: Frame[] = [];
+  const fifth = new Promise<void>((resolve) => source.on('frame', (frame: Frame) => frames.push(frame) === 5 && resolve()));
+  source.start();
+  const pid = source.pid;
+  await fifth;
+
+  expect(statuses.map(({ status }) => status.state).slice(0, 2)).toEqual(['connecting', 'online']);
+  expect(frames.slice(0, 5).map((frame) => frame.meta.sequence)).toEqual([1, 2, 3, 4, 5]);
+  for (const { jpeg, meta } of frames) {
+    expect(meta).toMatchObject({ camera: 'demo-frames', width: 320, height: 240, bytes: jpeg.length });
+  }
+  const file = path.join(dir, 'frame.jpg');
+  writeFileSync(file, frames[4].jpeg);
+  const probe = execFileSync('/usr/bin/ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'json', file]);
+  expect(JSON.parse(probe.toString()).streams[0]).toEqual({ codec_name: 'mjpeg', width: 320, height: 240, nb_read_frames: '1' });
+  expect(await counterValue(metrics.framesTotal, { camera: 'demo-frames' })).toBeGreaterThanOrEqual(5);
+
+  expect(pid).toBeDefined();
+  await source.stop();
+  expect(isAlive(pid as number)).toBe(false);
+  expect(source.status().state).toBe('stopped');
+  expect(source.pid).toBeUndefined();
+});
+
+test('an ffmpeg killed from outside is restarted and the camera comes back online', async () => {
+  const source = makeSource({ camera: 'demo-killed', backoff: { initialMs: 100, maxMs: 400 } });
+  source.start();
+  await waitForState(source, 'online');
+  const firstPid = source.pid as number;
+
+  const offline = waitForState(source, 'offline');
+  process.kill(firstPid, 'SIGKILL');
+  expect((await offline).lastError).toBe('ffmpeg was killed by SIGKILL');
+  const back = await waitForState(source, 'online');
+
+  expect(back.restarts).toBe(1);
+  expect(source.pid).not.toBe(firstPid);
+  expect(await counterValue(metrics.captureRestartsTotal, { camera: 'demo-killed' })).toBe(1);
+  expect(await counterValue(metrics.captureErrorsTotal, { camera: 'demo-killed', kind: 'exit' })).toBe(1);
+});
+
+test('a refused connection sets lastError without secrets and restarts are spaced by the backoff', async () => {
+  const port = await closedPort();
+  const { logger, entries } = recordingLogger();
+  const initialMs = 150;
+  const maxMs = 600;
+  const source = makeSource({
+    camera: 'refused',
+    input: { kind: 'url', url: `http://viewer:s3cr3tpw@127.0.0.1:${port}/x?token=t0k3nvalue` },
+    backoff: { initialMs, maxMs },
+    logger,
+  });
+  const statuses = recordStatuses(source);
+  source.start();
+  // Offline after the third restart: a restart timer is pending, which stop() must cancel.
+  await waitFor<CameraStatus>(source, 'status', (status) => status.state === 'offline' && status.restarts === 3);
+
+  const status = source.status();
+  expect(status.lastError).toBe(`http://***:***@127.0.0.1:${port}/x?token=***: Connection refused`);
+  // Backoff runs from the exit (offline) to the next start (connecting).
+  const waits = statuses
+    .map((entry, i) => ({ entry, prev: statuses[i - 1] }))
+    .filter(({ entry, prev }) => entry.status.state === 'connecting' && prev?.status.state === 'offline')
+    .map(({ entry, prev }) => entry.at - prev.at);
+  expect(waits).toHaveLength(3);
+  for (const wait of waits) {
+    expect(wait).toBeGreaterThanOrEqual(initialMs - 2);
+    expect(wait).toBeLessThan(maxMs + 200);
+  }
+  expect(await counterValue(metrics.captureErrorsTotal, { camera: 'refused', kind: 'exit' })).toBeGreaterThanOrEqual(3);
+
+  const everything = JSON.stringify([statuses, entries]);
+  expect(everything).toContain('Connection refused');
+  expect(everything).not.toMatch(/s3cr3tpw|t0k3nvalue/);
+
+  await source.stop();
+  const after = statuses.length;
+  // Nothing may restart once stopped: give a pending restart timer every chance to fire.
+  await new Promise((resolve) => setTimeout(resolve, maxMs + 100));
+  expect(statuses.slice(after)).toEqual([]);
+  expect(source.status().state).toBe('stopped');
+});
+
+test('a missing file fails each run with its reason, and stderr logging is rate-limited', async () => {
+  const { logger, entries } = recordingLogger();
+  const missing = path.join(dir, 'gone.mp4');
+  const source = makeSource({ camera: 'missing-file', input: { kind: 'file', path: missing }, backoff: { initialMs: 20, maxMs: 40 }, logger });
+  source.start();
+  const status = await waitFor<CameraStatus>(source, 'status', (s) => s.restarts === 8);
+  expect(status.lastError).toBe(`file:${missing}: No such file or directory`);
+
+  await source.stop();
+  const stderrLines = entries.filter((entry) => entry.level === 'warn' && 'line' in entry.obj);
+  expect(stderrLines).toHaveLength(5);
+  const summary = entries.find((entry) => typeof entry.obj.suppressed === 'number');
+  expect(summary?.obj.suppressed).toBeGreaterThanOrEqual(3);
+});
+
+test('a missing ffmpeg binary is reported in words a user can act on, without crashing', async () => {
+  const source = makeSource({ camera: 'no-ffmpeg', ffmpegPath: '/nonexistent/ffmpeg', backoff: { initialMs: 20, maxMs: 40 } });
+  source.start();
+  const status = await waitFor<CameraStatus>(source, 'status', (s) => s.restarts === 2);
+  expect(status.lastError).toBe('ffmpeg not found at /nonexistent/ffmpeg: install the Debian package ffmpeg');
+  expect(await counterValue(metrics.captureErrorsTotal, { camera: 'no-ffmpeg', kind: 'spawn' })).toBeGreaterThanOrEqual(2);
+  expect(await counterValue(metrics.captureErrorsTotal, { camera: 'no-ffmpeg', kind: 'exit' })).toBe(0);
+});
+
+describe('stalls', () => {
+  let server: Server;
+  let port: number;
+
+  beforeAll(async () => {
+    // Answers with a stream's headers and then never sends a byte: a camera that hangs after connecting.
+    server = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'multipart/x-mixed-replace;boundary=frame' });
+      res.flushHeaders();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  test('a stream that sends headers and then nothing goes offline within offlineAfterMs and is retried', async () => {
+    const offlineAfterMs = 800;
+    const source = makeSource({
+      camera: 'stalled-http',
+      input: { kind: 'url', url: `http://127.0.0.1:${port}/stream` },
+      offlineAfterMs,
+      backoff: { initialMs: 100, maxMs: 200 },
+    });
+    const statuses = recordStatuses(source);
+    source.start();
+    const offline = await waitForState(source, 'offline', offlineAfterMs + 3000);
+    const waited = statuses[statuses.length - 1].at - statuses[0].at;
+    expect(waited).toBeGreaterThanOrEqual(offlineAfterMs - 2);
+    expect(waited).toBeLessThan(offlineAfterMs + 500);
+    expect(offline.lastError).toBe('no frame for 1 s: restarting ffmpeg');
+
+    const retried = await waitForState(source, 'connecting');
+    expect(retried.restarts).toBe(1);
+    expect(await counterValue(metrics.captureErrorsTotal, { camera: 'stalled-http', kind: 'stall' })).toBe(1);
+  });
+
+  test('a frozen ffmpeg is declared offline, killed even though it ignores SIGTERM, and replaced', async () => {
+    const offlineAfterMs = 600;
+    const source = makeSource({ camera: 'frozen', offlineAfterMs, backoff: { initialMs: 50, maxMs: 100 } });
+    source.start();
+    await waitForState(source, 'online');
+    const frozenPid = source.pid as number;
+    // A stopped process cannot act on SIGTERM, so only the SIGKILL after the grace period ends it.
+    process.kill(frozenPid, 'SIGSTOP');
+    await waitForState(source, 'offline', offlineAfterMs + 2000);
+    const back = await waitForState(source, 'online', 8000);
+    expect(isAlive(frozenPid)).toBe(false);
+    expect(back.restarts).toBe(1);
+  });
+});
+
+describe('after every other test', () => {
+  test('no ffmpeg started by these tests outlives its source', () => {
+    const children = execFileSync('ps', ['-o', 'pid=,comm=', '--ppid', String(process.pid)]).toString();
+    expect(children).not.toMatch(/ffmpeg/);
+  });
+});
