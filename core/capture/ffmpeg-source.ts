@@ -227,16 +227,17 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
     clearTimeout(this.stallTimer);
     const ranMs = performance.now() - run.startedAt;
     const how = code !== null ? `exited with code ${code}` : `was killed by ${signal ?? 'a signal'}`;
-    if (run.killedFor === null) {
-      if (run.child.pid !== undefined) this.countError('exit');
-      this.setLastError(run.lastStderr ?? `ffmpeg ${how}`);
-    }
     this.log.info({ camera: this.camera, code, signal, frames: run.frames, ranMs: Math.round(ranMs) }, `ffmpeg ${how}`);
-    if (this.opts.input.kind === 'file' && this.opts.input.loop !== true && code === 0 && run.killedFor === null) {
+    const { input } = this.opts;
+    if (input.kind === 'file' && input.loop !== true && code === 0 && run.killedFor === null) {
       // A clip played once has nothing more to give; restarting would silently loop it.
       this.running = false;
       this.setState('stopped');
       return;
+    }
+    if (run.killedFor === null) {
+      if (run.child.pid !== undefined) this.countError('exit');
+      this.setLastError(run.lastStderr ?? `ffmpeg ${how}`);
     }
     this.setState('offline');
     if (ranMs >= this.opts.stableAfterMs) this.backoffMs = this.opts.backoff.initialMs;

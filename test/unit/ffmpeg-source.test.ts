@@ -205,6 +205,36 @@ test('a missing ffmpeg binary is reported in words a user can act on, without cr
   expect(await counterValue(metrics.captureErrorsTotal, { camera: 'no-ffmpeg', kind: 'exit' })).toBe(0);
 });
 
+describe('file inputs', () => {
+  let clip: string;
+
+  beforeAll(() => {
+    clip = path.join(dir, 'clip.mp4');
+    execFileSync(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=10', '-t', '1', '-c:v', 'mpeg4', clip]);
+  });
+
+  test('a clip played once ends as stopped and is not restarted', async () => {
+    const source = makeSource({ camera: 'clip-once', input: { kind: 'file', path: clip }, backoff: { initialMs: 20, maxMs: 40 } });
+    const frames: Frame[] = [];
+    source.on('frame', (frame: Frame) => frames.push(frame));
+    source.start();
+    await waitForState(source, 'online');
+    const ended = await waitForState(source, 'stopped');
+    expect(ended).toMatchObject({ restarts: 0, lastError: null });
+    expect(frames.length).toBeGreaterThanOrEqual(8);
+    expect(frames.length).toBeLessThanOrEqual(11);
+    expect(frames[0].meta).toMatchObject({ width: 160, height: 120 });
+  });
+
+  test('a looped clip keeps delivering frames past its end without restarting ffmpeg', async () => {
+    const source = makeSource({ camera: 'clip-loop', input: { kind: 'file', path: clip, loop: true } });
+    const pastEnd = waitFor<Frame>(source, 'frame', (frame) => frame.meta.sequence === 15);
+    source.start();
+    await pastEnd;
+    expect(source.status()).toMatchObject({ state: 'online', restarts: 0 });
+  });
+});
+
 describe('stalls', () => {
   let server: Server;
   let port: number;
