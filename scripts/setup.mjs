@@ -136,22 +136,24 @@ function sameDependencies(a = {}, b = {}) {
 }
 
 /**
- * True when node_modules already holds exactly what package-lock.json pins, judged by npm's own record of the
- * tree (node_modules/.package-lock.json). This spares a full `npm ci` after `npm install some-package` or on a
- * checkout installed before this script wrote stamps; optional packages for other platforms are never installed.
+ * True when node_modules already holds what package-lock.json pins: every locked package is on disk at its locked
+ * version. This spares a full reinstall after `npm install some-package` or on a checkout installed before this
+ * script wrote stamps. Optional packages for other platforms are never installed, so an optional package may be
+ * absent unless npm's own record of the tree (node_modules/.package-lock.json) says it was installed; that record
+ * alone is not trusted, as `npm install --package-lock-only` rewrites it without installing anything.
  */
 function installedTreeMatchesLock() {
   const pkg = readJson(join(root, 'package.json'));
   const lock = readJson(join(root, 'package-lock.json'));
-  const installed = readJson(join(root, 'node_modules', '.package-lock.json'));
-  if (!pkg || !lock?.packages || !installed?.packages) return false;
+  if (!pkg || !lock?.packages) return false;
   const lockRoot = lock.packages[''] ?? {};
   const fields = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'];
   if (!fields.every((field) => sameDependencies(pkg[field], lockRoot[field]))) return false;
-  const locked = Object.entries(lock.packages).filter(([path]) => path !== '');
-  const everyLockedInstalled = locked.every(([path, entry]) =>
-    installed.packages[path] ? JSON.stringify(installed.packages[path]) === JSON.stringify(entry) : entry.optional || entry.devOptional);
-  return everyLockedInstalled && Object.keys(installed.packages).every((path) => path in lock.packages);
+  const recorded = readJson(join(root, 'node_modules', '.package-lock.json'))?.packages ?? {};
+  return Object.entries(lock.packages).every(([path, entry]) => {
+    if (path === '' || ((entry.optional || entry.devOptional) && !(path in recorded))) return true;
+    return entry.link ? existsSync(join(root, path)) : readJson(join(root, path, 'package.json'))?.version === entry.version;
+  });
 }
 
 /** Returns what it did, for the summary line. */
@@ -185,9 +187,15 @@ function installNpmDependencies() {
   return 'npm install --no-save (npm ci refused the lock)';
 }
 
+/**
+ * apt keeps each list's mtime at the server's Last-Modified, so an update that changed nothing leaves them old;
+ * the partial/ folder it downloads through is touched on every update and tells when the last one ran.
+ */
 function aptListsAreFresh() {
   try {
-    const newest = Math.max(...readdirSync(APT_LISTS).filter((name) => name.includes('_Packages')).map((name) => statSync(join(APT_LISTS, name)).mtimeMs));
+    const lists = readdirSync(APT_LISTS).filter((name) => name.includes('_Packages')).map((name) => join(APT_LISTS, name));
+    if (lists.length === 0) return false;
+    const newest = Math.max(...[join(APT_LISTS, 'partial'), ...lists].filter(existsSync).map((path) => statSync(path).mtimeMs));
     return Date.now() - newest < APT_LISTS_MAX_AGE_MS;
   } catch {
     return false;

@@ -120,6 +120,12 @@ test('a demo camera delivers 320x240 JPEGs that ffprobe decodes, in sequence, an
   expect(isAlive(pid as number)).toBe(false);
   expect(source.status().state).toBe('stopped');
   expect(source.pid).toBeUndefined();
+
+  // A stopped source can start again, as a fresh capture session.
+  const again = waitFor<Frame>(source, 'frame', () => true);
+  source.start();
+  expect((await again).meta.sequence).toBe(1);
+  expect(source.status()).toMatchObject({ state: 'online', restarts: 0 });
 });
 
 test('an ffmpeg killed from outside is restarted and the camera comes back online', async () => {
