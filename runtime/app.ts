@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import type { Express } from 'express';
-import { collectDefaultMetrics } from 'prom-client';
+import { collectDefaultMetrics, register } from 'prom-client';
 import { CameraRegistry } from '../core/capture/registry';
 import { metrics } from '../core/metrics';
 import { topics } from '../core/topics';
@@ -140,6 +140,8 @@ export class GlimpserRuntime {
 
   async start(): Promise<RuntimeAddresses> {
     collectDefaultMetrics();
+    // prom-client names these gauges *_total, which Prometheus reserves for counters (promtool check metrics fails).
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) register.removeSingleMetric(name);
     for (const phase of this.phases()) {
       const began = process.hrtime.bigint();
       try {

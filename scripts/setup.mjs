@@ -92,7 +92,7 @@ function succeeds(command, args) {
   };
 }
 
-/** Runs a command with its output shown; throws naming the command when it fails. */
+/** Runs a command with its output shown and tells whether it succeeded; throws only when it cannot start. */
 function run(command, args, options = {}) {
   log(`$ ${command} ${args.join(' ')}`);
   const result = spawnSync(command, args, { stdio: 'inherit', cwd: root, ...options });
@@ -159,15 +159,24 @@ function installedTreeMatchesLock() {
 /** Returns what it did, for the summary line. */
 function ensureNpmDependencies() {
   const hash = dependencyHash();
-  if (readJson(stampFile)?.hash === hash) return 'npm dependencies up to date';
-  if (existsSync(join(root, 'package-lock.json')) && installedTreeMatchesLock()) {
-    writeFileSync(stampFile, `${JSON.stringify({ hash })}\n`);
+  const stamp = readJson(stampFile);
+  const writeStamp = (value) => writeFileSync(stampFile, `${JSON.stringify({ hash: value, abi: process.versions.modules })}\n`);
+  if (stamp?.hash === hash) return 'npm dependencies up to date';
+  // Versions on disk say nothing about the Node ABI native addons were built for, so a known switch reinstalls.
+  const sameAbi = !stamp?.abi || stamp.abi === process.versions.modules;
+  if (sameAbi && existsSync(join(root, 'package-lock.json')) && installedTreeMatchesLock()) {
+    writeStamp(hash);
     return 'npm dependencies match package-lock.json';
+  }
+  if (!sameAbi) {
+    // An install over the old tree would keep addons built for the other ABI; npm ci starts empty as well.
+    log(`Node ABI changed (${stamp.abi} → ${process.versions.modules}): removing node_modules`);
+    rmSync(join(root, 'node_modules'), { recursive: true, force: true });
   }
   log(existsSync(join(root, 'node_modules')) ? 'npm dependencies changed: reinstalling' : 'installing npm dependencies');
   const how = installNpmDependencies();
   // `npm install` may have just written package-lock.json, so hash again.
-  writeFileSync(stampFile, `${JSON.stringify({ hash: dependencyHash() })}\n`);
+  writeStamp(dependencyHash());
   return `npm dependencies installed with ${how}`;
 }
 

@@ -31,6 +31,7 @@ export class Camera implements CameraHandle {
     private readonly source: FrameSource,
     private readonly bus: Bus | undefined,
     private readonly log: Logger,
+    readonly publishesOwnFrames = false,
   ) {
     source.on('frame', (frame: Frame) => {
       this.latest = frame;
@@ -62,6 +63,20 @@ export class Camera implements CameraHandle {
 
   latestFrame(): Frame | null {
     return this.latest;
+  }
+
+  requestFrame(timeoutMs: number): Promise<Frame> {
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      const finish = (outcome: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        void detach().finally(outcome);
+      };
+      const timer = setTimeout(() => finish(() => reject(new Error(`camera ${this.id}: no frame within ${timeoutMs} ms (${this.source.status().lastError ?? this.source.status().state})`))), timeoutMs);
+      const detach = this.attach({ onFrame: (frame) => finish(() => resolve(frame)), onStatus: () => undefined });
+    });
   }
 
   async close(): Promise<void> {

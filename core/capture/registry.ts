@@ -7,6 +7,10 @@ export interface CameraHandle {
   readonly name: string;
   status(): CameraStatus;
   latestFrame(): Frame | null;
+  /** The next frame from the camera, starting its source for the moment if nothing else uses it. */
+  requestFrame(timeoutMs: number): Promise<Frame>;
+  /** Frames already published on the bus by the source itself (an edge device): capture nodes must not republish. */
+  readonly publishesOwnFrames: boolean;
 }
 
 /** The cameras configured by the deployed flows, keyed by camera id; a second camera with the same id is refused. */

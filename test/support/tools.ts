@@ -7,7 +7,7 @@ const ROOT = path.resolve(__dirname, '..', '..');
 
 /** Finds a Debian tool that scripts/setup.mjs installed: PATH, the sbin directories, or the project's tool cache. */
 export function findTool(name: string): string {
-  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', path.join(ROOT, '.cache', 'tools', 'usr', 'bin')];
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', path.join(ROOT, '.cache', 'tools', 'bin')];
   for (const dir of dirs) {
     const candidate = path.join(dir, name);
     if (dir && existsSync(candidate)) return candidate;
