@@ -1,10 +1,24 @@
+import cron, { type ScheduledTask } from 'node-cron';
 import type { Frame } from '../frames/frame';
 
 /** How a capture node picks frames from its camera's stream. */
 export type CaptureMode =
   | { kind: 'continuous'; fps: number }
   | { kind: 'interval'; everyMs: number }
-  | { kind: 'on-demand'; timeoutMs: number };
+  | { kind: 'on-demand'; timeoutMs: number }
+  | { kind: 'cron'; expression: string; timeZone?: string; timeoutMs: number };
+
+/** Checks a cron expression (5 or 6 fields, node-cron syntax) and names the problem. */
+export function checkCronExpression(expression: string, timeZone?: string): void {
+  if (!cron.validate(expression)) throw new Error(`cron expression ${JSON.stringify(expression)} is invalid: expected 5 or 6 fields like "*/5 * * * *" (every 5 minutes)`);
+  if (timeZone) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone });
+    } catch {
+      throw new Error(`time zone ${JSON.stringify(timeZone)} is not an IANA zone like "Europe/Paris"`);
+    }
+  }
+}
 
 type Emit = (frame: Frame) => void;
 
@@ -17,12 +31,17 @@ export class FrameSampler {
   private lastSent: Frame | null = null;
   private lastSentAt = 0;
   private timer: NodeJS.Timeout | null = null;
+  private task: ScheduledTask | null = null;
   private readonly waiters = new Set<{ resolve: (f: Frame) => void; timer: NodeJS.Timeout }>();
 
-  constructor(private readonly mode: CaptureMode, private readonly emit: Emit) {
+  constructor(private readonly mode: CaptureMode, private readonly emit: Emit, private readonly onError: (err: Error) => void = () => undefined) {
     if (mode.kind === 'interval') {
       this.timer = setInterval(() => this.sendLatest(), mode.everyMs);
       this.timer.unref?.();
+    }
+    if (mode.kind === 'cron') {
+      checkCronExpression(mode.expression, mode.timeZone);
+      this.task = cron.schedule(mode.expression, () => this.request().then(() => undefined, this.onError), { timezone: mode.timeZone, noOverlap: true });
     }
   }
 
@@ -38,7 +57,7 @@ export class FrameSampler {
 
   /** On-demand: the newest frame not sent before, or the next one to arrive within the timeout. */
   request(): Promise<Frame> {
-    const timeoutMs = this.mode.kind === 'on-demand' ? this.mode.timeoutMs : 10000;
+    const timeoutMs = this.mode.kind === 'on-demand' || this.mode.kind === 'cron' ? this.mode.timeoutMs : 10000;
     if (this.latest && this.latest !== this.lastSent) {
       const frame = this.latest;
       this.send(frame);
@@ -71,6 +90,7 @@ export class FrameSampler {
 
   close(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.task) void this.task.destroy();
     for (const waiter of this.waiters) clearTimeout(waiter.timer);
     this.waiters.clear();
   }

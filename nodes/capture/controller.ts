@@ -11,6 +11,7 @@ import type { CaptureConfig } from './schema';
 function modeOf(config: CaptureConfig): CaptureMode {
   if (config.mode === 'continuous') return { kind: 'continuous', fps: config.fps };
   if (config.mode === 'interval') return { kind: 'interval', everyMs: config.interval * 1000 };
+  if (config.mode === 'cron') return { kind: 'cron', expression: config.cron, timeZone: config.timeZone || undefined, timeoutMs: config.timeout * 1000 };
   return { kind: 'on-demand', timeoutMs: config.timeout * 1000 };
 }
 
@@ -23,7 +24,7 @@ export class CaptureController {
   private readonly detach: () => Promise<void>;
 
   constructor(private readonly node: Node, private readonly config: CaptureConfig, private readonly camera: Camera, private readonly handles: GlimpserHandles) {
-    this.sampler = new FrameSampler(modeOf(config), (frame) => this.deliver(frame));
+    this.sampler = new FrameSampler(modeOf(config), (frame) => this.deliver(frame), (err) => node.error(`scheduled capture failed: ${err.message}`));
     this.detach = camera.attach({ onFrame: (frame) => this.sampler.offer(frame), onStatus: (status) => this.showStatus(status) });
   }
 
@@ -34,7 +35,7 @@ export class CaptureController {
 
   private deliver(frame: Frame): void {
     this.node.send(toFrameMessage(frame));
-    if (this.config.publish && this.handles.bus) {
+    if (this.config.publish && this.handles.bus && !this.camera.publishesOwnFrames) {
       this.handles.bus.publish(topics.cameraFrame(frame.meta.camera), frame.jpeg).catch((err: Error) => this.node.warn(`could not publish frame: ${err.message}`));
     }
   }

@@ -1,4 +1,4 @@
-import { FrameSampler } from '../../core/capture/sampler';
+import { checkCronExpression, FrameSampler } from '../../core/capture/sampler';
 import type { Frame } from '../../core/frames/frame';
 
 function frame(sequence: number, timestamp: number): Frame {
@@ -44,5 +44,23 @@ describe('FrameSampler', () => {
     await expect(late).rejects.toThrow('no frame from the camera within 500 ms');
     expect(sent).toEqual([1, 2]);
     sampler.close();
+  });
+
+  it('cron mode takes the newest frame on each tick of the expression', async () => {
+    const sent: number[] = [];
+    const sampler = new FrameSampler({ kind: 'cron', expression: '* * * * * *', timeoutMs: 3000 }, (f) => sent.push(f.meta.sequence));
+    sampler.offer(frame(1, 0));
+    sampler.offer(frame(2, 10));
+    const began = Date.now();
+    while (sent.length === 0 && Date.now() - began < 3000) await new Promise((r) => setTimeout(r, 50));
+    expect(sent).toEqual([2]);
+    sampler.close();
+  });
+
+  it.each([
+    ['every minute', undefined, /cron expression "every minute" is invalid/],
+    ['*/5 * * * *', 'Mars/Olympus', /time zone "Mars\/Olympus" is not an IANA zone/],
+  ])('refuses the cron expression %j (zone %j) with a clear message', (expression, zone, message) => {
+    expect(() => checkCronExpression(expression, zone)).toThrow(message);
   });
 });
