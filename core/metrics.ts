@@ -33,6 +33,11 @@ export const metrics = {
   httpRequestsTotal: counter('glimpser_http_requests_total', 'HTTP requests served, by method, route group and status class.', ['method', 'route', 'status']),
   httpRequestSeconds: histogram('glimpser_http_request_duration_seconds', 'HTTP request latency by route group.', ['route'], [0.005, 0.025, 0.1, 0.5, 2, 10]),
   authFailuresTotal: counter('glimpser_auth_failures_total', 'Failed sign-ins on the HTTP API and editor, by method.', ['method']),
+  archiveBytes: gauge('glimpser_archive_bytes', 'Bytes of archived frames on disk, kept ones included, per camera.', ['camera']),
+  archiveFrames: gauge('glimpser_archive_frames', 'Archived frames on disk, kept ones included, per camera.', ['camera']),
+  archiveDeletionsTotal: counter('glimpser_archive_deletions_total', 'Archived frames deleted by retention, per camera and rule (age, count, size).', ['camera', 'reason']),
+  streamClients: gauge('glimpser_stream_clients', 'Live-view (MJPEG) clients connected, per camera.', ['camera']),
+  streamFramesDroppedTotal: counter('glimpser_stream_frames_dropped_total', 'Live-view frames skipped because a client could not keep up, per camera.', ['camera']),
   ready: gauge('glimpser_ready', '1 when every start phase has completed and the runtime serves traffic.'),
   startPhaseSeconds: gauge('glimpser_start_phase_seconds', 'Seconds each start phase took on the last start.', ['phase']),
 };

@@ -3,10 +3,12 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import type { Express } from 'express';
 import { collectDefaultMetrics, register } from 'prom-client';
+import { FrameArchive } from '../core/archive/frame-archive';
 import { CameraRegistry } from '../core/capture/registry';
 import { metrics } from '../core/metrics';
 import { topics } from '../core/topics';
 import { buildNodeRedSettings } from '../settings';
+import { MjpegStreams } from './api/mjpeg';
 import { apiRouter } from './api/router';
 import { Authenticator } from './auth/middleware';
 import { TokenSigner } from './auth/tokens';
@@ -39,6 +41,7 @@ export class GlimpserRuntime {
   readonly cameras = new CameraRegistry();
   private readonly users: UserStore;
   private broker: EmbeddedBroker | null = null;
+  private archive: FrameArchive | null = null;
   private http: { app: Express; server: Server } | null = null;
   private readonly nodeRed = new EmbeddedNodeRed();
   private readonly started: Phase[] = [];
@@ -72,9 +75,20 @@ export class GlimpserRuntime {
           const seed = await this.users.ensureAdmin(config.adminPassword);
           if (seed.generatedPassword) await this.announceGeneratedPassword(seed.generatedPassword);
           else if (seed.created) log.info({ username: 'admin' }, 'admin user created with the password from GLIMPSER_ADMIN_PASSWORD');
+          this.archive = new FrameArchive({
+            dataDir: config.dataDir,
+            maxFramesPerCamera: config.archiveMaxFramesPerCamera,
+            maxAgeMs: config.archiveMaxAgeDays * 86400000,
+            maxTotalBytes: Math.round(config.archiveMaxMegabytes * 1048576),
+            logger: log.child({ component: 'archive' }),
+          });
+          await this.archive.open();
           this.readiness.set('stores', () => true);
         },
-        stop: async () => this.users.flush(),
+        stop: async () => {
+          await this.archive?.close();
+          await this.users.flush();
+        },
       },
       {
         name: 'broker',
@@ -96,7 +110,9 @@ export class GlimpserRuntime {
         name: 'http',
         start: async () => {
           const http = createHttp({ readiness: this.readiness, auth: auth!, metricsAuth: config.metricsAuth });
-          http.app.use('/api', apiRouter({ users: this.users, tokens: tokens!, auth: auth!, cameras: this.cameras, log: log.child({ component: 'api' }) }));
+          const apiLog = log.child({ component: 'api' });
+          const streams = new MjpegStreams({ maxClientsPerCamera: config.streamMaxClientsPerCamera, log: apiLog });
+          http.app.use('/api', apiRouter({ users: this.users, tokens: tokens!, auth: auth!, cameras: this.cameras, archive: this.archive ?? undefined, streams, maxStreamClientsPerCamera: config.streamMaxClientsPerCamera, log: apiLog }));
           http.server.on('upgrade', (request, socket, head) => this.broker?.handleUpgrade(request, socket, head));
           this.http = http;
           this.addresses.httpPort = await listen(http.server, config.httpHost, config.httpPort);
@@ -120,7 +136,7 @@ export class GlimpserRuntime {
             users: this.users,
             logger: log,
             logLevel: config.logLevel,
-            handles: { bus: this.broker ?? undefined, cameras: this.cameras, ffmpegPath: config.ffmpegPath, mediaDir: config.mediaDir, logger: log.child({ component: 'nodes' }) },
+            handles: { bus: this.broker ?? undefined, cameras: this.cameras, archive: this.archive ?? undefined, ffmpegPath: config.ffmpegPath, mediaDir: config.mediaDir, logger: log.child({ component: 'nodes' }) },
           });
           await this.nodeRed.start(this.http!.server, this.http!.app, settings, auth!.requireUser());
           this.readiness.set('nodeRed', () => this.nodeRed.running);

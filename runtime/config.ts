@@ -22,6 +22,10 @@ export const ConfigSchema = Type.Object(
     logLevel: Type.Union([Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug')], { default: 'info', description: 'Least severe log level written.' }),
     metricsAuth: Type.Boolean({ default: true, description: 'Whether GET /metrics requires a signed-in user (HTTP Basic or bearer token).' }),
     ffmpegPath: Type.String({ minLength: 1, default: 'ffmpeg', description: 'The ffmpeg binary cameras run.' }),
+    archiveMaxFramesPerCamera: Type.Integer({ minimum: 1, maximum: 10000000, default: 10000, description: 'Archived frames kept per camera (kept frames do not count); the oldest go first.' }),
+    archiveMaxAgeDays: Type.Number({ exclusiveMinimum: 0, maximum: 3650, default: 7, description: 'Archived frames older than this are deleted, unless kept.' }),
+    archiveMaxMegabytes: Type.Number({ exclusiveMinimum: 0, maximum: 10000000, default: 1024, description: 'Total size of the frame archive across cameras; the oldest unkept frames go first.' }),
+    streamMaxClientsPerCamera: Type.Integer({ minimum: 1, maximum: 1000, default: 8, description: 'Live-view (MJPEG) clients allowed per camera at once; more are answered 429.' }),
     tokenTtlSeconds: Type.Integer({ minimum: 60, maximum: 2592000, default: 86400, description: 'Lifetime of bearer tokens from POST /api/auth/login.' }),
   },
   { additionalProperties: false },
@@ -46,6 +50,7 @@ export const SECRET_KEYS: string[] = Object.keys(ConfigSchema.properties).filter
 
 function expectation(schema: TSchema): string {
   if (schema.type === 'integer') return `an integer from ${schema.minimum} to ${schema.maximum}`;
+  if (schema.type === 'number') return `a number above ${schema.exclusiveMinimum ?? schema.minimum} and at most ${schema.maximum}`;
   if (schema.type === 'boolean') return 'true or false';
   if (schema.anyOf) return `one of ${(schema.anyOf as TSchema[]).map((s) => s.const).join(', ')}`;
   if (schema.minLength) return `a string of at least ${schema.minLength} characters`;
@@ -55,6 +60,7 @@ function expectation(schema: TSchema): string {
 function coerce(key: string, raw: string): unknown {
   const schema = schemaOf(key);
   if (schema.type === 'integer') return /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
+  if (schema.type === 'number') return raw.trim() !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : raw;
   if (schema.type === 'boolean') return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
   return raw;
 }

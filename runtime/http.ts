@@ -27,7 +27,8 @@ export function createHttp(deps: HttpDeps): { app: Express; server: Server } {
   app.use((req: Request, res: Response, next: NextFunction) => {
     const end = metrics.httpRequestSeconds.startTimer({ route: routeGroup(req.path) });
     res.on('finish', () => {
-      end();
+      // A live stream lasts as long as its viewer: its duration is not request latency.
+      if (!String(res.getHeader('Content-Type') ?? '').startsWith('multipart/x-mixed-replace')) end();
       metrics.httpRequestsTotal.inc({ method: req.method, route: routeGroup(req.path), status: `${Math.floor(res.statusCode / 100)}xx` });
     });
     next();

@@ -3,12 +3,9 @@ import type { Frame } from '../frames/frame';
 import type { Logger } from '../log/logger';
 import { topics } from '../topics';
 import type { CameraHandle } from './registry';
-import type { CameraStatus, FrameSource } from './source';
+import type { CameraConsumer, CameraStatus, FrameSource } from './source';
 
-export interface CameraConsumer {
-  onFrame(frame: Frame): void;
-  onStatus(status: CameraStatus): void;
-}
+export type { CameraConsumer } from './source';
 
 /** The retained JSON on glimpser/cameras/<id>/state. */
 export interface CameraStatePayload extends CameraStatus {

@@ -1,5 +1,5 @@
 import type { Frame } from '../frames/frame';
-import type { CameraStatus } from './source';
+import type { CameraConsumer, CameraStatus } from './source';
 
 /** What the HTTP API and dashboards may ask of a camera that a flow has configured. */
 export interface CameraHandle {
@@ -7,6 +7,8 @@ export interface CameraHandle {
   readonly name: string;
   status(): CameraStatus;
   latestFrame(): Frame | null;
+  /** Keeps the camera's source running for this consumer; the returned function detaches it. */
+  attach(consumer: CameraConsumer): () => Promise<void>;
   /** The next frame from the camera, starting its source for the moment if nothing else uses it. */
   requestFrame(timeoutMs: number): Promise<Frame>;
   /** Frames already published on the bus by the source itself (an edge device): capture nodes must not republish. */

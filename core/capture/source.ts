@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import type { Frame } from '../frames/frame';
 
 /** Where a camera's state stands, in the words the editor, MQTT state and metrics all use. */
 export type CameraState = 'connecting' | 'online' | 'offline' | 'stopped';
@@ -24,4 +25,10 @@ export interface FrameSource extends EventEmitter {
   start(): void;
   stop(): Promise<void>;
   status(): CameraStatus;
+}
+
+/** Something that wants a camera's frames and state changes (a capture node, a live-view client). */
+export interface CameraConsumer {
+  onFrame(frame: Frame): void;
+  onStatus(status: CameraStatus): void;
 }

@@ -22,6 +22,7 @@ function modeOf(config: CaptureConfig): CaptureMode {
 export class CaptureController {
   private readonly sampler: FrameSampler;
   private readonly detach: () => Promise<void>;
+  private warnedNoArchive = false;
 
   constructor(private readonly node: Node, private readonly config: CaptureConfig, private readonly camera: Camera, private readonly handles: GlimpserHandles) {
     this.sampler = new FrameSampler(modeOf(config), (frame) => this.deliver(frame), (err) => node.error(`scheduled capture failed: ${err.message}`));
@@ -35,6 +36,13 @@ export class CaptureController {
 
   private deliver(frame: Frame): void {
     this.node.send(toFrameMessage(frame));
+    if (this.config.archive) {
+      if (this.handles.archive) this.handles.archive.add(frame).catch((err: Error) => this.node.warn(`could not archive frame: ${err.message}`));
+      else if (!this.warnedNoArchive) {
+        this.warnedNoArchive = true;
+        this.node.warn('archive is on, but no frame archive is available (it is part of the Glimpser runtime)');
+      }
+    }
     if (this.config.publish && this.handles.bus && !this.camera.publishesOwnFrames) {
       this.handles.bus.publish(topics.cameraFrame(frame.meta.camera), frame.jpeg).catch((err: Error) => this.node.warn(`could not publish frame: ${err.message}`));
     }

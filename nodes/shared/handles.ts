@@ -1,3 +1,4 @@
+import type { FrameArchive } from '../../core/archive/frame-archive';
 import type { Bus } from '../../core/bus/bus';
 import { CameraRegistry } from '../../core/capture/registry';
 import { silentLogger, type Logger } from '../../core/log/logger';
@@ -10,6 +11,8 @@ import { silentLogger, type Logger } from '../../core/log/logger';
 export interface GlimpserHandles {
   bus?: Bus;
   cameras: CameraRegistry;
+  /** Where capture nodes with "archive" on keep their frames; absent outside the runtime. */
+  archive?: FrameArchive;
   ffmpegPath: string;
   mediaDir?: string;
   logger: Logger;

@@ -2,9 +2,12 @@ import { Type } from '@sinclair/typebox';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { CameraRegistry } from '../../core/capture/registry';
 import type { Logger } from '../../core/log/logger';
+import type { FrameArchive } from '../../core/archive/frame-archive';
 import type { Authenticator } from '../auth/middleware';
 import type { TokenSigner } from '../auth/tokens';
 import type { UserStore } from '../stores/users';
+import { camerasRouter } from './cameras';
+import type { MjpegStreams } from './mjpeg';
 import { validateBody } from './validate';
 
 export interface ApiDeps {
@@ -12,6 +15,9 @@ export interface ApiDeps {
   tokens: TokenSigner;
   auth: Authenticator;
   cameras: CameraRegistry;
+  archive?: FrameArchive;
+  streams: MjpegStreams;
+  maxStreamClientsPerCamera: number;
   log: Logger;
 }
 
@@ -54,6 +60,8 @@ export function apiRouter(deps: ApiDeps): Router {
   router.get('/cameras', (_req, res) => {
     res.json({ cameras: deps.cameras.list().map((c) => ({ id: c.id, name: c.name, ...c.status() })) });
   });
+
+  router.use(camerasRouter({ cameras: deps.cameras, archive: deps.archive, log: deps.log, maxClientsPerCamera: deps.maxStreamClientsPerCamera, streams: deps.streams }));
 
   router.use((_req, res) => {
     res.status(404).json({ error: 'not_found', message: 'no such API endpoint' });

@@ -139,6 +139,22 @@ describe('the Glimpser runtime, booted as its own process on random ports', () =
     expect((await fetch(`${app.base}/api/cameras`, { headers: { authorization: `Bearer ${token}x` } })).status).toBe(401);
   });
 
+  it('serves the live snapshot and MJPEG stream of the demo camera to signed-in users only', async () => {
+    expect((await fetch(`${app.base}/api/cameras/demo/snapshot.jpg`)).status).toBe(401);
+    const auth = { authorization: basic('admin', app.password) };
+    const snapshot = await fetch(`${app.base}/api/cameras/demo/snapshot.jpg?fresh=1`, { headers: auth });
+    expect(snapshot.status).toBe(200);
+    expect(ffprobeImage(Buffer.from(await snapshot.arrayBuffer()))).toEqual({ codec: 'mjpeg', width: 640, height: 360 });
+    const stream = await fetch(`${app.base}/api/cameras/demo/stream.mjpg`, { headers: auth });
+    expect(stream.headers.get('content-type')).toMatch(/^multipart\/x-mixed-replace; boundary=/);
+    const reader = stream.body!.getReader();
+    let received = Buffer.alloc(0);
+    while (received.indexOf(Buffer.from([0xff, 0xd9])) < 0) received = Buffer.concat([received, Buffer.from((await reader.read()).value ?? [])]);
+    await reader.cancel();
+    expect(received.indexOf(Buffer.from([0xff, 0xd8]))).toBeGreaterThan(0);
+    expect((await fetch(`${app.base}/api/cameras/nope/snapshot.jpg`, { headers: auth })).status).toBe(404);
+  });
+
   it('requires a signed-in user on Node-RED HTTP-in routes under /hooks', async () => {
     expect((await fetch(`${app.base}/hooks/anything`)).status).toBe(401);
     expect((await fetch(`${app.base}/hooks/anything`, { headers: { authorization: basic('admin', app.password) } })).status).toBe(404);
