@@ -136,7 +136,7 @@ export class GlimpserRuntime {
             users: this.users,
             logger: log,
             logLevel: config.logLevel,
-            handles: { bus: this.broker ?? undefined, cameras: this.cameras, archive: this.archive ?? undefined, ffmpegPath: config.ffmpegPath, mediaDir: config.mediaDir, logger: log.child({ component: 'nodes' }) },
+            handles: { bus: this.broker ?? undefined, devices: this.broker?.devices, cameras: this.cameras, archive: this.archive ?? undefined, ffmpegPath: config.ffmpegPath, mediaDir: config.mediaDir, logger: log.child({ component: 'nodes' }) },
           });
           await this.nodeRed.start(this.http!.server, this.http!.app, settings, auth!.requireUser());
           this.readiness.set('nodeRed', () => this.nodeRed.running);

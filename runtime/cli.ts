@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-import { GlimpserRuntime } from './app';
+import type { GlimpserRuntime } from './app';
 import { ConfigError, loadConfig } from './config';
+import { edgeMain } from './edge';
 import { createLogger } from './logger';
 
 /** `glimpser`: starts the runtime; SIGTERM/SIGINT stop it in reverse order and exit 0 within 10 s. */
@@ -16,7 +17,9 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  const runtime = new GlimpserRuntime(config, log);
+  // Loaded here, not at the top, so `glimpser edge` on a small device does not load Node-RED.
+  const { GlimpserRuntime: Runtime } = await import('./app.js');
+  const runtime: GlimpserRuntime = new Runtime(config, log);
   let exiting = false;
   const shutdown = (signal: string) => {
     if (exiting) return;
@@ -43,4 +46,5 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+if (process.argv[2] === 'edge') edgeMain(process.argv.slice(3));
+else void main();

@@ -37,6 +37,9 @@ export type ConfigKey = keyof Static<typeof ConfigSchema>;
 
 export class ConfigError extends Error {}
 
+/** GLIMPSER_* variables that are not runtime settings: the config file's name and the `glimpser edge` password. */
+const NOT_RUNTIME_SETTINGS = new Set(['GLIMPSER_CONFIG', 'GLIMPSER_EDGE_PASSWORD']);
+
 export function envName(key: string): string {
   return `GLIMPSER_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 }
@@ -97,7 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       origin[key] = envName(key);
     }
   }
-  const unknown = Object.keys(env).filter((k) => k.startsWith('GLIMPSER_') && k !== 'GLIMPSER_CONFIG' && !Object.keys(ConfigSchema.properties).some((p) => envName(p) === k));
+  const unknown = Object.keys(env).filter((k) => k.startsWith('GLIMPSER_') && !NOT_RUNTIME_SETTINGS.has(k) && !Object.keys(ConfigSchema.properties).some((p) => envName(p) === k));
   if (unknown.length > 0) throw new ConfigError(`${unknown[0]}: unknown setting; known variables: ${Object.keys(ConfigSchema.properties).map(envName).join(', ')}`);
 
   if (!validate(raw)) {

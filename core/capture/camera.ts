@@ -1,5 +1,6 @@
 import type { Bus } from '../bus/bus';
 import type { Frame } from '../frames/frame';
+import type { FramePostProcessor } from '../frames/postprocess';
 import type { Logger } from '../log/logger';
 import { topics } from '../topics';
 import type { CameraHandle } from './registry';
@@ -21,6 +22,8 @@ export class Camera implements CameraHandle {
   private readonly consumers = new Set<CameraConsumer>();
   private latest: Frame | null = null;
   private lastPublished = '';
+  private waiting: Frame | null = null;
+  private processing = false;
 
   constructor(
     readonly id: string,
@@ -29,15 +32,43 @@ export class Camera implements CameraHandle {
     private readonly bus: Bus | undefined,
     private readonly log: Logger,
     readonly publishesOwnFrames = false,
+    private readonly postProcessor?: FramePostProcessor,
   ) {
-    source.on('frame', (frame: Frame) => {
-      this.latest = frame;
-      for (const consumer of this.consumers) consumer.onFrame(frame);
-    });
+    source.on('frame', (frame: Frame) => (postProcessor ? this.enqueue(frame) : this.deliver(frame)));
     source.on('status', (status: CameraStatus) => {
       for (const consumer of this.consumers) consumer.onStatus(status);
       this.publishState(status);
     });
+  }
+
+  private deliver(frame: Frame): void {
+    this.latest = frame;
+    for (const consumer of this.consumers) consumer.onFrame(frame);
+  }
+
+  /**
+   * Post-processing is asynchronous (sharp); frames are processed one at a time in order, and while one is being
+   * processed only the newest waiting frame is kept, so a slow pipeline drops frames instead of queueing them.
+   */
+  private enqueue(frame: Frame): void {
+    this.waiting = frame;
+    if (!this.processing) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.processing = true;
+    while (this.waiting) {
+      const frame = this.waiting;
+      this.waiting = null;
+      try {
+        const result = await this.postProcessor!.process(frame);
+        if ('rejected' in result) this.log.debug({ camera: this.id, reason: result.rejected, sequence: frame.meta.sequence }, 'frame rejected');
+        else this.deliver(result);
+      } catch (err) {
+        this.log.warn({ camera: this.id, err: (err as Error).message }, 'frame post-processing failed');
+      }
+    }
+    this.processing = false;
   }
 
   attach(consumer: CameraConsumer): () => Promise<void> {

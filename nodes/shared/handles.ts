@@ -1,5 +1,6 @@
 import type { FrameArchive } from '../../core/archive/frame-archive';
 import type { Bus } from '../../core/bus/bus';
+import type { DeviceRegistry } from '../../core/capture/devices';
 import { CameraRegistry } from '../../core/capture/registry';
 import { silentLogger, type Logger } from '../../core/log/logger';
 
@@ -10,6 +11,8 @@ import { silentLogger, type Logger } from '../../core/log/logger';
  */
 export interface GlimpserHandles {
   bus?: Bus;
+  /** Edge devices' MQTT credentials, checked by the embedded broker; absent outside the runtime. */
+  devices?: DeviceRegistry;
   cameras: CameraRegistry;
   /** Where capture nodes with "archive" on keep their frames; absent outside the runtime. */
   archive?: FrameArchive;

@@ -17,7 +17,7 @@ export async function glimpserHandles(mediaDir?: string): Promise<{ handles: Gli
   const users = new UserStore(mkdtempSync(path.join(tmpdir(), 'glimpser-nodes-')));
   await users.open();
   const broker = await EmbeddedBroker.create(users, silentLogger);
-  return { broker, handles: { bus: broker, cameras: new CameraRegistry(), ffmpegPath: 'ffmpeg', mediaDir, logger: silentLogger } };
+  return { broker, handles: { bus: broker, devices: broker.devices, cameras: new CameraRegistry(), ffmpegPath: 'ffmpeg', mediaDir, logger: silentLogger } };
 }
 
 export type FlowNode = Record<string, unknown> & { id: string; type: string };
