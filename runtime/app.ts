@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Express } from 'express';
 import { collectDefaultMetrics, register } from 'prom-client';
 import { FrameArchive } from '../core/archive/frame-archive';
+import { BrowserPoolLease } from '../core/capture/browser-lease';
 import { CameraRegistry } from '../core/capture/registry';
 import { metrics } from '../core/metrics';
 import { topics } from '../core/topics';
@@ -42,6 +43,7 @@ export class GlimpserRuntime {
   private readonly users: UserStore;
   private broker: EmbeddedBroker | null = null;
   private archive: FrameArchive | null = null;
+  private browsers: BrowserPoolLease | null = null;
   private http: { app: Express; server: Server } | null = null;
   private readonly nodeRed = new EmbeddedNodeRed();
   private readonly started: Phase[] = [];
@@ -130,18 +132,22 @@ export class GlimpserRuntime {
         start: async () => {
           const userDir = path.join(config.dataDir, 'node-red');
           await seedDefaultFlows(userDir, config.dataDir, log);
+          this.browsers = new BrowserPoolLease({ logger: log.child({ component: 'browser' }) });
           const settings = buildNodeRedSettings({
             userDir,
             credentialSecret,
             users: this.users,
             logger: log,
             logLevel: config.logLevel,
-            handles: { bus: this.broker ?? undefined, devices: this.broker?.devices, cameras: this.cameras, archive: this.archive ?? undefined, ffmpegPath: config.ffmpegPath, mediaDir: config.mediaDir, logger: log.child({ component: 'nodes' }) },
+            handles: { bus: this.broker ?? undefined, devices: this.broker?.devices, cameras: this.cameras, archive: this.archive ?? undefined, browsers: this.browsers, ffmpegPath: config.ffmpegPath, mediaDir: config.mediaDir, logger: log.child({ component: 'nodes' }) },
           });
           await this.nodeRed.start(this.http!.server, this.http!.app, settings, auth!.requireUser());
           this.readiness.set('nodeRed', () => this.nodeRed.running);
         },
-        stop: async () => this.nodeRed.stop(),
+        stop: async () => {
+          await this.nodeRed.stop();
+          await this.browsers?.close();
+        },
       },
     ];
   }

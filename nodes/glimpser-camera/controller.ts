@@ -1,59 +1,35 @@
 import { Camera } from '../../core/capture/camera';
-import { FfmpegSource } from '../../core/capture/ffmpeg-source';
-import { validateInput, type CaptureInput } from '../../core/capture/input';
 import type { GlimpserHandles } from '../shared/handles';
 import { migrateCameraConfig } from './migrations';
-import { validateCameraConfig, type CameraConfig } from './schema';
+import { validateCameraConfig } from './schema';
+import { buildPostProcessor, buildSource, type CameraCredentials } from './sources';
 
-export interface CameraCredentials {
-  username?: string;
-  password?: string;
-}
-
-/** Puts the credentials from the node's credentials block into the URL ffmpeg opens; they never sit in the flow. */
-function withCredentials(url: string, credentials: CameraCredentials): string {
-  if (!credentials.username) return url;
-  const parsed = new URL(url);
-  parsed.username = credentials.username;
-  parsed.password = credentials.password ?? '';
-  return parsed.toString();
-}
-
-function inputOf(config: CameraConfig, credentials: CameraCredentials): CaptureInput {
-  switch (config.source) {
-    case 'demo':
-      return { kind: 'demo', width: config.width, height: config.height, fps: config.fps };
-    case 'url':
-      if (!config.url) throw new Error('camera setting "url" is empty: give an rtsp://, rtsps://, http:// or https:// address');
-      return { kind: 'url', url: withCredentials(config.url, credentials) };
-    case 'file':
-      return { kind: 'file', path: config.path, loop: config.loop };
-  }
-}
+export type { CameraCredentials } from './sources';
 
 /** The behaviour of a glimpser-camera config node: a validated Camera registered for the API, or a config error. */
 export class CameraController {
   readonly camera: Camera | null;
   readonly configError: string | null;
-  private readonly unregister: () => void = () => undefined;
+  private readonly release: () => void | Promise<void> = () => undefined;
 
   constructor(def: Record<string, unknown>, credentials: CameraCredentials, handles: GlimpserHandles) {
     let camera: Camera | null = null;
     let configError: string | null = null;
     try {
       const config = validateCameraConfig(migrateCameraConfig(def));
-      const input = validateInput(inputOf(config, credentials), { mediaDir: handles.mediaDir });
-      const log = handles.logger;
-      const source = new FfmpegSource({
-        camera: config.cameraId,
-        input,
-        output: { fps: config.fps, jpegQuality: config.quality, ...(config.source === 'demo' ? {} : { width: config.width, height: config.height }) },
-        ffmpegPath: handles.ffmpegPath,
-        offlineAfterMs: config.offlineAfter * 1000,
-        logger: log,
-      });
-      camera = new Camera(config.cameraId, config.name || config.cameraId, source, handles.bus, log);
-      this.unregister = handles.cameras.register(camera);
+      const postProcessor = buildPostProcessor(config);
+      const built = buildSource(config, credentials, handles);
+      camera = new Camera(config.cameraId, config.name || config.cameraId, built.source, handles.bus, handles.logger, built.publishesOwnFrames, postProcessor);
+      try {
+        const unregister = handles.cameras.register(camera);
+        this.release = () => {
+          unregister();
+          return built.release();
+        };
+      } catch (err) {
+        void built.release();
+        throw err;
+      }
     } catch (err) {
       configError = (err as Error).message;
       camera = null;
@@ -63,7 +39,7 @@ export class CameraController {
   }
 
   async close(): Promise<void> {
-    this.unregister();
     await this.camera?.close();
+    await this.release();
   }
 }

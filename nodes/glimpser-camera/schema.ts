@@ -1,13 +1,17 @@
 import { Type, type Static } from '@sinclair/typebox';
 import Ajv from 'ajv';
 
-/** glimpser-camera node configuration, version 1. The editor's validators mirror these limits. */
+/** The kinds of camera, in the words the editor shows. */
+export const CAMERA_SOURCES = ['demo', 'url', 'file', 'ytdlp', 'website', 'image', 'edge'] as const;
+export type CameraSource = (typeof CAMERA_SOURCES)[number];
+
+/** glimpser-camera node configuration, version 2. The editor's validators mirror these limits. */
 export const CameraConfigSchema = Type.Object(
   {
-    version: Type.Literal(1),
+    version: Type.Literal(2),
     name: Type.String({ maxLength: 128 }),
     cameraId: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' }),
-    source: Type.Union([Type.Literal('demo'), Type.Literal('url'), Type.Literal('file')]),
+    source: Type.Union(CAMERA_SOURCES.map((s) => Type.Literal(s))),
     url: Type.String({ maxLength: 4096 }),
     path: Type.String({ maxLength: 4096 }),
     loop: Type.Boolean(),
@@ -16,6 +20,25 @@ export const CameraConfigSchema = Type.Object(
     fps: Type.Number({ exclusiveMinimum: 0, maximum: 60 }),
     quality: Type.Integer({ minimum: 2, maximum: 31 }),
     offlineAfter: Type.Number({ minimum: 2, maximum: 3600 }),
+    hwaccel: Type.Union([Type.Literal('none'), Type.Literal('auto'), Type.Literal('vaapi'), Type.Literal('qsv'), Type.Literal('cuda')]),
+    every: Type.Number({ minimum: 0.5, maximum: 86400 }),
+    fullPage: Type.Boolean(),
+    element: Type.String({ maxLength: 1024 }),
+    remove: Type.String({ maxLength: 8192 }),
+    waitFor: Type.String({ maxLength: 1024 }),
+    networkIdle: Type.Boolean(),
+    pageTimeout: Type.Number({ minimum: 1, maximum: 300 }),
+    darkMode: Type.Boolean(),
+    stealth: Type.Boolean(),
+    clearCookies: Type.Boolean(),
+    allowHosts: Type.String({ maxLength: 2048 }),
+    maxFrameKB: Type.Integer({ minimum: 16, maximum: 65536 }),
+    overlayName: Type.Boolean(),
+    overlayTimestamp: Type.Boolean(),
+    timeZone: Type.String({ maxLength: 64 }),
+    rotate: Type.Union([Type.Literal(0), Type.Literal(90), Type.Literal(180), Type.Literal(270)]),
+    crop: Type.Tuple([Type.Number({ minimum: 0, maximum: 1 }), Type.Number({ minimum: 0, maximum: 1 }), Type.Number({ exclusiveMinimum: 0, maximum: 1 }), Type.Number({ exclusiveMinimum: 0, maximum: 1 })]),
+    rejectBlank: Type.Boolean(),
   },
   { additionalProperties: false },
 );
@@ -27,6 +50,6 @@ const check = new Ajv({ allErrors: false, strict: false }).compile<CameraConfig>
 export function validateCameraConfig(config: unknown): CameraConfig {
   if (check(config)) return config;
   const error = check.errors?.[0];
-  const field = error?.instancePath.replace(/^\//, '') || String(error?.params.additionalProperty ?? error?.params.missingProperty ?? 'config');
+  const field = error?.instancePath.replace(/^\//, '').replace(/\/\d+$/, '') || String(error?.params.additionalProperty ?? error?.params.missingProperty ?? 'config');
   throw new Error(`camera setting "${field}" ${error?.message ?? 'is invalid'}`);
 }

@@ -1,5 +1,6 @@
 import type { FrameArchive } from '../../core/archive/frame-archive';
 import type { Bus } from '../../core/bus/bus';
+import { BrowserPoolLease } from '../../core/capture/browser-lease';
 import type { DeviceRegistry } from '../../core/capture/devices';
 import { CameraRegistry } from '../../core/capture/registry';
 import { silentLogger, type Logger } from '../../core/log/logger';
@@ -17,11 +18,13 @@ export interface GlimpserHandles {
   /** Where capture nodes with "archive" on keep their frames; absent outside the runtime. */
   archive?: FrameArchive;
   ffmpegPath: string;
+  /** The headless-browser pool website cameras share. */
+  browsers: BrowserPoolLease;
   mediaDir?: string;
   logger: Logger;
 }
 
-const standalone: GlimpserHandles = { cameras: new CameraRegistry(), ffmpegPath: 'ffmpeg', logger: silentLogger };
+const standalone: GlimpserHandles = { cameras: new CameraRegistry(), ffmpegPath: 'ffmpeg', logger: silentLogger, browsers: new BrowserPoolLease() };
 
 export function handlesFrom(settings: unknown): GlimpserHandles {
   const provided = (settings as { glimpser?: Partial<GlimpserHandles> } | undefined)?.glimpser;

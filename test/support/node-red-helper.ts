@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import helper from 'node-red-node-test-helper';
+import { BrowserPoolLease } from '../../core/capture/browser-lease';
 import { CameraRegistry } from '../../core/capture/registry';
 import { silentLogger } from '../../core/log/logger';
 import type { GlimpserHandles } from '../../nodes/shared/handles';
@@ -17,7 +18,7 @@ export async function glimpserHandles(mediaDir?: string): Promise<{ handles: Gli
   const users = new UserStore(mkdtempSync(path.join(tmpdir(), 'glimpser-nodes-')));
   await users.open();
   const broker = await EmbeddedBroker.create(users, silentLogger);
-  return { broker, handles: { bus: broker, devices: broker.devices, cameras: new CameraRegistry(), ffmpegPath: 'ffmpeg', mediaDir, logger: silentLogger } };
+  return { broker, handles: { bus: broker, devices: broker.devices, cameras: new CameraRegistry(), browsers: new BrowserPoolLease(), ffmpegPath: 'ffmpeg', mediaDir, logger: silentLogger } };
 }
 
 export type FlowNode = Record<string, unknown> & { id: string; type: string };

@@ -1,15 +1,17 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import type { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { FfmpegSource, type FfmpegSourceOptions } from '../../core/capture/ffmpeg-source';
+import { FfmpegSource, type FfmpegSourceOptions, type GreyPlane } from '../../core/capture/ffmpeg-source';
+import { DRI_RENDER_NODE } from '../../core/capture/hwaccel';
 import type { CameraStatus } from '../../core/capture/source';
 import type { Frame } from '../../core/frames/frame';
 import type { Logger } from '../../core/log/logger';
+import { WindowRateLimiter } from '../../core/log/rate-limit';
 import { metrics } from '../../core/metrics';
 
 const FFMPEG = '/usr/bin/ffmpeg';
@@ -293,6 +295,148 @@ describe('stalls', () => {
     const back = await waitForState(source, 'online', 8000);
     expect(isAlive(frozenPid)).toBe(false);
     expect(back.restarts).toBe(1);
+  });
+});
+
+describe('stderr rate limit', () => {
+  test('lets the first lines of each window through and reports the rest once the window closes or on flush', () => {
+    let now = 0;
+    const reports: number[] = [];
+    const limiter = new WindowRateLimiter({ limit: 2, windowMs: 100, onSuppressed: (count) => reports.push(count), now: () => now });
+    expect([1, 2, 3, 4, 5].map(() => limiter.allow())).toEqual([true, true, false, false, false]);
+    now = 99;
+    expect(limiter.allow()).toBe(false);
+    expect(reports).toEqual([]);
+    now = 100;
+    expect(limiter.allow()).toBe(true);
+    expect(reports).toEqual([4]);
+    limiter.flush();
+    expect(reports).toEqual([4]);
+    limiter.allow();
+    limiter.allow();
+    limiter.flush();
+    expect(reports).toEqual([4, 1]);
+  });
+
+  test('refuses a limit or window that would log nothing', () => {
+    const onSuppressed = (): void => undefined;
+    expect(() => new WindowRateLimiter({ limit: 0, windowMs: 100, onSuppressed })).toThrow(/limit 0 is invalid/);
+    expect(() => new WindowRateLimiter({ limit: 1, windowMs: 0, onSuppressed })).toThrow(/windowMs 0 is invalid/);
+  });
+});
+
+describe('grey planes', () => {
+  let flats: string;
+
+  beforeAll(() => {
+    // One second each of black, mid grey and white: the luma every plane must show is known.
+    flats = path.join(dir, 'flats.mp4');
+    const colour = (c: string): string[] => ['-f', 'lavfi', '-i', `color=c=${c}:size=320x240:rate=10:duration=1`];
+    execFileSync(FFMPEG, [
+      '-hide_banner', '-loglevel', 'error', ...colour('black'), ...colour('gray'), ...colour('white'),
+      '-filter_complex', '[0:v][1:v][2:v]concat=n=3', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', flats,
+    ]);
+  });
+
+  const mean = (data: Uint8Array): number => data.reduce((sum, v) => sum + v, 0) / data.length;
+
+  test('one decode gives every frame a grey plane with its sequence, whose luma matches the JPEG', async () => {
+    const source = makeSource({ camera: 'grey-flats', input: { kind: 'file', path: flats }, grey: { height: 60 } });
+    const events: string[] = [];
+    const frames: Frame[] = [];
+    const planes: GreyPlane[] = [];
+    source.on('frame', (frame: Frame) => {
+      frames.push(frame);
+      events.push(`frame ${frame.meta.sequence}`);
+    });
+    source.on('grey', (plane: GreyPlane) => {
+      planes.push(plane);
+      events.push(`grey ${plane.sequence}`);
+    });
+    source.start();
+    await waitForState(source, 'stopped');
+
+    expect(frames.length).toBeGreaterThanOrEqual(28);
+    expect(planes.map((p) => p.sequence)).toEqual(frames.map((f) => f.meta.sequence));
+    for (const { meta } of frames) expect(events.indexOf(`grey ${meta.sequence}`)).toBeGreaterThan(events.indexOf(`frame ${meta.sequence}`));
+    for (const [i, plane] of planes.entries()) {
+      expect(plane).toMatchObject({ camera: 'grey-flats', width: 80, height: 60, timestamp: frames[i].meta.timestamp });
+      expect(plane.data.length).toBe(80 * 60);
+    }
+
+    // ffmpeg decodes the JPEGs it delivered to the same grey size; each must match its own plane.
+    const decoded = spawnSync(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-f', 'mjpeg', '-i', 'pipe:0', '-vf', 'scale=80:60:flags=area,format=gray', '-f', 'rawvideo', 'pipe:1'], {
+      input: Buffer.concat(frames.map((f) => f.jpeg)),
+      maxBuffer: 64 * 1024 * 1024,
+    }).stdout;
+    expect(decoded.length).toBe(frames.length * 80 * 60);
+    const jpegMeans = frames.map((_f, i) => mean(decoded.subarray(i * 4800, (i + 1) * 4800)));
+    const planeMeans = planes.map((p) => mean(p.data));
+    for (const [i, planeMean] of planeMeans.entries()) expect(Math.abs(planeMean - jpegMeans[i])).toBeLessThan(4);
+    expect(planeMeans[0]).toBeLessThan(30);
+    expect(Math.abs(planeMeans[Math.floor(planes.length / 2)] - 128)).toBeLessThan(12);
+    expect(planeMeans[planes.length - 1]).toBeGreaterThan(225);
+  });
+
+  test('without the option a source emits no grey planes', async () => {
+    const source = makeSource({ camera: 'no-grey' });
+    let planes = 0;
+    source.on('grey', () => (planes += 1));
+    const third = waitFor<Frame>(source, 'frame', (frame) => frame.meta.sequence === 3);
+    source.start();
+    await third;
+    expect(planes).toBe(0);
+  });
+});
+
+describe('hardware decoding', () => {
+  let h264: string;
+
+  beforeAll(() => {
+    h264 = path.join(dir, 'h264.mp4');
+    execFileSync(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10', '-t', '1', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', h264]);
+  });
+
+  const startArgs = (entries: ReturnType<typeof recordingLogger>['entries']): string[][] =>
+    entries.filter((entry) => entry.msg === 'starting ffmpeg').map((entry) => entry.obj.args as string[]);
+
+  test('a preset whose device node is missing decodes in software, warning and counting it once', async () => {
+    const { logger, entries } = recordingLogger();
+    const source = makeSource({ camera: 'hw-missing', input: { kind: 'file', path: h264, loop: true }, hwaccel: 'vaapi', deviceExists: () => false, logger });
+    const frame = waitFor<Frame>(source, 'frame', () => true);
+    source.start();
+    await frame;
+    expect(entries.filter((entry) => entry.level === 'warn').map((entry) => entry.msg)).toEqual([
+      `hwaccel "vaapi" needs ${DRI_RENDER_NODE}, which does not exist: decoding in software`,
+    ]);
+    expect(startArgs(entries)[0]).not.toContain('-hwaccel');
+    expect(await counterValue(metrics.captureErrorsTotal, { camera: 'hw-missing', kind: 'hwaccel_fallback' })).toBe(1);
+  });
+
+  test('a device that exists but cannot decode is tried once, then capture goes on in software', async () => {
+    const { logger, entries } = recordingLogger();
+    const source = makeSource({
+      camera: 'hw-broken',
+      input: { kind: 'file', path: h264, loop: true },
+      hwaccel: 'vaapi',
+      deviceExists: () => true,
+      backoff: { initialMs: 50, maxMs: 100 },
+      logger,
+    });
+    const frame = waitFor<Frame>(source, 'frame', () => true);
+    source.start();
+    await frame;
+    // On a host with a working VA-API device the GPU decodes, and nothing falls back.
+    if (existsSync(DRI_RENDER_NODE)) return;
+    const runs = startArgs(entries);
+    expect(runs).toHaveLength(2);
+    expect(runs[0].join(' ')).toContain(`-hwaccel vaapi -hwaccel_device ${DRI_RENDER_NODE} -i`);
+    expect(runs[1]).not.toContain('-hwaccel');
+    const fallbacks = entries.filter((entry) => entry.level === 'warn' && /^hardware decoding failed/.test(entry.msg ?? ''));
+    expect(fallbacks).toHaveLength(1);
+    expect(fallbacks[0].msg).toMatch(/Device setup failed.*: decoding in software$/);
+    expect(source.status().restarts).toBe(1);
+    expect(await counterValue(metrics.captureErrorsTotal, { camera: 'hw-broken', kind: 'hwaccel_fallback' })).toBe(1);
   });
 });
 
