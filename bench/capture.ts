@@ -143,9 +143,11 @@ async function main(): Promise<void> {
     const base = baselines.get(streams) ?? Number.NaN;
     const noGrey = await measureGlimpser(clip, streams, options.seconds, output);
     const slowJpeg = await measureGlimpser(clip, streams, options.seconds, { ...output, fps: 1 }, grey);
+    const smallJpeg = await measureGlimpser(clip, streams, options.seconds, { ...output, width: 640, height: 360 }, grey);
     console.log(`\nAttribution at ${streams} streams (CPU/stream, ratio to that baseline):`);
     console.log(`- ${output.fps} fps JPEG without the grey plane: ${pct(noGrey.cpuPerStream)} (${(noGrey.cpuPerStream / base).toFixed(2)})`);
     console.log(`- 1 fps JPEG with the grey plane: ${pct(slowJpeg.cpuPerStream)} (${(slowJpeg.cpuPerStream / base).toFixed(2)})`);
+    console.log(`- ${output.fps} fps JPEG scaled to 640x360, with the grey plane: ${pct(smallJpeg.cpuPerStream)} (${(smallJpeg.cpuPerStream / base).toFixed(2)})`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

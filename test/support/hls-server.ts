@@ -26,6 +26,7 @@ export class HlsTestServer {
   private encoder: ChildProcess | null = null;
   private encoderExited: Promise<void> = Promise.resolve();
   private server: Server | null = null;
+  private encoderErrors = '';
 
   constructor(private readonly options: HlsTestServerOptions = {}) {}
 
@@ -48,6 +49,7 @@ export class HlsTestServer {
     ], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.encoder = encoder;
     this.encoderExited = new Promise((resolve) => encoder.once('exit', () => resolve()));
+    encoder.stderr?.setEncoding('utf8').on('data', (text: string) => (this.encoderErrors = (this.encoderErrors + text).slice(-2000)));
     const server = createServer((req, res) => {
       const name = /^\/live\/([\w-]+\.(?:m3u8|ts))$/.exec(new URL(req.url ?? '/', 'http://localhost').pathname)?.[1];
       const file = name === undefined ? '' : path.join(this.dir, name);
@@ -86,7 +88,7 @@ export class HlsTestServer {
       const watcher = watch(this.dir);
       const timer = setTimeout(() => {
         watcher.close();
-        reject(new Error(`HLS test server: the playlist did not list ${segments} segments within ${timeoutMs} ms`));
+        reject(new Error(`HLS test server: the playlist did not list ${segments} segments within ${timeoutMs} ms: ${this.encoderErrors.trim() || 'ffmpeg said nothing'}`));
       }, timeoutMs);
       watcher.on('change', () => {
         if (!existsSync(playlist) || readFileSync(playlist, 'utf8').split('#EXTINF').length - 1 < segments) return;

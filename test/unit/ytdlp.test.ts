@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { GreyPlane } from '../../core/capture/ffmpeg-source';
 import type { CameraStatus } from '../../core/capture/source';
 import { resolveMediaUrl, YtdlpSource, type YtdlpSourceOptions } from '../../core/capture/ytdlp';
 import type { Frame } from '../../core/frames/frame';
@@ -32,7 +33,8 @@ function fakeYtdlp(body: string): { path: string; calls: () => string[]; file: (
   writeFileSync(script, `#!/bin/sh\nHOME_DIR='${home}'\nprintf '%s\\n' "$*" >> "$HOME_DIR/calls"\ndate +%s%N >> "$HOME_DIR/times"\n${body}\n`);
   chmodSync(script, 0o755);
   const calls = (): string[] => (existsSync(path.join(home, 'calls')) ? readFileSync(path.join(home, 'calls'), 'utf8').split('\n').filter(Boolean) : []);
-  const times = (): number[] => readFileSync(path.join(home, 'times'), 'utf8').split('\n').filter(Boolean).map((ns) => Number(BigInt(ns) / 1000000n));
+  const times = (): number[] =>
+    existsSync(path.join(home, 'times')) ? readFileSync(path.join(home, 'times'), 'utf8').split('\n').filter(Boolean).map((ns) => Number(BigInt(ns) / 1000000n)) : [];
   return { path: script, calls, file: (name) => path.join(home, name), times };
 }
 
@@ -166,9 +168,11 @@ describe('YtdlpSource', () => {
 
   test('resolves again before the URL expires and keeps the sequence counting across the switch', async () => {
     const fake = fakeYtdlp(`echo "${camera.url('/mjpeg')}?expire=$(( $(date +%s) + 4 ))"`);
-    const source = makeSource({ camera: 'yt-expiring', ytdlpPath: fake.path, refreshBeforeMs: 3000 });
+    const source = makeSource({ camera: 'yt-expiring', ytdlpPath: fake.path, refreshBeforeMs: 3000, grey: { height: 60 } });
     const frames: Frame[] = [];
+    const planes: GreyPlane[] = [];
     source.on('frame', (frame: Frame) => frames.push(frame));
+    source.on('grey', (plane: GreyPlane) => planes.push(plane));
     source.start();
     // A restart count of 1 means the second URL is being captured; its frames must follow on.
     await waitFor<CameraStatus>(source, 'status', (status) => status.restarts === 1, 8000);
@@ -176,6 +180,11 @@ describe('YtdlpSource', () => {
     await waitFor<Frame>(source, 'frame', () => frames.length >= switchedAt + 3, 8000);
     expect(fake.calls().length).toBeGreaterThanOrEqual(2);
     expect(frames.map((frame) => frame.meta.sequence)).toEqual(frames.map((_frame, i) => i + 1));
+    // Grey planes follow their frames' sequence numbers across the switch (the old URL's last ones may be dropped).
+    const sequences = new Set(frames.map((frame) => frame.meta.sequence));
+    expect(planes.length).toBeGreaterThanOrEqual(frames.length - 2 * source.status().restarts);
+    for (const plane of planes) expect(sequences.has(plane.sequence)).toBe(true);
+    expect(planes.map((plane) => plane.sequence)).toEqual([...planes.map((plane) => plane.sequence)].sort((a, b) => a - b));
     expect(frames[0].meta).toMatchObject({ camera: 'yt-expiring', width: 320, height: 240 });
   });
 
@@ -203,7 +212,7 @@ describe('YtdlpSource', () => {
       source.start();
     });
     expect(offline.lastError).toBe('http://127.0.0.1:1/watch?v=cam: yt-dlp finds no video on this page (unsupported URL): expected a page or stream URL that yt-dlp supports');
-    while (fake.calls().length < 3) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (fake.times().length < 3) await new Promise((resolve) => setTimeout(resolve, 20));
     // Each retry waits at least the initial backoff (100 ms) after the failure before it.
     const [first, second, third] = fake.times();
     expect(second - first).toBeGreaterThanOrEqual(95);
