@@ -38,6 +38,8 @@ export const metrics = {
   archiveDeletionsTotal: counter('glimpser_archive_deletions_total', 'Archived frames deleted by retention, per camera and rule (age, count, size).', ['camera', 'reason']),
   streamClients: gauge('glimpser_stream_clients', 'Live-view (MJPEG) clients connected, per camera.', ['camera']),
   streamFramesDroppedTotal: counter('glimpser_stream_frames_dropped_total', 'Live-view frames skipped because a client could not keep up, per camera.', ['camera']),
+  browserSessions: gauge('glimpser_browser_sessions', 'Headless browsers in the website capture pool, by state.', ['state']),
+  browserRecyclesTotal: counter('glimpser_browser_recycles_total', 'Headless browsers replaced by a fresh one, by reason.', ['reason']),
   ready: gauge('glimpser_ready', '1 when every start phase has completed and the runtime serves traffic.'),
   startPhaseSeconds: gauge('glimpser_start_phase_seconds', 'Seconds each start phase took on the last start.', ['phase']),
 };

@@ -1,10 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Counter, Gauge, register } from 'prom-client';
-import type { Driver } from 'selenium-webdriver/chrome';
 import { silentLogger, type Logger } from '../log/logger';
-import { destroyBrowser, launchBrowser, type LaunchedBrowser, type LaunchOptions } from './website/browser-launch';
+import { destroyBrowser, launchBrowser, type LaunchOptions } from './website/browser-launch';
+import {
+  InterruptedError, interruptAfter, PooledBrowser, raceAbort, recyclesTotal, sessionsGauge, type BrowserSession,
+} from './website/pooled-browser';
+
+export type { BrowserSession } from './website/pooled-browser';
 
 export interface BrowserPoolOptions {
   chromiumPath?: string;
@@ -20,24 +23,6 @@ export interface BrowserPoolOptions {
   /** More Chromium flags, e.g. a proxy for sites only reachable through one. */
   extraArgs?: string[];
   logger?: Logger;
-}
-
-/** A browser lent out by the pool. */
-export interface BrowserSession {
-  /** The WebDriver session id: a recycled browser has a new one. */
-  readonly id: string;
-  readonly driver: Driver;
-  /** chromedriver's process id. */
-  readonly pid: number;
-  readonly debuggerAddress: string;
-  readonly userAgent: string;
-  readonly homeTab: string;
-  /** Captures done with this browser so far. */
-  readonly captures: number;
-  /** A Chrome DevTools Protocol command on the current tab, with its result. */
-  cdp<T = Record<string, unknown>>(method: string, params?: Record<string, unknown>): Promise<T>;
-  /** Have the pool replace this browser when it is handed back, e.g. after a tab could not be closed. */
-  markBroken(reason: string): void;
 }
 
 export interface UseOptions {
@@ -58,34 +43,6 @@ export interface BrowserPoolStats {
   waiting: number;
   /** Browsers started since the pool was made. */
   started: number;
-}
-
-// Proposed for core/metrics.ts; declared here, guarded the same way, until they move there.
-const sessionsGauge = (register.getSingleMetric('glimpser_browser_sessions') as Gauge<string> | undefined)
-  ?? new Gauge({ name: 'glimpser_browser_sessions', help: 'Headless browsers in the website capture pool, by state.', labelNames: ['state'] });
-const recyclesTotal = (register.getSingleMetric('glimpser_browser_recycles_total') as Counter<string> | undefined)
-  ?? new Counter({ name: 'glimpser_browser_recycles_total', help: 'Headless browsers replaced by a fresh one, by reason.', labelNames: ['reason'] });
-
-class PooledBrowser implements BrowserSession {
-  captures = 0;
-  brokenReason: string | null = null;
-
-  constructor(readonly browser: LaunchedBrowser) {}
-
-  get id(): string { return this.browser.id; }
-  get driver(): Driver { return this.browser.driver; }
-  get pid(): number { return this.browser.pid; }
-  get debuggerAddress(): string { return this.browser.debuggerAddress; }
-  get userAgent(): string { return this.browser.userAgent; }
-  get homeTab(): string { return this.browser.homeTab; }
-
-  async cdp<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}): Promise<T> {
-    return (await this.browser.driver.sendAndGetDevToolsCommand(method, params)) as unknown as T;
-  }
-
-  markBroken(reason: string): void {
-    this.brokenReason ??= reason;
-  }
 }
 
 interface Waiter {
@@ -149,13 +106,14 @@ export class BrowserPool {
   }
 
   /**
-   * Hands a browser back; a broken or worn-out one is replaced. Resolves once a retired browser's processes are gone.
+   * Hands a browser back; one worn out, or broken (`brokenBy` names why), is replaced by a fresh one. Resolves once a
+   * retired browser's processes are gone.
    */
-  release(session: BrowserSession, error?: unknown, isBrowserFault: (err: unknown) => boolean = () => true): Promise<void> {
+  release(session: BrowserSession, brokenBy?: unknown): Promise<void> {
     const browser = session as PooledBrowser;
     if (!this.busy.delete(browser)) return Promise.resolve();
     browser.captures += 1;
-    if (error !== undefined && isBrowserFault(error)) browser.markBroken(error instanceof Error ? error.message : String(error));
+    if (brokenBy !== undefined) browser.markBroken(brokenBy instanceof Error ? brokenBy.message : String(brokenBy));
     let retired = Promise.resolve();
     if (this.closed || browser.brokenReason !== null || browser.captures >= this.recycleAfter) {
       const reason = this.closed ? 'close' : browser.brokenReason !== null ? 'error' : 'captures';
@@ -175,35 +133,23 @@ export class BrowserPool {
     signal?.throwIfAborted();
     const acquired = this.acquire(options.acquireTimeoutMs);
     const session = await (signal ? raceAbort(acquired, signal, (late) => this.giveBackUnused(late as PooledBrowser)) : acquired);
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    const interrupted = new Promise<never>((_, reject) => {
-      if (options.deadlineMs !== undefined) {
-        const { deadlineMs } = options;
-        timer = setTimeout(() => reject(new InterruptedError(`capture did not finish within ${deadlineMs} ms`)), deadlineMs);
-      }
-      if (signal) {
-        onAbort = () => reject(new InterruptedError(abortError(signal).message));
-        signal.addEventListener('abort', onAbort, { once: true });
-      }
-    });
+    const interruption = interruptAfter(options.deadlineMs, signal);
     try {
-      const result = await Promise.race([work(session), interrupted]);
+      const result = await Promise.race([work(session), interruption.promise]);
       void this.release(session);
       return result;
     } catch (err) {
       if (!(err instanceof InterruptedError)) {
-        void this.release(session, err, options.isBrowserFault);
+        const isBrowserFault = options.isBrowserFault ?? (() => true);
+        void this.release(session, isBrowserFault(err) ? err : undefined);
         throw err;
       }
       // The page is in an unknown state and the work may still be driving it: the browser goes, and whoever
       // stopped the work hears back once its processes have.
-      await this.release(session, err, () => true);
+      await this.release(session, err);
       throw err;
     } finally {
-      clearTimeout(timer);
-      if (onAbort) signal?.removeEventListener('abort', onAbort);
-      interrupted.catch(() => undefined);
+      interruption.dispose();
     }
   }
 
@@ -227,9 +173,15 @@ export class BrowserPool {
 
   private dispatch(): void {
     while (this.waiters.length > 0 && this.idle.length > 0) {
-      const waiter = this.waiters.shift() as Waiter;
-      // The most recently used browser first: the others stay idle and are the ones a smaller load lets go cold.
+      // The most recently used browser first, so a light load keeps reusing one warm browser.
       const browser = this.idle.pop() as PooledBrowser;
+      if (browser.exited) {
+        // Killed or crashed while idle: lending it out would only fail the capture.
+        recyclesTotal.inc({ reason: 'exited' });
+        void this.destroy(browser);
+        continue;
+      }
+      const waiter = this.waiters.shift() as Waiter;
       clearTimeout(waiter.timer);
       this.busy.add(browser);
       waiter.resolve(browser);
@@ -302,32 +254,6 @@ export class BrowserPool {
     }
     this.reported = now;
   }
-}
-
-/** Waits for `task` unless the signal fires first; a result that arrives after the abort goes to `late`. */
-function raceAbort<T>(task: Promise<T>, signal: AbortSignal, late: (value: T) => void): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(abortError(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    task.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        if (signal.aborted) late(value);
-        else resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
-}
-
-/** The work was cut short from outside (deadline or abort), not failed by the page. */
-class InterruptedError extends Error {}
-
-function abortError(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new Error('capture stopped');
 }
 
 function positiveInteger(value: number, field: string): number {

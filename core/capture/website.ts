@@ -6,7 +6,7 @@ import { metrics } from '../metrics';
 import { checkWebUrlResolved } from '../net/url-policy';
 import type { BrowserPool } from './browser-pool';
 import type { CameraState, CameraStatus, FrameSource } from './source';
-import { checkWebsiteOptions, shortUrl, type CheckedWebsiteOptions, type WebsiteCaptureOptions } from './website/options';
+import { checkWebsiteOptions, pickWebsiteOptions, shortUrl, type CheckedWebsiteOptions, type WebsiteCaptureOptions } from './website/options';
 import { PageError, shootPage, type WebsiteShot } from './website/page';
 
 export { checkWebsiteOptions, type WebsiteCaptureOptions } from './website/options';
@@ -44,8 +44,6 @@ export interface WebsiteSourceOptions extends WebsiteCaptureOptions {
   now?: () => number;
 }
 
-const SOURCE_FIELDS = ['camera', 'pool', 'everyMs', 'backoff', 'logger', 'now'];
-
 /** A web page or dashboard as a camera: a screenshot on start and every `everyMs`, retried with backoff on failure. */
 export class WebsiteSource extends EventEmitter implements FrameSource {
   readonly camera: string;
@@ -70,7 +68,8 @@ export class WebsiteSource extends EventEmitter implements FrameSource {
   constructor(options: WebsiteSourceOptions) {
     super();
     this.camera = assertCameraId(options.camera);
-    this.capture = checkWebsiteOptions(options, SOURCE_FIELDS);
+    // Callers build sources of every kind from shared settings (e.g. offlineAfterMs), so foreign keys are left alone.
+    this.capture = checkWebsiteOptions(pickWebsiteOptions(options));
     this.pool = options.pool;
     this.everyMs = integerAtLeast(options.everyMs ?? 60000, 'everyMs', 1000);
     const initialMs = integerAtLeast(options.backoff?.initialMs ?? 1000, 'backoff.initialMs', 100);

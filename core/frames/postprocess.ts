@@ -23,6 +23,8 @@ export interface ResizeOptions {
   height?: number;
   /** inside: keep the aspect ratio within the box; cover: fill the box and cut the overflow; fill: stretch. */
   fit: ResizeFit;
+  /** Only ever shrink: a smaller picture keeps its size (the box is a maximum). */
+  withoutEnlargement?: boolean;
 }
 
 /** A region in normalised coordinates: 0..1 of the input's width and height. */
@@ -83,6 +85,9 @@ export class FramePostProcessor {
         const reason = await detectBlank(frame.jpeg, this.blank, region);
         if (reason !== null) return this.reject(camera, reason);
       }
+      // Nothing to change (e.g. only a maximum size the frame already fits): pass the frame on untouched, without
+      // paying for (and losing quality to) a decode and re-encode.
+      if (this.options.resize && !region && !this.options.rotate && !this.options.overlay && this.fitsUnchanged(size)) return frame;
       const { data, info } = await this.pipeline(frame, size, region).toBuffer({ resolveWithObject: true });
       return { jpeg: data, meta: { ...frame.meta, width: info.width, height: info.height, bytes: data.length } };
     } catch (err) {
@@ -91,6 +96,12 @@ export class FramePostProcessor {
       if (isDecodeError(err)) return this.reject(camera, 'corrupt');
       throw new Error(`camera ${camera}, frame ${frame.meta.sequence}: post-processing failed: ${(err as Error).message}`);
     }
+  }
+
+  private fitsUnchanged(size: { width: number; height: number }): boolean {
+    const resize = this.options.resize;
+    if (!resize?.withoutEnlargement || resize.fit !== 'inside') return false;
+    return (resize.width === undefined || size.width <= resize.width) && (resize.height === undefined || size.height <= resize.height);
   }
 
   private pipeline(frame: Frame, size: { width: number; height: number }, region: PixelRegion | undefined): Sharp {
@@ -106,7 +117,7 @@ export class FramePostProcessor {
     }
     if (region) image = image.extract(rotatedRegion(region, size, rotate));
     if (resize) {
-      image = image.resize({ width: resize.width, height: resize.height, fit: resize.fit });
+      image = image.resize({ width: resize.width, height: resize.height, fit: resize.fit, withoutEnlargement: resize.withoutEnlargement });
       ({ width, height } = resizedSize(width, height, resize));
     }
     if (overlay) {
@@ -180,7 +191,7 @@ function resizedSize(width: number, height: number, resize: ResizeOptions): { wi
   const h = resize.height;
   if (w !== undefined && h !== undefined) {
     if (resize.fit !== 'inside') return { width: w, height: h };
-    const scale = Math.min(w / width, h / height);
+    const scale = resize.withoutEnlargement ? Math.min(1, w / width, h / height) : Math.min(w / width, h / height);
     return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
   }
   if (w !== undefined) return { width: w, height: Math.max(1, Math.round((height * w) / width)) };
@@ -253,7 +264,8 @@ function checkCrop(crop: CropOptions): void {
 }
 
 function checkResize(resize: ResizeOptions): void {
-  checkKeys(resize, ['width', 'height', 'fit'], 'resize.');
+  checkKeys(resize, ['width', 'height', 'fit', 'withoutEnlargement'], 'resize.');
+  if (resize.withoutEnlargement !== undefined && typeof resize.withoutEnlargement !== 'boolean') throw new Error('resize.withoutEnlargement must be true or false');
   if (!FITS.includes(resize.fit)) throw new Error(`resize.fit ${JSON.stringify(resize.fit)} is invalid: expected one of ${FITS.join(', ')}`);
   for (const key of ['width', 'height'] as const) {
     const value = resize[key];

@@ -14,11 +14,10 @@ export function migrateCaptureConfig(def: Record<string, unknown>): Record<strin
     if (NODE_RED_KEYS.has(key) || value === undefined) continue;
     out[key] = typeof value === 'string' && ['fps', 'interval', 'timeout', 'version'].includes(key) && value.trim() !== '' && !Number.isNaN(Number(value)) ? Number(value) : value;
   }
-  if (out.version === 1) {
-    out.cron ??= '';
-    out.timeZone ??= '';
-    out.archive ??= false;
-    out.version = 2;
-  }
+  // v1 → v2 added settings only; a missing setting (a v1 flow, or a hand-written or imported v2 one) gets its default.
+  out.cron ??= '';
+  out.timeZone ??= '';
+  out.archive ??= false;
+  if (out.version === 1) out.version = 2;
   return out;
 }

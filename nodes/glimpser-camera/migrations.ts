@@ -43,9 +43,8 @@ export function migrateCameraConfig(def: Record<string, unknown>): Record<string
     else if (key === 'crop' && typeof value === 'string') out[key] = value.split(',').map((v) => Number(v.trim()));
     else out[key] = value;
   }
-  if (out.version === 1) {
-    for (const [key, value] of Object.entries(V2_ADDITIONS)) out[key] ??= Array.isArray(value) ? [...value] : value;
-    out.version = 2;
-  }
+  // v1 → v2 added settings only; a missing setting (a v1 flow, or a hand-written or imported v2 one) gets its default.
+  for (const [key, value] of Object.entries(V2_ADDITIONS)) out[key] ??= Array.isArray(value) ? [...value] : value;
+  if (out.version === 1) out.version = 2;
   return out as Partial<CameraConfig>;
 }

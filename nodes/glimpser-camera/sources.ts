@@ -127,7 +127,7 @@ export function buildPostProcessor(config: CameraConfig): FramePostProcessor | u
     ...(config.overlayName || config.overlayTimestamp ? { overlay: { text: config.overlayName ? config.name || config.cameraId : undefined, timestamp: config.overlayTimestamp, timeZone: config.timeZone || undefined, position: 'top-left' } } : {}),
     ...(config.rotate !== 0 ? { rotate: config.rotate } : {}),
     ...(cropped ? { crop: { left, top, width, height } } : {}),
-    ...(resize ? { resize: { width: config.width, height: config.height, fit: 'inside' } } : {}),
+    ...(resize ? { resize: { width: config.width, height: config.height, fit: 'inside', withoutEnlargement: true } } : {}),
     ...(config.rejectBlank ? { rejectBlank: { enabled: true } } : {}),
   };
   const active = options.overlay || options.rotate || options.crop || options.resize || options.rejectBlank;

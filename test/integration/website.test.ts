@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { BrowserPool, type BrowserPoolOptions } from '../../core/capture/browser-pool';
 import type { CameraStatus } from '../../core/capture/source';
-import { captureWebsite, WebsiteSource, type WebsiteCaptureOptions, type WebsiteShot } from '../../core/capture/website';
+import { captureWebsite, WebsiteSource, type WebsiteCaptureOptions, type WebsiteShot, type WebsiteSourceOptions } from '../../core/capture/website';
 import type { Frame } from '../../core/frames/frame';
 import { isJpeg } from '../../core/frames/jpeg';
 import type { Logger } from '../../core/log/logger';
@@ -17,6 +17,7 @@ const METADATA_HOST = 'metadata.google.internal';
 let pages: WebPages;
 let pool: BrowserPool;
 const pools: BrowserPool[] = [];
+const sources: WebsiteSource[] = [];
 const logLines: string[] = [];
 const logger: Logger = {
   error: (...args: unknown[]) => void logLines.push(JSON.stringify(args)),
@@ -47,6 +48,16 @@ afterAll(async () => {
   await Promise.all(pools.map((each) => each.close()));
   await pages.close();
 });
+
+afterEach(async () => {
+  await Promise.all(sources.splice(0).map((source) => source.stop()));
+});
+
+function makeSource(options: WebsiteSourceOptions): WebsiteSource {
+  const source = new WebsiteSource(options);
+  sources.push(source);
+  return source;
+}
 
 function shoot(path: string, options: Partial<WebsiteCaptureOptions> = {}, on = pool): Promise<WebsiteShot> {
   return captureWebsite(on, { url: `${pages.baseUrl}${path}`, viewport: VIEWPORT, ...options });
@@ -216,16 +227,38 @@ describe('browser pool', () => {
 
   it('queues acquire and times out with a clear message', async () => {
     const held = await single.acquire();
-    await expect(single.acquire(200)).rejects.toThrow('no browser free within 200 ms: all 1 are busy');
-    const next = single.acquire(10000);
-    await single.release(held);
-    const granted = await next;
-    expect(granted.id).toBe(held.id);
-    await single.release(granted);
+    const order: string[] = [];
+    const next = single.acquire(10000).then((session) => {
+      order.push('granted');
+      return session;
+    });
+    try {
+      await expect(single.acquire(200)).rejects.toThrow('no browser free within 200 ms: all 1 are busy');
+    } finally {
+      order.push('released');
+      await single.release(held);
+    }
+    await single.release(await next);
+    expect(order).toEqual(['released', 'granted']);
+  });
+
+  it('replaces a browser that died while idle', async () => {
+    const lease = await single.acquire();
+    await single.release(lease);
+    process.kill(-lease.pid, 'SIGKILL');
+    await eventually(async () => (lease.exited ? true : undefined), 5000, 'the pool to see its browser die');
+    const shot = await shoot('/plain', {}, single);
+    expect(shot.sessionId).not.toBe(lease.id);
+    expect(await dominantColour(shot.jpeg)).toBe('green');
+  });
+
+  it('says what is missing when chromedriver cannot be found', async () => {
+    const broken = makePool({ chromedriverPath: '/nonexistent/chromedriver' });
+    await expect(shoot('/plain', {}, broken)).rejects.toThrow('chromedriver not found at /nonexistent/chromedriver: install the Debian package chromium-driver');
   });
 
   it('reports a page that never loads, recycles its browser and keeps running', async () => {
-    const source = new WebsiteSource({ camera: 'stuck', pool: single, url: `${pages.baseUrl}/never`, pageTimeoutMs: 1500, everyMs: 1000, backoff: { initialMs: 200, maxMs: 500 } });
+    const source = makeSource({ camera: 'stuck', pool: single, url: `${pages.baseUrl}/never`, pageTimeoutMs: 1500, everyMs: 1000, backoff: { initialMs: 200, maxMs: 500 } });
     const before = single.stats().started;
     source.start();
     const offline = await waitForEvent<CameraStatus>(source, 'status', (status) => status.state === 'offline');
@@ -236,7 +269,7 @@ describe('browser pool', () => {
   });
 
   it('stop() abandons a capture under way and kills its browser', async () => {
-    const source = new WebsiteSource({ camera: 'stopped-mid-capture', pool: single, url: `${pages.baseUrl}/never`, pageTimeoutMs: 60000 });
+    const source = makeSource({ camera: 'stopped-mid-capture', pool: single, url: `${pages.baseUrl}/never`, pageTimeoutMs: 60000 });
     source.start();
     await eventually(async () => (single.stats().busy === 1 ? true : undefined), 15000, 'a capture under way');
     const startedAt = Date.now();
@@ -249,7 +282,9 @@ describe('browser pool', () => {
 
 describe('website source', () => {
   it('emits frames on start and every everyMs, with its status', async () => {
-    const source = new WebsiteSource({ camera: 'dashboard', pool, url: `${pages.baseUrl}/plain`, viewport: VIEWPORT, everyMs: 1000, logger });
+    // As the camera node builds it: settings shared by every camera kind ride along and are left alone.
+    const common = { camera: 'dashboard', offlineAfterMs: 30000, logger };
+    const source = makeSource({ ...common, pool, url: `${pages.baseUrl}/plain`, viewport: VIEWPORT, everyMs: 1000 });
     const statuses: CameraStatus[] = [];
     source.on('status', (status: CameraStatus) => statuses.push(status));
     const frames: Frame[] = [];
@@ -264,10 +299,10 @@ describe('website source', () => {
     expect(isJpeg(frames[1].jpeg)).toBe(true);
   });
 
-  it('refuses bad options when it is made', () => {
+  it('refuses bad options when it is made', async () => {
+    await expect(captureWebsite(pool, { url: pages.baseUrl, colour: 'red' } as WebsiteCaptureOptions)).rejects.toThrow(/colour is not a website capture option/);
     expect(() => new WebsiteSource({ camera: 'bad', pool, url: 'file:///etc/passwd' })).toThrow(/only http/);
     expect(() => new WebsiteSource({ camera: 'bad', pool, url: pages.baseUrl, fullPage: true, element: '#a' })).toThrow(/cannot both be set/);
-    expect(() => new WebsiteSource({ camera: 'bad', pool, url: pages.baseUrl, colour: 'red' } as WebsiteCaptureOptions & { camera: string; pool: BrowserPool })).toThrow(/colour is not a website capture option/);
   });
 });
 

@@ -64,7 +64,11 @@ export async function launchBrowser(options: LaunchOptions): Promise<LaunchedBro
   void exited.then(() => {
     if (child.pid !== undefined) liveGroups.delete(child.pid);
   });
-  const deadline = setTimeout(() => killGroup(child, dir), options.startTimeoutMs);
+  let timedOut = false;
+  const deadline = setTimeout(() => {
+    timedOut = true;
+    killGroup(child, dir);
+  }, options.startTimeoutMs);
   try {
     const port = await driverPort(child, options);
     const chrome = new Options();
@@ -89,9 +93,10 @@ export async function launchBrowser(options: LaunchOptions): Promise<LaunchedBro
     };
   } catch (err) {
     killGroup(child, dir);
-    await Promise.race([exited, delay(KILL_WAIT_MS)]);
+    // A chromedriver that never started (not found) has no exit to wait for.
+    if (child.pid !== undefined) await Promise.race([exited, delay(KILL_WAIT_MS)]);
     await rm(dir, { recursive: true, force: true });
-    throw err;
+    throw timedOut ? new Error(`the browser did not start within ${options.startTimeoutMs} ms`) : err;
   } finally {
     clearTimeout(deadline);
   }

@@ -69,13 +69,19 @@ export const WEBSITE_OPTION_FIELDS: readonly string[] = [
   'waitTimeoutMs', 'basicAuth', 'clearCookies', 'darkMode', 'stealth', 'pageTimeoutMs', 'quality',
 ];
 
+/** Only the capture options out of a larger object, such as a source's options with its camera and pool. */
+export function pickWebsiteOptions(options: WebsiteCaptureOptions): WebsiteCaptureOptions {
+  const fields = options as unknown as Record<string, unknown>;
+  return Object.fromEntries(WEBSITE_OPTION_FIELDS.filter((key) => fields[key] !== undefined).map((key) => [key, fields[key]])) as unknown as WebsiteCaptureOptions;
+}
+
 /**
  * Checks website capture options and applies defaults, so a bad camera fails when it is configured rather than on
- * its first capture. `extraFields` are the caller's own keys (a source's camera, pool, everyMs) that are not unknown.
+ * its first capture. An unknown key is refused: it is most likely a misspelt option that would silently do nothing.
  */
-export function checkWebsiteOptions(options: WebsiteCaptureOptions, extraFields: readonly string[] = []): CheckedWebsiteOptions {
+export function checkWebsiteOptions(options: WebsiteCaptureOptions): CheckedWebsiteOptions {
   const fields = options as unknown as Record<string, unknown>;
-  const unknown = Object.keys(fields).find((key) => !WEBSITE_OPTION_FIELDS.includes(key) && !extraFields.includes(key));
+  const unknown = Object.keys(fields).find((key) => !WEBSITE_OPTION_FIELDS.includes(key));
   if (unknown !== undefined) throw new Error(`${unknown} is not a website capture option: expected ${WEBSITE_OPTION_FIELDS.join(', ')}`);
   const allowHosts = stringList(options.allowHosts, 'allowHosts');
   if (typeof options.url !== 'string') throw new Error(`url ${describe(options.url)} is invalid: expected an http:// or https:// URL`);
