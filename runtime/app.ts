@@ -7,6 +7,8 @@ import { FrameArchive } from '../core/archive/frame-archive';
 import { BrowserPoolLease } from '../core/capture/browser-lease';
 import { CameraRegistry } from '../core/capture/registry';
 import { metrics } from '../core/metrics';
+import { EventPublisher } from '../core/store/event-publisher';
+import { EventJournal } from '../core/store/journal';
 import { topics } from '../core/topics';
 import { buildNodeRedSettings } from '../settings';
 import { MjpegStreams } from './api/mjpeg';
@@ -44,6 +46,8 @@ export class GlimpserRuntime {
   private broker: EmbeddedBroker | null = null;
   private archive: FrameArchive | null = null;
   private browsers: BrowserPoolLease | null = null;
+  private journal: EventJournal | null = null;
+  private publisher: EventPublisher | null = null;
   private http: { app: Express; server: Server } | null = null;
   private readonly nodeRed = new EmbeddedNodeRed();
   private readonly started: Phase[] = [];
@@ -85,9 +89,17 @@ export class GlimpserRuntime {
             logger: log.child({ component: 'archive' }),
           });
           await this.archive.open();
+          this.journal = new EventJournal({
+            dataDir: config.dataDir,
+            maxAgeDays: config.eventsMaxAgeDays,
+            maxBytes: Math.round(config.eventsMaxMegabytes * 1048576),
+            logger: log.child({ component: 'journal' }),
+          });
+          this.journal.open();
           this.readiness.set('stores', () => true);
         },
         stop: async () => {
+          await this.journal?.close();
           await this.archive?.close();
           await this.users.flush();
         },
@@ -99,9 +111,11 @@ export class GlimpserRuntime {
           this.broker = broker;
           this.addresses.mqttPort = await broker.listenTcp(config.mqttHost, config.mqttPort);
           await broker.publish(topics.available, 'online', { retain: true, qos: 1 });
+          if (this.journal) this.publisher = new EventPublisher({ bus: broker, journal: this.journal, logger: log.child({ component: 'events' }) });
           this.readiness.set('broker', () => broker.listening);
         },
         stop: async () => {
+          await this.publisher?.close();
           if (!this.broker) return;
           await this.broker.publish(topics.available, 'offline', { retain: true, qos: 1 });
           await this.broker.close();
@@ -114,7 +128,7 @@ export class GlimpserRuntime {
           const http = createHttp({ readiness: this.readiness, auth: auth!, metricsAuth: config.metricsAuth });
           const apiLog = log.child({ component: 'api' });
           const streams = new MjpegStreams({ maxClientsPerCamera: config.streamMaxClientsPerCamera, log: apiLog });
-          http.app.use('/api', apiRouter({ users: this.users, tokens: tokens!, auth: auth!, cameras: this.cameras, archive: this.archive ?? undefined, streams, maxStreamClientsPerCamera: config.streamMaxClientsPerCamera, log: apiLog }));
+          http.app.use('/api', apiRouter({ users: this.users, tokens: tokens!, auth: auth!, cameras: this.cameras, archive: this.archive ?? undefined, journal: this.journal ?? undefined, streams, maxStreamClientsPerCamera: config.streamMaxClientsPerCamera, log: apiLog }));
           http.server.on('upgrade', (request, socket, head) => this.broker?.handleUpgrade(request, socket, head));
           this.http = http;
           this.addresses.httpPort = await listen(http.server, config.httpHost, config.httpPort);
@@ -139,7 +153,7 @@ export class GlimpserRuntime {
             users: this.users,
             logger: log,
             logLevel: config.logLevel,
-            handles: { bus: this.broker ?? undefined, devices: this.broker?.devices, cameras: this.cameras, archive: this.archive ?? undefined, browsers: this.browsers, ffmpegPath: config.ffmpegPath, mediaDir: config.mediaDir, logger: log.child({ component: 'nodes' }) },
+            handles: { bus: this.broker ?? undefined, devices: this.broker?.devices, cameras: this.cameras, archive: this.archive ?? undefined, journal: this.journal ?? undefined, browsers: this.browsers, ffmpegPath: config.ffmpegPath, mediaDir: config.mediaDir, logger: log.child({ component: 'nodes' }) },
           });
           await this.nodeRed.start(this.http!.server, this.http!.app, settings, auth!.requireUser());
           this.readiness.set('nodeRed', () => this.nodeRed.running);

@@ -25,6 +25,8 @@ export const ConfigSchema = Type.Object(
     archiveMaxFramesPerCamera: Type.Integer({ minimum: 1, maximum: 10000000, default: 10000, description: 'Archived frames kept per camera (kept frames do not count); the oldest go first.' }),
     archiveMaxAgeDays: Type.Number({ exclusiveMinimum: 0, maximum: 3650, default: 7, description: 'Archived frames older than this are deleted, unless kept.' }),
     archiveMaxMegabytes: Type.Number({ exclusiveMinimum: 0, maximum: 10000000, default: 1024, description: 'Total size of the frame archive across cameras; the oldest unkept frames go first.' }),
+    eventsMaxAgeDays: Type.Number({ exclusiveMinimum: 0, maximum: 36500, default: 30, description: 'Events older than this are deleted from the journal, unless kept.' }),
+    eventsMaxMegabytes: Type.Number({ minimum: 8, maximum: 10000000, default: 1024, description: 'Size of the event journal on disk (database and snapshots); the oldest unkept events go first.' }),
     streamMaxClientsPerCamera: Type.Integer({ minimum: 1, maximum: 1000, default: 8, description: 'Live-view (MJPEG) clients allowed per camera at once; more are answered 429.' }),
     tokenTtlSeconds: Type.Integer({ minimum: 60, maximum: 2592000, default: 86400, description: 'Lifetime of bearer tokens from POST /api/auth/login.' }),
   },
@@ -53,7 +55,7 @@ export const SECRET_KEYS: string[] = Object.keys(ConfigSchema.properties).filter
 
 function expectation(schema: TSchema): string {
   if (schema.type === 'integer') return `an integer from ${schema.minimum} to ${schema.maximum}`;
-  if (schema.type === 'number') return `a number above ${schema.exclusiveMinimum ?? schema.minimum} and at most ${schema.maximum}`;
+  if (schema.type === 'number') return schema.exclusiveMinimum !== undefined ? `a number above ${schema.exclusiveMinimum} and at most ${schema.maximum}` : `a number from ${schema.minimum} to ${schema.maximum}`;
   if (schema.type === 'boolean') return 'true or false';
   if (schema.anyOf) return `one of ${(schema.anyOf as TSchema[]).map((s) => s.const).join(', ')}`;
   if (schema.minLength) return `a string of at least ${schema.minLength} characters`;

@@ -43,7 +43,7 @@ export function buildFfmpegArgs(input: CaptureInput, output: CaptureOutput, opti
   switch (input.kind) {
     case 'demo':
       // -re paces the generator to wall-clock time, as a live camera would be.
-      args.push('-re', '-f', 'lavfi', '-i', `testsrc2=size=${input.width}x${input.height}:rate=${input.fps}`);
+      args.push('-re', '-f', 'lavfi', '-i', demoPattern(input.width, input.height, input.fps));
       break;
     case 'url':
       args.push(...networkOptions(input.url), ...hwaccel, '-i', input.url);
@@ -200,4 +200,14 @@ export class GreyPlaneReader {
     const { camera, sequence, timestamp } = meta;
     this.emit({ camera, sequence, timestamp, width: this.width, height: this.height, data });
   }
+}
+
+/**
+ * The demo camera: a static test card (textured, so it is never taken for a covered camera) with a box that crosses
+ * it during the first 8 s of every 30 s, so motion detection has real motion periods and real quiet ones.
+ */
+export function demoPattern(width: number, height: number, fps: number): string {
+  const box = Math.max(8, Math.round(Math.min(width, height) / 4));
+  const x = "'if(lt(mod(t\\,30)\\,8)\\,mod(t\\,30)/8*(W-w)\\,W)'";
+  return `smptehdbars=size=${width}x${height}:rate=${fps}[card];color=c=0xff8800:size=${box}x${box}:rate=${fps}[box];[card][box]overlay=x=${x}:y=(H-h)/2:eval=frame`;
 }

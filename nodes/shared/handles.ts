@@ -1,5 +1,6 @@
 import type { FrameArchive } from '../../core/archive/frame-archive';
 import type { Bus } from '../../core/bus/bus';
+import type { EventJournal } from '../../core/store/journal';
 import { BrowserPoolLease } from '../../core/capture/browser-lease';
 import type { DeviceRegistry } from '../../core/capture/devices';
 import { CameraRegistry } from '../../core/capture/registry';
@@ -17,6 +18,8 @@ export interface GlimpserHandles {
   cameras: CameraRegistry;
   /** Where capture nodes with "archive" on keep their frames; absent outside the runtime. */
   archive?: FrameArchive;
+  /** The event journal the event node writes to; absent outside the runtime. */
+  journal?: EventJournal;
   ffmpegPath: string;
   /** The headless-browser pool website cameras share. */
   browsers: BrowserPoolLease;

@@ -3,10 +3,12 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { CameraRegistry } from '../../core/capture/registry';
 import type { Logger } from '../../core/log/logger';
 import type { FrameArchive } from '../../core/archive/frame-archive';
+import type { EventJournal } from '../../core/store/journal';
 import type { Authenticator } from '../auth/middleware';
 import type { TokenSigner } from '../auth/tokens';
 import type { UserStore } from '../stores/users';
 import { camerasRouter } from './cameras';
+import { eventsRouter } from './events';
 import type { MjpegStreams } from './mjpeg';
 import { validateBody } from './validate';
 
@@ -16,6 +18,7 @@ export interface ApiDeps {
   auth: Authenticator;
   cameras: CameraRegistry;
   archive?: FrameArchive;
+  journal?: EventJournal;
   streams: MjpegStreams;
   maxStreamClientsPerCamera: number;
   log: Logger;
@@ -61,6 +64,7 @@ export function apiRouter(deps: ApiDeps): Router {
     res.json({ cameras: deps.cameras.list().map((c) => ({ id: c.id, name: c.name, ...c.status() })) });
   });
 
+  if (deps.journal) router.use(eventsRouter({ journal: deps.journal, log: deps.log }));
   router.use(camerasRouter({ cameras: deps.cameras, archive: deps.archive, log: deps.log, maxClientsPerCamera: deps.maxStreamClientsPerCamera, streams: deps.streams }));
 
   router.use((_req, res) => {

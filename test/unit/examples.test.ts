@@ -1,6 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { captureConfigFrom } from '../../nodes/capture/schema';
+import { eventNodeConfigFrom } from '../../nodes/event/schema';
+import { motionConfigFrom } from '../../nodes/motion/schema';
 import { migrateCameraConfig } from '../../nodes/glimpser-camera/migrations';
 import { validateCameraConfig } from '../../nodes/glimpser-camera/schema';
 import pkg from '../../package.json';
@@ -26,6 +28,8 @@ describe.each(flows)('%s', (_file, nodes) => {
     const cameras = new Set(nodes.filter((n) => n.type === 'glimpser-camera').map((n) => n.id));
     for (const node of nodes) {
       if (node.type === 'glimpser-camera') expect(() => validateCameraConfig(migrateCameraConfig(node))).not.toThrow();
+      if (node.type === 'motion') expect(() => motionConfigFrom(node)).not.toThrow();
+      if (node.type === 'event') expect(() => eventNodeConfigFrom(node)).not.toThrow();
       if (node.type === 'capture') {
         expect(() => captureConfigFrom(node)).not.toThrow();
         expect(cameras.has(node.camera as string)).toBe(true);

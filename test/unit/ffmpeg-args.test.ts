@@ -46,7 +46,7 @@ describe('buildFfmpegArgs with a grey plane', () => {
     const args = buildFfmpegArgs({ kind: 'demo', width, height, fps: 5 }, OUTPUT, { grey: { height: 120 } });
     // Three frames of the generator rather than an endless one, and without -re's real-time pacing.
     const input = args.indexOf('-i') + 1;
-    args[input] += ':duration=0.6';
+    args[input] = args[input].replace(/:rate=(\d+)\[/g, ':rate=$1:duration=0.6[');
     args.splice(args.indexOf('-re'), 1);
     const run = spawnSync(findTool('ffmpeg'), args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], timeout: 20000 });
     expect(run.status).toBe(0);

@@ -1,0 +1,39 @@
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { handlesFrom } from '../shared/handles';
+import { handleClose, handleInput, statusOf } from '../shared/node-kit';
+import { MotionController } from './controller';
+import { motionConfigFrom } from './schema';
+
+/** motion: notices what changed in a camera's frames and turns it into motion, tamper and scene-change events. */
+export = function register(RED: NodeAPI): void {
+  function MotionNode(this: Node, def: NodeDef & Record<string, unknown>) {
+    RED.nodes.createNode(this, def);
+    let controller: MotionController | null = null;
+    try {
+      controller = new MotionController(this, motionConfigFrom(def), handlesFrom(RED.settings));
+      this.status(statusOf('idle', 'waiting for frames'));
+    } catch (err) {
+      this.error((err as Error).message);
+      this.status(statusOf('error', (err as Error).message));
+    }
+    handleInput(this, async (msg, send) => {
+      if (!controller) throw new Error('motion is not configured; see the node status');
+      await controller.onFrame(msg as unknown as Record<string, unknown>, (msgs) => send(msgs as Parameters<typeof send>[0]));
+    });
+    handleClose(this, () => controller?.close((msgs) => this.send(msgs as Parameters<Node['send']>[0])));
+  }
+  RED.nodes.registerType('motion', MotionNode);
+
+  // The editor draws masks and zones over the camera's latest picture; this route serves it behind editor sign-in.
+  const handles = handlesFrom(RED.settings);
+  RED.httpAdmin.get('/glimpser/cameras/:id/snapshot.jpg', RED.auth.needsPermission('motion.read'), (req, res) => {
+    const frame = handles.cameras.get(String(req.params.id))?.latestFrame();
+    if (!frame) {
+      res.status(404).json({ error: 'not_found', message: `no picture yet from camera "${String(req.params.id)}"` });
+      return;
+    }
+    res.setHeader('Content-Type', 'image/jpeg');
+    res.setHeader('Cache-Control', 'no-store');
+    res.end(frame.jpeg);
+  });
+};

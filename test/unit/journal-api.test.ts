@@ -1,0 +1,166 @@
+import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import express from 'express';
+import { silentLogger } from '../../core/log/logger';
+import { EventJournal, type StoredEvent } from '../../core/store/journal';
+import { eventsRouter, type EventResponse } from '../../runtime/api/events';
+
+const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
+const HOUR = 3600000;
+
+let dataDir: string;
+let journal: EventJournal;
+let server: Server;
+let base: string;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'glimpser-journal-api-'));
+  journal = new EventJournal({ dataDir, now: () => T0 });
+  journal.open();
+  const app = express();
+  app.use('/api', eventsRouter({ journal, log: silentLogger }));
+  server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+  await journal.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function get(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${base}${url}`);
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function badRequest(query: string): Promise<string> {
+  const { status, body } = await get(`/events?${query}`);
+  expect({ query, status }).toEqual({ query, status: 400 });
+  expect(body.error).toBe('invalid_request');
+  return body.message as string;
+}
+
+function jpeg(size: number): Buffer {
+  const bytes = Buffer.alloc(size, 0x42);
+  bytes.set([0xff, 0xd8, 0xff, 0xdb]);
+  return bytes;
+}
+
+describe('GET /api/events', () => {
+  let events: StoredEvent[];
+
+  beforeAll(() => {
+    events = journal.insertMany(
+      Array.from({ length: 120 }, (_, i) => ({
+        camera: i % 2 === 0 ? 'porch' : 'garage',
+        type: i % 10 === 0 ? 'tamper' : 'motion',
+        startTime: T0 + i * 60000,
+        zones: i % 3 === 0 ? ['yard'] : [],
+      })),
+    );
+  });
+
+  it('pages newest first, 50 by default, with ISO and millisecond times', async () => {
+    const first = await get('/events');
+    expect(first.status).toBe(200);
+    const page = first.body.events as EventResponse[];
+    expect(page).toHaveLength(50);
+    expect(page[0]).toMatchObject({ id: events[119].id, startTime: new Date(T0 + 119 * 60000).toISOString(), startTimeMs: T0 + 119 * 60000, endTime: null, snapshotUrl: null });
+    const ids = page.map((e) => e.id);
+    for (let next = first.body.next as string | null; next !== null; ) {
+      const more = await get(`/events?cursor=${encodeURIComponent(next)}`);
+      ids.push(...(more.body.events as EventResponse[]).map((e) => e.id));
+      next = more.body.next as string | null;
+    }
+    expect(ids).toEqual(events.map((e) => e.id).reverse());
+  });
+
+  it('filters by camera, type, zone and a time range given as ISO 8601 or milliseconds', async () => {
+    const ids = async (query: string) => ((await get(`/events?limit=500&${query}`)).body.events as EventResponse[]).map((e) => e.id);
+    const expected = (keep: (e: StoredEvent) => boolean) => events.filter(keep).map((e) => e.id).reverse();
+    expect(await ids('camera=garage')).toEqual(expected((e) => e.camera === 'garage'));
+    expect(await ids('type=tamper&camera=porch')).toEqual(expected((e) => e.type === 'tamper' && e.camera === 'porch'));
+    expect(await ids('zone=yard')).toEqual(expected((e) => e.zones.includes('yard')));
+    const from = T0 + HOUR;
+    const to = T0 + 90 * 60000;
+    const inRange = expected((e) => e.startTime >= from && e.startTime < to);
+    expect(inRange).toHaveLength(30);
+    expect(await ids(`from=${from}&to=${to}`)).toEqual(inRange);
+    expect(await ids('from=2024-05-01T13:00:00Z&to=2024-05-01T15:30:00%2B02:00')).toEqual(inRange);
+    expect(await ids('from=2024-05-02')).toEqual([]);
+    expect(await ids('to=2024-05-01')).toEqual([]);
+  });
+
+  it.each([
+    ['from=yesterday', 'from: expected an ISO 8601 time or milliseconds, got "yesterday"'],
+    ['to=2024-02-30', 'to: expected an ISO 8601 time or milliseconds, got "2024-02-30"'],
+    ['from=2024-05-01T12:00', 'from: expected an ISO 8601 time or milliseconds, got "2024-05-01T12:00" (a date-time needs a zone: Z or +02:00)'],
+    ['from=2024-05-02&to=2024-05-01', 'from must be before to (got from "2024-05-02" and to "2024-05-01")'],
+    ['limit=0', 'limit: expected a whole number from 1 to 500, got "0"'],
+    ['limit=501', 'limit: expected a whole number from 1 to 500, got "501"'],
+    ['limit=ten', 'limit: expected a whole number from 1 to 500, got "ten"'],
+    ['camera=Front%20Door', 'camera: expected a camera id: 1-64 characters of a-z, 0-9, "_" or "-", starting with a letter or digit, got "Front Door"'],
+    ['type=Motion', 'type: expected an event type: 1-32 characters of a-z or "_", got "Motion"'],
+    ['zone=../x', 'zone: expected a zone name: 1-64 characters of a-z, 0-9, "_" or "-", starting with a letter or digit, got "../x"'],
+    ['cursor=page2', 'cursor: expected the "next" value of a previous page, got "page2"'],
+    ['camera=porch&camera=garage', 'camera: expected one value, got 2'],
+    ['camera[a]=porch', 'camera: expected a plain value, got a nested one'],
+    ['cam=porch', 'cam: unknown query parameter; expected one of camera, type, zone, from, to, limit, cursor'],
+  ])('answers 400 for ?%s, naming the parameter', async (query, message) => {
+    expect(await badRequest(query)).toBe(message);
+  });
+});
+
+describe('GET /api/events/:id and its snapshot', () => {
+  it('answers the event, and 404 naming an id it does not have', async () => {
+    const stored = journal.insert({ camera: 'porch', type: 'motion', startTime: T0, endTime: T0 + 4000, score: 0.5, data: { ai: 'a person' } });
+    const found = await get(`/events/${stored.id}`);
+    expect(found.status).toBe(200);
+    expect(found.body.event).toMatchObject({ id: stored.id, endTime: '2024-05-01T12:00:04.000Z', endTimeMs: T0 + 4000, score: 0.5, data: { ai: 'a person' }, hasSnapshot: false });
+    expect(await get('/events/01HZZZZZZZZZZZZZZZZZZZZZZZ')).toEqual({ status: 404, body: { error: 'not_found', message: 'no event "01HZZZZZZZZZZZZZZZZZZZZZZZ"' } });
+    expect((await get('/events/..%2F..%2Fetc')).status).toBe(404);
+  });
+
+  it('serves the snapshot as image/jpeg, and 404 when there is none or it is gone', async () => {
+    const stored = journal.insert({ camera: 'porch', type: 'motion', startTime: T0 });
+    expect(await get(`/events/${stored.id}/snapshot.jpg`)).toEqual({ status: 404, body: { error: 'not_found', message: `event "${stored.id}" has no snapshot` } });
+    await journal.saveSnapshot(stored.id, jpeg(5000));
+    const event = (await get(`/events/${stored.id}`)).body.event as EventResponse;
+    expect(event.snapshotUrl).toBe(`/api/events/${stored.id}/snapshot.jpg`);
+    const res = await fetch(`http://${new URL(base).host}${event.snapshotUrl}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/jpeg');
+    expect(Buffer.from(await res.arrayBuffer()).equals(jpeg(5000))).toBe(true);
+    unlinkSync(journal.snapshotPath(stored.id)!);
+    expect((await get(`/events/${stored.id}/snapshot.jpg`)).status).toBe(404);
+    expect((await get('/events/01HZZZZZZZZZZZZZZZZZZZZZZZ/snapshot.jpg')).body.message).toBe('no event "01HZZZZZZZZZZZZZZZZZZZZZZZ"');
+  });
+});
+
+describe('POST /api/events/:id/keep', () => {
+  const post = async (id: string, body: string) => {
+    const res = await fetch(`${base}/events/${id}/keep`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  it('keeps and releases an event', async () => {
+    const { id } = journal.insert({ camera: 'porch', type: 'motion', startTime: T0 });
+    expect(await post(id, '{"keep":true}')).toMatchObject({ status: 200, body: { event: { id, kept: true } } });
+    expect(journal.get(id)?.kept).toBe(true);
+    expect(await post(id, '{"keep":false}')).toMatchObject({ status: 200, body: { event: { id, kept: false } } });
+  });
+
+  it('answers 400 for a wrong body and 404 for an unknown event', async () => {
+    const { id } = journal.insert({ camera: 'porch', type: 'motion', startTime: T0 });
+    expect(await post(id, '{"keep":"yes"}')).toEqual({ status: 400, body: { error: 'invalid_request', message: 'body.keep: must be boolean' } });
+    expect(await post(id, '{}')).toEqual({ status: 400, body: { error: 'invalid_request', message: 'body: missing property "keep"' } });
+    expect((await post(id, '{keep')).status).toBe(400);
+    expect(await post('01HZZZZZZZZZZZZZZZZZZZZZZZ', '{"keep":true}')).toEqual({ status: 404, body: { error: 'not_found', message: 'no event "01HZZZZZZZZZZZZZZZZZZZZZZZ"' } });
+  });
+});
