@@ -155,6 +155,24 @@ describe('the Glimpser runtime, booted as its own process on random ports', () =
     expect((await fetch(`${app.base}/api/cameras/nope/snapshot.jpg`, { headers: auth })).status).toBe(404);
   });
 
+  it('records the demo camera\'s motion in the event journal, on the API and on MQTT, and names a bad query parameter', async () => {
+    const auth = { authorization: basic('admin', app.password) };
+    const event = await eventually(async () => {
+      const res = await fetch(`${app.base}/api/events?camera=demo&type=motion`, { headers: auth });
+      const body = (await res.json()) as { events: Array<{ id: string; camera: string; hasSnapshot: boolean; zones: string[] }> };
+      return body.events[0];
+    }, 45000, 'a motion event from the demo camera');
+    expect(event).toMatchObject({ camera: 'demo', hasSnapshot: true });
+    const snapshot = await fetch(`${app.base}/api/events/${event.id}/snapshot.jpg`, { headers: auth });
+    expect(ffprobeImage(Buffer.from(await snapshot.arrayBuffer())).codec).toBe('mjpeg');
+    const got = await firstMessages(`mqtt://127.0.0.1:${app.mqttPort}`, { username: 'admin', password: app.password }, ['glimpser/cameras/demo/motion']);
+    expect(['ON', 'OFF']).toContain(got.get('glimpser/cameras/demo/motion')!.payload.toString());
+    const bad = await fetch(`${app.base}/api/events?from=yesterday`, { headers: auth });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toMatch(/^from: expected an ISO 8601 time or milliseconds/);
+    expect((await fetch(`${app.base}/api/events`)).status).toBe(401);
+  }, 60000);
+
   it('requires a signed-in user on Node-RED HTTP-in routes under /hooks', async () => {
     expect((await fetch(`${app.base}/hooks/anything`)).status).toBe(401);
     expect((await fetch(`${app.base}/hooks/anything`, { headers: { authorization: basic('admin', app.password) } })).status).toBe(404);
