@@ -40,6 +40,12 @@ export const metrics = {
   streamFramesDroppedTotal: counter('glimpser_stream_frames_dropped_total', 'Live-view frames skipped because a client could not keep up, per camera.', ['camera']),
   browserSessions: gauge('glimpser_browser_sessions', 'Headless browsers in the website capture pool, by state.', ['state']),
   browserRecyclesTotal: counter('glimpser_browser_recycles_total', 'Headless browsers replaced by a fresh one, by reason.', ['reason']),
+  motionEventsTotal: counter('glimpser_motion_events_total', 'Motion events started, per camera.', ['camera']),
+  motionActive: gauge('glimpser_motion_active', '1 while a motion event lasts, per camera.', ['camera']),
+  motionRecalibrationsTotal: counter('glimpser_motion_recalibrations_total', 'Times motion detection started learning the scene again, per camera and reason (size: the picture size changed; lighting: most of the picture changed at once).', ['camera', 'reason']),
+  tamperEventsTotal: counter('glimpser_tamper_events_total', 'Tamper events started, per camera and kind (covered, moved, defocused).', ['camera', 'kind']),
+  tamperActive: gauge('glimpser_tamper_active', '1 while a tamper event lasts, per camera and kind.', ['camera', 'kind']),
+  sceneChangesTotal: counter('glimpser_scene_changes_total', 'Snapshots that differed from the last kept one, per camera.', ['camera']),
   ready: gauge('glimpser_ready', '1 when every start phase has completed and the runtime serves traffic.'),
   startPhaseSeconds: gauge('glimpser_start_phase_seconds', 'Seconds each start phase took on the last start.', ['phase']),
 };

@@ -7,6 +7,7 @@ import { FrameArchive } from '../core/archive/frame-archive';
 import { BrowserPoolLease } from '../core/capture/browser-lease';
 import { CameraRegistry } from '../core/capture/registry';
 import { metrics } from '../core/metrics';
+import { CaptureFailureRecorder } from '../core/store/capture-failures';
 import { EventPublisher } from '../core/store/event-publisher';
 import { EventJournal } from '../core/store/journal';
 import { topics } from '../core/topics';
@@ -48,6 +49,7 @@ export class GlimpserRuntime {
   private browsers: BrowserPoolLease | null = null;
   private journal: EventJournal | null = null;
   private publisher: EventPublisher | null = null;
+  private failures: CaptureFailureRecorder | null = null;
   private http: { app: Express; server: Server } | null = null;
   private readonly nodeRed = new EmbeddedNodeRed();
   private readonly started: Phase[] = [];
@@ -111,10 +113,15 @@ export class GlimpserRuntime {
           this.broker = broker;
           this.addresses.mqttPort = await broker.listenTcp(config.mqttHost, config.mqttPort);
           await broker.publish(topics.available, 'online', { retain: true, qos: 1 });
-          if (this.journal) this.publisher = new EventPublisher({ bus: broker, journal: this.journal, logger: log.child({ component: 'events' }) });
+          if (this.journal) {
+            this.publisher = new EventPublisher({ bus: broker, journal: this.journal, logger: log.child({ component: 'events' }) });
+            this.failures = new CaptureFailureRecorder(broker, this.journal, log.child({ component: 'events' }));
+            await this.failures.start();
+          }
           this.readiness.set('broker', () => broker.listening);
         },
         stop: async () => {
+          await this.failures?.stop();
           await this.publisher?.close();
           if (!this.broker) return;
           await this.broker.publish(topics.available, 'offline', { retain: true, qos: 1 });
