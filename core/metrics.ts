@@ -46,6 +46,11 @@ export const metrics = {
   tamperEventsTotal: counter('glimpser_tamper_events_total', 'Tamper events started, per camera and kind (covered, moved, defocused).', ['camera', 'kind']),
   tamperActive: gauge('glimpser_tamper_active', '1 while a tamper event lasts, per camera and kind.', ['camera', 'kind']),
   sceneChangesTotal: counter('glimpser_scene_changes_total', 'Snapshots that differed from the last kept one, per camera.', ['camera']),
+  eventsTotal: counter('glimpser_events_total', 'Events stored in the event journal, per camera and type.', ['camera', 'type']),
+  eventJournalEvents: gauge('glimpser_event_journal_events', 'Events in the event journal, kept ones included.'),
+  eventJournalBytes: gauge('glimpser_event_journal_bytes', 'Bytes of the event journal on disk: database, write-ahead log and snapshots.'),
+  eventDeletionsTotal: counter('glimpser_event_deletions_total', 'Events deleted by journal retention, by rule (age, size).', ['reason']),
+  eventPublishFailuresTotal: counter('glimpser_event_publish_failures_total', 'Event changes that could not be published on the bus, by reason (error, overflow).', ['reason']),
   ready: gauge('glimpser_ready', '1 when every start phase has completed and the runtime serves traffic.'),
   startPhaseSeconds: gauge('glimpser_start_phase_seconds', 'Seconds each start phase took on the last start.', ['phase']),
 };

@@ -95,6 +95,7 @@ export class GlimpserRuntime {
             dataDir: config.dataDir,
             maxAgeDays: config.eventsMaxAgeDays,
             maxBytes: Math.round(config.eventsMaxMegabytes * 1048576),
+            synchronous: config.eventsSynchronous,
             logger: log.child({ component: 'journal' }),
           });
           this.journal.open();

@@ -27,6 +27,7 @@ export const ConfigSchema = Type.Object(
     archiveMaxMegabytes: Type.Number({ exclusiveMinimum: 0, maximum: 10000000, default: 1024, description: 'Total size of the frame archive across cameras; the oldest unkept frames go first.' }),
     eventsMaxAgeDays: Type.Number({ exclusiveMinimum: 0, maximum: 36500, default: 30, description: 'Events older than this are deleted from the journal, unless kept.' }),
     eventsMaxMegabytes: Type.Number({ minimum: 8, maximum: 10000000, default: 1024, description: 'Size of the event journal on disk (database and snapshots); the oldest unkept events go first.' }),
+    eventsSynchronous: Type.Union([Type.Literal('normal'), Type.Literal('full')], { default: 'normal', description: 'SQLite durability of the event journal: normal survives process crashes (kill -9 included); full also survives power cuts, at 3–6× the cost per event.' }),
     streamMaxClientsPerCamera: Type.Integer({ minimum: 1, maximum: 1000, default: 8, description: 'Live-view (MJPEG) clients allowed per camera at once; more are answered 429.' }),
     tokenTtlSeconds: Type.Integer({ minimum: 60, maximum: 2592000, default: 86400, description: 'Lifetime of bearer tokens from POST /api/auth/login.' }),
   },

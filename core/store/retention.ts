@@ -45,7 +45,7 @@ export interface RetentionResult {
   bytes: JournalBytes;
 }
 
-/** Rows deleted per transaction, so one pass over a large backlog never holds the event loop for long. */
+/** Rows deleted per transaction, so each commit, and the WAL it writes, stays small even for a large backlog. */
 const BATCH = 1000;
 /**
  * Size retention starts at HIGH_WATER of maxBytes, leaving room for what is written between two checks (a

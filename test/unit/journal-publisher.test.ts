@@ -45,15 +45,18 @@ function recordingLogger(lines: string[]): Logger {
 
 describe('EventPublisher on a real in-process broker', () => {
   let broker: EmbeddedBroker;
+  let usersDir: string;
 
   beforeEach(async () => {
-    const users = new UserStore(mkdtempSync(path.join(tmpdir(), 'glimpser-publisher-users-')));
+    usersDir = mkdtempSync(path.join(tmpdir(), 'glimpser-publisher-users-'));
+    const users = new UserStore(usersDir);
     await users.open();
     broker = await EmbeddedBroker.create(users, silentLogger);
   });
 
   afterEach(async () => {
     await broker.close();
+    rmSync(usersDir, { recursive: true, force: true });
   });
 
   it('publishes new, update and end on glimpser/events with Frigate-style before and after', async () => {
