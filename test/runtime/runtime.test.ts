@@ -241,8 +241,9 @@ describe('runtime lifecycle', () => {
       })
     ).json()) as { access_token: string };
     const after = (await (await fetch(`${second.base}/editor/flows`, { headers: { authorization: `Bearer ${token2.access_token}` } })).json()) as Array<Record<string, unknown>>;
-    expect(after.find((n) => n.type === 'capture')).toMatchObject({ name: 'edited by a user', interval: 7 });
-    expect(after.filter((n) => n.type === 'capture')).toHaveLength(1);
+    expect(after.find((n) => n.id === capture.id)).toMatchObject({ name: 'edited by a user', interval: 7 });
+    // Not seeded again: the same nodes as deployed, none added.
+    expect(after.map((n) => n.id).sort()).toEqual(flows.map((n) => n.id).sort());
     expect((await second.stop()).code).toBe(0);
   });
 });
