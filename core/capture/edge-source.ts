@@ -6,7 +6,8 @@ import { isJpeg, jpegDimensions } from '../frames/jpeg';
 import { silentLogger, type Logger } from '../log/logger';
 import { metrics } from '../metrics';
 import { topics } from '../topics';
-import type { CameraState, CameraStatus, FrameSource } from './source';
+import { CameraStateTracker } from './camera-state';
+import type { CameraStatus, FrameSource } from './source';
 
 export interface EdgeSourceOptions {
   camera: string;
@@ -29,7 +30,6 @@ export interface EdgeDeviceState extends CameraStatus {
 }
 
 export const DEFAULT_EDGE_MAX_FRAME_BYTES = 2 * 1024 * 1024;
-const FPS_WINDOW_MS = 5000;
 
 export function isEdgeDeviceState(value: unknown): value is EdgeDeviceState {
   const state = value as Partial<EdgeDeviceState> | null;
@@ -50,14 +50,10 @@ export class EdgeSource extends EventEmitter implements FrameSource {
   private readonly offlineAfterMs: number;
   private readonly log: Logger;
   private readonly now: () => number;
+  private readonly tracker: CameraStateTracker;
   private unsubscribe: Promise<Array<() => Promise<void>>> | null = null;
-  private state: CameraState = 'stopped';
-  private lastError: string | null = null;
-  private lastFrameAt: number | null = null;
   private lastGoodAt = 0;
-  private deviceRestarts = 0;
   private sequence = 0;
-  private frameTimes: number[] = [];
   private watchdog?: NodeJS.Timeout;
 
   constructor(options: EdgeSourceOptions) {
@@ -68,23 +64,23 @@ export class EdgeSource extends EventEmitter implements FrameSource {
     this.offlineAfterMs = positiveInteger(options.offlineAfterMs ?? 10000, 'offlineAfterMs');
     this.log = options.logger ?? silentLogger;
     this.now = options.now ?? Date.now;
+    this.tracker = new CameraStateTracker({ camera: this.camera, emitter: this, logger: this.log });
   }
 
   start(): void {
     if (this.unsubscribe !== null) return;
     this.sequence = 0;
-    this.lastError = null;
-    this.lastFrameAt = null;
+    this.tracker.reset({ keepRestarts: true });
     this.lastGoodAt = performance.now();
-    this.setState('connecting');
+    this.tracker.setState('connecting');
     this.armWatchdog(this.offlineAfterMs);
     const subscriptions = Promise.all([
       this.bus.subscribe(topics.cameraFrame(this.camera), (_topic, payload) => this.onPayload(payload)),
       this.bus.subscribe(topics.cameraState(this.camera), (_topic, payload) => this.onDeviceState(payload)),
     ]);
     this.unsubscribe = subscriptions.catch((err: Error) => {
-      this.setLastError(`cannot subscribe to the edge device's topics: ${err.message}`);
-      this.setState('offline');
+      this.tracker.setLastError(`cannot subscribe to the edge device's topics: ${err.message}`);
+      this.tracker.setState('offline');
       return [];
     });
   }
@@ -93,14 +89,13 @@ export class EdgeSource extends EventEmitter implements FrameSource {
     const pending = this.unsubscribe;
     this.unsubscribe = null;
     clearTimeout(this.watchdog);
-    this.setState('stopped');
+    this.tracker.setState('stopped');
     if (pending === null) return;
     await Promise.all((await pending).map((unsubscribe) => unsubscribe()));
   }
 
   status(): CameraStatus {
-    const { camera, state, lastFrameAt, lastError } = this;
-    return { camera, state, fps: this.fps(), lastFrameAt, lastError, restarts: this.deviceRestarts };
+    return this.tracker.status();
   }
 
   private onPayload(payload: Buffer): void {
@@ -110,25 +105,19 @@ export class EdgeSource extends EventEmitter implements FrameSource {
     }
     const size = isJpeg(payload) ? jpegDimensions(payload) : null;
     if (size === null) return this.reject('not_jpeg', `edge device sent ${payload.length} bytes on ${topics.cameraFrame(this.camera)} that are not a complete JPEG`);
-    const at = performance.now();
-    this.lastGoodAt = at;
-    this.lastFrameAt = this.now();
+    this.lastGoodAt = performance.now();
     this.sequence += 1;
-    this.frameTimes.push(at);
     // The payload may be a view into the broker's socket buffer; frames are kept long, so each gets its own memory.
     const jpeg = Buffer.from(payload);
-    const frame: Frame = { jpeg, meta: { camera: this.camera, timestamp: this.lastFrameAt, sequence: this.sequence, ...size, bytes: jpeg.length } };
-    metrics.framesTotal.inc({ camera: this.camera });
-    metrics.frameBytesTotal.inc({ camera: this.camera }, jpeg.length);
-    metrics.cameraFps.set({ camera: this.camera }, this.fps());
-    this.setState('online');
+    const frame: Frame = { jpeg, meta: { camera: this.camera, timestamp: this.now(), sequence: this.sequence, ...size, bytes: jpeg.length } };
+    this.tracker.frameDelivered(frame);
     this.emit('frame', frame);
   }
 
   private reject(reason: 'oversize' | 'not_jpeg', message: string): void {
     metrics.framesRejectedTotal.inc({ camera: this.camera, reason });
     this.log.warn({ camera: this.camera, reason }, message);
-    this.setLastError(message);
+    this.tracker.setLastError(message);
   }
 
   /** The device's own account: its restarts, and an offline or stopped report (its last will) at once. */
@@ -142,14 +131,10 @@ export class EdgeSource extends EventEmitter implements FrameSource {
     }
     // Without the marker it is the server's own state, republished from this very source.
     if (!isEdgeDeviceState(parsed)) return;
-    if (Number.isInteger(parsed.restarts) && parsed.restarts !== this.deviceRestarts) {
-      this.deviceRestarts = parsed.restarts;
-      this.emit('status', this.status());
-    }
+    if (Number.isInteger(parsed.restarts)) this.tracker.setRestarts(parsed.restarts);
     if (parsed.state === 'offline' || parsed.state === 'stopped') {
-      this.setLastError(`edge device is ${parsed.state}${parsed.lastError === null ? '' : `: ${parsed.lastError}`}`);
-      this.frameTimes = [];
-      this.setState('offline');
+      this.tracker.setLastError(`edge device is ${parsed.state}${parsed.lastError === null ? '' : `: ${parsed.lastError}`}`);
+      this.tracker.setState('offline');
     }
   }
 
@@ -157,36 +142,12 @@ export class EdgeSource extends EventEmitter implements FrameSource {
     this.watchdog = setTimeout(() => {
       const quietMs = performance.now() - this.lastGoodAt;
       if (quietMs < this.offlineAfterMs) return this.armWatchdog(this.offlineAfterMs - quietMs);
-      if (this.state !== 'offline') {
-        this.setLastError(`no frame from the edge device for ${(quietMs / 1000).toFixed(quietMs < 10000 ? 1 : 0)} s`);
-        this.setState('offline');
+      if (this.tracker.state !== 'offline') {
+        this.tracker.setLastError(`no frame from the edge device for ${(quietMs / 1000).toFixed(quietMs < 10000 ? 1 : 0)} s`);
+        this.tracker.setState('offline');
       }
       this.armWatchdog(this.offlineAfterMs);
     }, Math.max(1, delay));
-  }
-
-  private setState(state: CameraState): void {
-    if (state === this.state) return;
-    this.state = state;
-    if (state !== 'online') this.frameTimes = [];
-    metrics.cameraOnline.set({ camera: this.camera }, state === 'online' ? 1 : 0);
-    if (state !== 'online') metrics.cameraFps.set({ camera: this.camera }, 0);
-    this.log.info({ camera: this.camera, state, lastError: this.lastError }, `camera ${state}`);
-    this.emit('status', this.status());
-  }
-
-  private setLastError(error: string): void {
-    if (error === this.lastError) return;
-    this.lastError = error;
-    this.emit('status', this.status());
-  }
-
-  private fps(): number {
-    const now = performance.now();
-    while (this.frameTimes.length > 0 && now - this.frameTimes[0] > FPS_WINDOW_MS) this.frameTimes.shift();
-    const times = this.frameTimes;
-    if (times.length < 2) return 0;
-    return Math.round(((times.length - 1) * 1000 * 100) / (times[times.length - 1] - times[0])) / 100;
   }
 }
 

@@ -6,10 +6,12 @@ import { JpegSplitter, jpegDimensions, type JpegRejectReason } from '../frames/j
 import { silentLogger, type Logger } from '../log/logger';
 import { WindowRateLimiter } from '../log/rate-limit';
 import { metrics } from '../metrics';
+import { CameraStateTracker } from './camera-state';
+import { killWithNode, nextBackoffMs, signalGroup } from './child-process';
 import { buildFfmpegArgs, GREY_PIPE_FD, GreyPlaneReader, type CaptureOutput, type GreyOutput } from './ffmpeg-args';
 import { isHwDeviceFailure, resolveHwAccel, type HwAccel } from './hwaccel';
 import { redactText, type CaptureInput } from './input';
-import type { CameraState, CameraStatus, FrameSource } from './source';
+import type { CameraStatus, FrameSource } from './source';
 
 export type { GreyPlane } from './ffmpeg-args';
 
@@ -48,14 +50,10 @@ interface Run {
   closed: Promise<void>;
 }
 
-const FPS_WINDOW_MS = 5000;
 const KILL_GRACE_MS = 2000;
 /** ffmpeg 5 prints this for every JPEG it encodes from limited-range video; it is expected, not a fault. */
 const BENIGN_STDERR = [/deprecated pixel format used/, /^\s*Last message repeated \d+ times?$/];
 
-/** Every child still running, so a dying Node process takes its camera processes with it. */
-const liveChildren = new Set<ChildProcess>();
-let exitHookInstalled = false;
 
 /** A camera read by an ffmpeg child process that is kept alive: restarted with backoff on exit or stall. */
 export class FfmpegSource extends EventEmitter implements FrameSource {
@@ -68,15 +66,11 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
   private hwaccelOn: boolean;
   private readonly log: Logger;
   private readonly stderrLimit: WindowRateLimiter;
+  private readonly tracker: CameraStateTracker;
   private run: Run | null = null;
   private running = false;
-  private state: CameraState = 'stopped';
-  private lastError: string | null = null;
-  private lastFrameAt: number | null = null;
-  private restarts = 0;
   private sequence = 0;
   private backoffMs = 0;
-  private frameTimes: number[] = [];
   private restartTimer?: NodeJS.Timeout;
   private stallTimer?: NodeJS.Timeout;
 
@@ -96,6 +90,7 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
       now: options.now ?? Date.now,
     };
     this.log = options.logger ?? silentLogger;
+    this.tracker = new CameraStateTracker({ camera: this.camera, emitter: this, logger: this.log });
     const onSuppressed = (suppressed: number): void => this.log.warn({ camera: this.camera, suppressed }, `suppressed ${suppressed} more ffmpeg stderr lines`);
     this.stderrLimit = new WindowRateLimiter({ limit: 5, windowMs: 10000, onSuppressed });
     const hwaccel = resolveHwAccel(options.hwaccel ?? 'none', { exists: options.deviceExists });
@@ -113,11 +108,9 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.restarts = 0;
+    this.tracker.reset();
     this.sequence = 0;
     this.backoffMs = this.opts.backoff.initialMs;
-    this.lastError = null;
-    this.lastFrameAt = null;
     this.spawnRun();
   }
 
@@ -128,20 +121,19 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
     this.stderrLimit.flush();
     const run = this.run;
     this.run = null;
-    this.setState('stopped');
+    this.tracker.setState('stopped');
     if (run === null) return Promise.resolve();
     this.terminate(run, 'stop');
     return run.closed;
   }
 
   status(): CameraStatus {
-    const { camera, state, lastFrameAt, lastError, restarts } = this;
-    return { camera, state, fps: this.fps(), lastFrameAt, lastError, restarts };
+    return this.tracker.status();
   }
 
   private spawnRun(): void {
     const { ffmpegPath, grey } = this.opts;
-    this.setState('connecting');
+    this.tracker.setState('connecting');
     this.log.debug({ camera: this.camera, args: this.args.map((arg) => this.redact(arg)) }, 'starting ffmpeg');
     const stdio: StdioOptions = grey === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe'];
     const child = spawn(ffmpegPath, this.args, { stdio, detached: true });
@@ -171,7 +163,7 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
       run.lastStderr = err.code === 'ENOENT'
         ? `ffmpeg not found at ${ffmpegPath}: install the Debian package ffmpeg`
         : `ffmpeg could not be started (${ffmpegPath}): ${err.message}`;
-      if (child.pid === undefined) this.countError('spawn');
+      if (child.pid === undefined) this.tracker.countError('spawn');
     });
     // 'close' rather than 'exit': by then stderr is drained, so the line explaining the exit has been read.
     child.on('close', (code, signal) => {
@@ -189,24 +181,18 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
     }
     if (run.grey !== null && !run.grey.fits(size)) {
       // The planes' size follows from the first JPEG's, so after a resolution change they cannot be framed.
-      this.setLastError(`picture size changed to ${size.width}x${size.height}: restarting ffmpeg`);
+      this.tracker.setLastError(`picture size changed to ${size.width}x${size.height}: restarting ffmpeg`);
       this.terminate(run, 'resize');
       return;
     }
-    const at = performance.now();
-    run.lastProgressAt = at;
+    run.lastProgressAt = performance.now();
     run.frames += 1;
-    this.lastFrameAt = this.opts.now();
     this.sequence += 1;
-    this.frameTimes.push(at);
     const frame: Frame = {
       jpeg,
-      meta: { camera: this.camera, timestamp: this.lastFrameAt, sequence: this.sequence, ...size, bytes: jpeg.length },
+      meta: { camera: this.camera, timestamp: this.opts.now(), sequence: this.sequence, ...size, bytes: jpeg.length },
     };
-    metrics.framesTotal.inc({ camera: this.camera });
-    metrics.frameBytesTotal.inc({ camera: this.camera }, jpeg.length);
-    metrics.cameraFps.set({ camera: this.camera }, this.fps());
-    this.setState('online');
+    this.tracker.frameDelivered(frame);
     this.emit('frame', frame);
     run.grey?.jpeg(frame.meta);
   }
@@ -214,7 +200,7 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
   /** A dropped JPEG still had a plane written for it, so it keeps its place in the pairing. */
   private onReject(run: Run, reason: JpegRejectReason, bytes: number): void {
     metrics.framesRejectedTotal.inc({ camera: this.camera, reason });
-    this.countError(reason === 'oversize' ? 'oversize' : 'decode');
+    this.tracker.countError(reason === 'oversize' ? 'oversize' : 'decode');
     this.log.warn({ camera: this.camera, reason, bytes }, 'dropped a frame from ffmpeg');
     if (reason !== 'truncated') run.grey?.jpeg(null);
   }
@@ -227,7 +213,7 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
       const line = this.redact(raw.trim());
       if (line === '' || BENIGN_STDERR.some((pattern) => pattern.test(line))) continue;
       run.lastStderr = line;
-      if (/error while decoding|corrupt|concealing|invalid data/i.test(line)) this.countError('decode');
+      if (/error while decoding|corrupt|concealing|invalid data/i.test(line)) this.tracker.countError('decode');
       // A broken camera can print thousands of lines a second.
       if (this.stderrLimit.allow()) this.log.warn({ camera: this.camera, line }, 'ffmpeg');
     }
@@ -244,33 +230,32 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
     if (input.kind === 'file' && input.loop !== true && code === 0 && run.killedFor === null) {
       // A clip played once has nothing more to give; restarting would silently loop it.
       this.running = false;
-      this.setState('stopped');
+      this.tracker.setState('stopped');
       return;
     }
     if (run.killedFor === null) {
-      if (run.child.pid !== undefined) this.countError('exit');
+      if (run.child.pid !== undefined) this.tracker.countError('exit');
       // A live input that ends cleanly was closed by the other side, as a camera that restarts or loses power.
-      this.setLastError(run.lastStderr ?? (code === 0 ? 'the stream ended: the camera closed the connection' : `ffmpeg ${how}`));
+      this.tracker.setLastError(run.lastStderr ?? (code === 0 ? 'the stream ended: the camera closed the connection' : `ffmpeg ${how}`));
     }
     if (this.hwaccelOn && run.frames === 0 && isHwDeviceFailure(run.lastStderr ?? '')) {
       this.hwaccelOn = false;
       this.args = buildFfmpegArgs(input, output, { grey });
       this.fallBackToSoftware(`hardware decoding failed (${run.lastStderr ?? how}): decoding in software`);
     }
-    this.setState('offline');
+    this.tracker.setState('offline');
     if (ranMs >= this.opts.stableAfterMs) this.backoffMs = this.opts.backoff.initialMs;
     const delay = (this.backoffMs = nextBackoffMs(this.backoffMs, this.opts.backoff));
     this.restartTimer = setTimeout(() => {
       if (!this.running) return;
-      this.restarts += 1;
-      metrics.captureRestartsTotal.inc({ camera: this.camera });
+      this.tracker.countRestart();
       this.spawnRun();
     }, delay);
   }
 
   private fallBackToSoftware(reason: string): void {
     this.log.warn({ camera: this.camera }, reason);
-    this.countError('hwaccel_fallback');
+    this.tracker.countError('hwaccel_fallback');
   }
 
   /** One timer per run, re-armed lazily, rather than a clearTimeout/setTimeout pair for every frame. */
@@ -283,9 +268,9 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
         this.armStallTimer(this.opts.offlineAfterMs - quietMs);
         return;
       }
-      this.countError('stall');
-      this.setLastError(`no frame for ${Math.round(quietMs / 1000)} s: restarting ffmpeg`);
-      this.setState('offline');
+      this.tracker.countError('stall');
+      this.tracker.setLastError(`no frame for ${Math.round(quietMs / 1000)} s: restarting ffmpeg`);
+      this.tracker.setState('offline');
       this.terminate(run, 'stall');
     }, Math.max(1, delay));
   }
@@ -299,67 +284,7 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
     run.killTimer ??= setTimeout(() => signalGroup(pid, 'SIGKILL'), KILL_GRACE_MS);
   }
 
-  private setState(state: CameraState): void {
-    if (state === this.state) return;
-    this.state = state;
-    if (state !== 'online') this.frameTimes = [];
-    metrics.cameraOnline.set({ camera: this.camera }, state === 'online' ? 1 : 0);
-    if (state !== 'online') metrics.cameraFps.set({ camera: this.camera }, 0);
-    this.log.info({ camera: this.camera, state, lastError: this.lastError }, `camera ${state}`);
-    this.emit('status', this.status());
-  }
-
-  private setLastError(error: string): void {
-    if (error === this.lastError) return;
-    this.lastError = error;
-    this.emit('status', this.status());
-  }
-
-  private countError(kind: 'exit' | 'spawn' | 'stall' | 'decode' | 'oversize' | 'hwaccel_fallback'): void {
-    metrics.captureErrorsTotal.inc({ camera: this.camera, kind });
-  }
-
-  /** Frames per second over the last few seconds, from the spacing of the frames actually delivered. */
-  private fps(): number {
-    const now = performance.now();
-    while (this.frameTimes.length > 0 && now - this.frameTimes[0] > FPS_WINDOW_MS) this.frameTimes.shift();
-    const times = this.frameTimes;
-    if (times.length < 2) return 0;
-    return Math.round(((times.length - 1) * 1000 * 100) / (times[times.length - 1] - times[0])) / 100;
-  }
-
   private redact(text: string): string {
     return this.opts.input.kind === 'url' ? redactText(text, this.opts.input.url) : text;
   }
-}
-
-/**
- * Decorrelated jitter (AWS architecture blog): never shorter than the initial delay, so a failing input
- * cannot restart in a tight loop, and spread out so many cameras behind one dead NVR do not retry in step.
- * Takes the previous delay (the initial one for a first retry) and returns the next.
- */
-export function nextBackoffMs(previousMs: number, { initialMs, maxMs }: { initialMs: number; maxMs: number }): number {
-  const delay = Math.min(maxMs, initialMs + Math.random() * (Math.max(previousMs, initialMs) * 3 - initialMs));
-  return Math.max(initialMs, delay);
-}
-
-/** Signals a child started with `detached: true` together with anything it started (its process group). */
-export function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // Already gone: nothing left to stop.
-  }
-}
-
-/** Makes a detached child's process group die with this Node process, should Node exit while it runs. */
-export function killWithNode(child: ChildProcess): void {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.on('exit', () => {
-      for (const live of liveChildren) if (live.pid !== undefined) signalGroup(live.pid, 'SIGKILL');
-    });
-  }
-  liveChildren.add(child);
-  child.once('close', () => liveChildren.delete(child));
 }

@@ -6,9 +6,10 @@ import { isJpeg, jpegDimensions } from '../frames/jpeg';
 import { silentLogger, type Logger } from '../log/logger';
 import { metrics } from '../metrics';
 import { checkWebUrl, type UrlPolicy } from '../net/url-policy';
+import { CameraStateTracker } from './camera-state';
 import { FetchError, SnapshotClient, type FetchedBody, type HttpCredentials } from './http-auth';
 import { redactText, redactUrl } from './input';
-import type { CameraState, CameraStatus, FrameSource } from './source';
+import type { CameraStatus, FrameSource } from './source';
 
 export interface ImageSourceOptions {
   camera: string;
@@ -46,7 +47,6 @@ interface Picture {
   height: number;
 }
 
-const FPS_WINDOW_MS = 5000;
 /** Large enough for any real camera picture, small enough that a decompression bomb is refused before decoding. */
 const MAX_INPUT_PIXELS = 64_000_000;
 
@@ -58,18 +58,14 @@ export class ImageSource extends EventEmitter implements FrameSource {
   private readonly secrets: string[];
   private readonly client: SnapshotClient;
   private readonly opts: Required<Pick<ImageSourceOptions, 'url' | 'everyMs' | 'offlineAfterMs' | 'failuresBeforeOffline' | 'jpegQuality' | 'logger' | 'now'>> & { backoff: { initialMs: number; maxMs: number } };
+  private readonly tracker: CameraStateTracker;
   private running = false;
   /** Bumped by stop(), so a poll that was in flight when the camera stopped delivers nothing. */
   private generation = 0;
-  private state: CameraState = 'stopped';
-  private lastError: string | null = null;
-  private lastFrameAt: number | null = null;
   private lastGoodAt = 0;
-  private restarts = 0;
   private sequence = 0;
   private failures = 0;
   private backoffMs = 0;
-  private frameTimes: number[] = [];
   private pollTimer?: NodeJS.Timeout;
   private watchdog?: NodeJS.Timeout;
 
@@ -107,19 +103,18 @@ export class ImageSource extends EventEmitter implements FrameSource {
       logger: options.logger ?? silentLogger,
       now: options.now ?? Date.now,
     };
+    this.tracker = new CameraStateTracker({ camera: this.camera, emitter: this, logger: this.opts.logger });
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.restarts = 0;
+    this.tracker.reset();
     this.sequence = 0;
     this.failures = 0;
-    this.lastError = null;
-    this.lastFrameAt = null;
     this.backoffMs = this.opts.backoff.initialMs;
     this.lastGoodAt = performance.now();
-    this.setState('connecting');
+    this.tracker.setState('connecting');
     this.armWatchdog(this.opts.offlineAfterMs);
     void this.poll(this.generation);
   }
@@ -130,13 +125,12 @@ export class ImageSource extends EventEmitter implements FrameSource {
     clearTimeout(this.pollTimer);
     clearTimeout(this.watchdog);
     this.client.close();
-    this.setState('stopped');
+    this.tracker.setState('stopped');
     return Promise.resolve();
   }
 
   status(): CameraStatus {
-    const { camera, state, lastFrameAt, lastError, restarts } = this;
-    return { camera, state, fps: this.fps(), lastFrameAt, lastError, restarts };
+    return this.tracker.status();
   }
 
   private async poll(generation: number): Promise<void> {
@@ -153,8 +147,7 @@ export class ImageSource extends EventEmitter implements FrameSource {
     let delay = this.opts.everyMs - (performance.now() - began);
     if (picture === null) {
       delay = Math.max(this.opts.everyMs, this.nextBackoff());
-      this.restarts += 1;
-      metrics.captureRestartsTotal.inc({ camera: this.camera });
+      this.tracker.countRestart();
     }
     this.pollTimer = setTimeout(() => void this.poll(generation), Math.max(0, delay));
     // After the next poll is scheduled, so a consumer that throws cannot stop the camera.
@@ -183,18 +176,12 @@ export class ImageSource extends EventEmitter implements FrameSource {
   }
 
   private onImage({ jpeg, width, height }: Picture): void {
-    const at = performance.now();
-    this.lastGoodAt = at;
+    this.lastGoodAt = performance.now();
     this.failures = 0;
     this.backoffMs = this.opts.backoff.initialMs;
-    this.lastFrameAt = this.opts.now();
     this.sequence += 1;
-    this.frameTimes.push(at);
-    const frame: Frame = { jpeg, meta: { camera: this.camera, timestamp: this.lastFrameAt, sequence: this.sequence, width, height, bytes: jpeg.length } };
-    metrics.framesTotal.inc({ camera: this.camera });
-    metrics.frameBytesTotal.inc({ camera: this.camera }, jpeg.length);
-    metrics.cameraFps.set({ camera: this.camera }, this.fps());
-    this.setState('online');
+    const frame: Frame = { jpeg, meta: { camera: this.camera, timestamp: this.opts.now(), sequence: this.sequence, width, height, bytes: jpeg.length } };
+    this.tracker.frameDelivered(frame);
     this.emit('frame', frame);
   }
 
@@ -203,22 +190,22 @@ export class ImageSource extends EventEmitter implements FrameSource {
     if (err.kind === 'not_image' || err.kind === 'oversize' || err.kind === 'decode') {
       metrics.framesRejectedTotal.inc({ camera: this.camera, reason: err.kind === 'decode' ? 'corrupt' : err.kind });
     }
-    metrics.captureErrorsTotal.inc({ camera: this.camera, kind: err.kind });
+    this.tracker.countError(err.kind);
     const message = this.scrub(err.message);
     this.opts.logger.warn({ camera: this.camera, kind: err.kind, failures: this.failures }, message);
-    this.setLastError(message);
-    if (this.failures >= this.opts.failuresBeforeOffline) this.setState('offline');
+    this.tracker.setLastError(message);
+    if (this.failures >= this.opts.failuresBeforeOffline) this.tracker.setState('offline');
   }
 
   private armWatchdog(delay: number): void {
     this.watchdog = setTimeout(() => {
       const quietMs = performance.now() - this.lastGoodAt;
       if (quietMs < this.opts.offlineAfterMs) return this.armWatchdog(this.opts.offlineAfterMs - quietMs);
-      if (this.state !== 'offline') {
-        metrics.captureErrorsTotal.inc({ camera: this.camera, kind: 'stall' });
+      if (this.tracker.state !== 'offline') {
+        this.tracker.countError('stall');
         // A failure already explains the silence better than the silence itself.
-        if (this.failures === 0) this.setLastError(`${this.shown}: no image for ${(quietMs / 1000).toFixed(quietMs < 10000 ? 1 : 0)} s`);
-        this.setState('offline');
+        if (this.failures === 0) this.tracker.setLastError(`${this.shown}: no image for ${(quietMs / 1000).toFixed(quietMs < 10000 ? 1 : 0)} s`);
+        this.tracker.setState('offline');
       }
       this.armWatchdog(this.opts.offlineAfterMs);
     }, Math.max(1, delay));
@@ -230,30 +217,6 @@ export class ImageSource extends EventEmitter implements FrameSource {
     const delay = Math.min(maxMs, initialMs + Math.random() * Math.max(0, this.backoffMs * 3 - initialMs));
     this.backoffMs = Math.max(initialMs, delay);
     return delay;
-  }
-
-  private setState(state: CameraState): void {
-    if (state === this.state) return;
-    this.state = state;
-    if (state !== 'online') this.frameTimes = [];
-    metrics.cameraOnline.set({ camera: this.camera }, state === 'online' ? 1 : 0);
-    if (state !== 'online') metrics.cameraFps.set({ camera: this.camera }, 0);
-    this.opts.logger.info({ camera: this.camera, state, lastError: this.lastError }, `camera ${state}`);
-    this.emit('status', this.status());
-  }
-
-  private setLastError(error: string): void {
-    if (error === this.lastError) return;
-    this.lastError = error;
-    this.emit('status', this.status());
-  }
-
-  private fps(): number {
-    const now = performance.now();
-    while (this.frameTimes.length > 0 && now - this.frameTimes[0] > FPS_WINDOW_MS) this.frameTimes.shift();
-    const times = this.frameTimes;
-    if (times.length < 2) return 0;
-    return Math.round(((times.length - 1) * 1000 * 100) / (times[times.length - 1] - times[0])) / 100;
   }
 
   /** Last guard before text leaves the source: the password may come back in a server's own error text. */

@@ -2,10 +2,10 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { assertCameraId, type Frame } from '../frames/frame';
 import { silentLogger, type Logger } from '../log/logger';
-import { metrics } from '../metrics';
 import { checkWebUrlResolved } from '../net/url-policy';
 import type { BrowserPool } from './browser-pool';
-import type { CameraState, CameraStatus, FrameSource } from './source';
+import { CameraStateTracker } from './camera-state';
+import type { CameraStatus, FrameSource } from './source';
 import { checkWebsiteOptions, pickWebsiteOptions, shortUrl, type CheckedWebsiteOptions, type WebsiteCaptureOptions } from './website/options';
 import { PageError, shootPage, type WebsiteShot } from './website/page';
 
@@ -53,15 +53,10 @@ export class WebsiteSource extends EventEmitter implements FrameSource {
   private readonly backoff: { initialMs: number; maxMs: number };
   private readonly log: Logger;
   private readonly now: () => number;
+  private readonly tracker: CameraStateTracker;
   private running = false;
-  private state: CameraState = 'stopped';
-  private lastError: string | null = null;
-  private lastFrameAt: number | null = null;
-  private restarts = 0;
   private sequence = 0;
   private backoffMs = 0;
-  /** Monotonic times of the last two frames, for the frame rate. */
-  private frameTimes: number[] = [];
   private timer?: NodeJS.Timeout;
   private inFlight: { abort: AbortController; done: Promise<void> } | null = null;
 
@@ -76,17 +71,17 @@ export class WebsiteSource extends EventEmitter implements FrameSource {
     this.backoff = { initialMs, maxMs: integerAtLeast(options.backoff?.maxMs ?? 60000, 'backoff.maxMs', initialMs) };
     this.log = options.logger ?? silentLogger;
     this.now = options.now ?? Date.now;
+    // Snapshots come seconds or minutes apart, so the rate is taken from the spacing of the last two.
+    this.tracker = new CameraStateTracker({ camera: this.camera, emitter: this, logger: this.log, fps: 'last-two' });
   }
 
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.restarts = 0;
+    this.tracker.reset();
     this.sequence = 0;
     this.backoffMs = this.backoff.initialMs;
-    this.lastError = null;
-    this.lastFrameAt = null;
-    this.setState('connecting');
+    this.tracker.setState('connecting');
     this.shoot();
   }
 
@@ -94,7 +89,7 @@ export class WebsiteSource extends EventEmitter implements FrameSource {
   async stop(): Promise<void> {
     this.running = false;
     clearTimeout(this.timer);
-    this.setState('stopped');
+    this.tracker.setState('stopped');
     const inFlight = this.inFlight;
     if (inFlight === null) return;
     inFlight.abort.abort(new Error(`camera ${this.camera} stopped`));
@@ -102,8 +97,7 @@ export class WebsiteSource extends EventEmitter implements FrameSource {
   }
 
   status(): CameraStatus {
-    const { camera, state, lastFrameAt, lastError, restarts } = this;
-    return { camera, state, fps: this.fps(), lastFrameAt, lastError, restarts };
+    return this.tracker.status();
   }
 
   private shoot(): void {
@@ -121,15 +115,10 @@ export class WebsiteSource extends EventEmitter implements FrameSource {
   private onShot(shot: WebsiteShot, startedAt: number): void {
     if (!this.running) return;
     const { jpeg, width, height } = shot;
-    this.lastFrameAt = this.now();
     this.sequence += 1;
-    this.frameTimes = [...this.frameTimes.slice(-1), performance.now()];
     this.backoffMs = this.backoff.initialMs;
-    const frame: Frame = { jpeg, meta: { camera: this.camera, timestamp: this.lastFrameAt, sequence: this.sequence, width, height, bytes: jpeg.length } };
-    metrics.framesTotal.inc({ camera: this.camera });
-    metrics.frameBytesTotal.inc({ camera: this.camera }, jpeg.length);
-    this.setState('online');
-    metrics.cameraFps.set({ camera: this.camera }, this.fps());
+    const frame: Frame = { jpeg, meta: { camera: this.camera, timestamp: this.now(), sequence: this.sequence, width, height, bytes: jpeg.length } };
+    this.tracker.frameDelivered(frame);
     this.emit('frame', frame);
     this.schedule(Math.max(0, this.everyMs - (performance.now() - startedAt)));
   }
@@ -137,10 +126,10 @@ export class WebsiteSource extends EventEmitter implements FrameSource {
   private onFailure(err: unknown): void {
     if (!this.running) return;
     const message = err instanceof Error ? err.message : String(err);
-    metrics.captureErrorsTotal.inc({ camera: this.camera, kind: 'browser' });
+    this.tracker.countError('browser');
     this.log.warn({ camera: this.camera, url: shortUrl(this.capture.url), error: message }, 'website capture failed');
-    this.setLastError(message);
-    this.setState('offline');
+    this.tracker.setLastError(message);
+    this.tracker.setState('offline');
     this.schedule(this.nextBackoff(), true);
   }
 
@@ -151,10 +140,7 @@ export class WebsiteSource extends EventEmitter implements FrameSource {
   private schedule(delayMs: number, retry = false): void {
     this.timer = setTimeout(() => {
       if (!this.running) return;
-      if (retry) {
-        this.restarts += 1;
-        metrics.captureRestartsTotal.inc({ camera: this.camera });
-      }
+      if (retry) this.tracker.countRestart();
       this.shoot();
     }, delayMs);
   }
@@ -165,29 +151,6 @@ export class WebsiteSource extends EventEmitter implements FrameSource {
     const delay = Math.min(maxMs, initialMs + Math.random() * (this.backoffMs * 3 - initialMs));
     this.backoffMs = Math.max(initialMs, delay);
     return delay;
-  }
-
-  private setState(state: CameraState): void {
-    if (state === this.state) return;
-    this.state = state;
-    if (state !== 'online') this.frameTimes = [];
-    metrics.cameraOnline.set({ camera: this.camera }, state === 'online' ? 1 : 0);
-    if (state !== 'online') metrics.cameraFps.set({ camera: this.camera }, 0);
-    this.log.info({ camera: this.camera, state, lastError: this.lastError }, `camera ${state}`);
-    this.emit('status', this.status());
-  }
-
-  private setLastError(error: string): void {
-    if (error === this.lastError) return;
-    this.lastError = error;
-    this.emit('status', this.status());
-  }
-
-  /** Snapshots come seconds or minutes apart, so the rate is taken from the spacing of the last two. */
-  private fps(): number {
-    if (this.state !== 'online' || this.frameTimes.length < 2) return 0;
-    const [previous, latest] = this.frameTimes;
-    return Math.round((1000 / (latest - previous)) * 1000) / 1000;
   }
 }
 

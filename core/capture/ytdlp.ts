@@ -5,7 +5,8 @@ import { silentLogger, type Logger } from '../log/logger';
 import { metrics } from '../metrics';
 import { checkWebUrl, type UrlPolicy } from '../net/url-policy';
 import { buildFfmpegArgs } from './ffmpeg-args';
-import { FfmpegSource, killWithNode, nextBackoffMs, signalGroup, type FfmpegSourceOptions, type GreyPlane } from './ffmpeg-source';
+import { killWithNode, nextBackoffMs, signalGroup } from './child-process';
+import { FfmpegSource, type FfmpegSourceOptions, type GreyPlane } from './ffmpeg-source';
 import { redactText, redactUrl, validateInput } from './input';
 import type { CameraState, CameraStatus, FrameSource } from './source';
 
