@@ -51,6 +51,11 @@ export const metrics = {
   eventJournalBytes: gauge('glimpser_event_journal_bytes', 'Bytes of the event journal on disk: database, write-ahead log and snapshots.'),
   eventDeletionsTotal: counter('glimpser_event_deletions_total', 'Events deleted by journal retention, by rule (age, size).', ['reason']),
   eventPublishFailuresTotal: counter('glimpser_event_publish_failures_total', 'Event changes that could not be published on the bus, by reason (error, overflow).', ['reason']),
+  aiRequestsTotal: counter('glimpser_ai_requests_total', 'Pictures given to an AI provider to describe, by provider and outcome (ok, cached, refused, error, rate_limited, budget).', ['provider', 'outcome']),
+  aiTokensTotal: counter('glimpser_ai_tokens_total', 'Tokens AI providers reported using, by provider and kind (prompt, completion).', ['provider', 'kind']),
+  aiCostTotal: counter('glimpser_ai_cost_total', 'Estimated AI spend from the configured prices per million tokens, in their currency, by provider.', ['provider']),
+  aiRequestSeconds: histogram('glimpser_ai_request_duration_seconds', 'Time from sending a picture to an AI provider to its reply, by provider.', ['provider'], [0.25, 0.5, 1, 2, 5, 10, 30, 60]),
+  ruleDecisionsTotal: counter('glimpser_rule_decisions_total', 'Rule gate decisions, by deciding rule ("(default)" when none matched) and outcome (pass, block).', ['rule', 'outcome']),
   ready: gauge('glimpser_ready', '1 when every start phase has completed and the runtime serves traffic.'),
   startPhaseSeconds: gauge('glimpser_start_phase_seconds', 'Seconds each start phase took on the last start.', ['phase']),
 };

@@ -9,6 +9,7 @@ import type { TokenSigner } from '../auth/tokens';
 import type { UserStore } from '../stores/users';
 import { camerasRouter } from './cameras';
 import { eventsRouter } from './events';
+import { rulesRouter } from './rules';
 import type { MjpegStreams } from './mjpeg';
 import { validateBody } from './validate';
 
@@ -64,6 +65,7 @@ export function apiRouter(deps: ApiDeps): Router {
     res.json({ cameras: deps.cameras.list().map((c) => ({ id: c.id, name: c.name, ...c.status() })) });
   });
 
+  router.use(rulesRouter({ log: deps.log }));
   if (deps.journal) router.use(eventsRouter({ journal: deps.journal, log: deps.log }));
   router.use(camerasRouter({ cameras: deps.cameras, archive: deps.archive, log: deps.log, maxClientsPerCamera: deps.maxStreamClientsPerCamera, streams: deps.streams }));
 

@@ -1,7 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { captureConfigFrom } from '../../nodes/capture/schema';
+import { aiDescribeConfigFrom } from '../../nodes/ai-describe/schema';
 import { eventNodeConfigFrom } from '../../nodes/event/schema';
+import { aiConfigFrom } from '../../nodes/glimpser-ai/schema';
+import { ruleGateConfigFrom } from '../../nodes/rule-gate/schema';
 import { motionConfigFrom } from '../../nodes/motion/schema';
 import { migrateCameraConfig } from '../../nodes/glimpser-camera/migrations';
 import { validateCameraConfig } from '../../nodes/glimpser-camera/schema';
@@ -30,6 +33,9 @@ describe.each(flows)('%s', (_file, nodes) => {
       if (node.type === 'glimpser-camera') expect(() => validateCameraConfig(migrateCameraConfig(node))).not.toThrow();
       if (node.type === 'motion') expect(() => motionConfigFrom(node)).not.toThrow();
       if (node.type === 'event') expect(() => eventNodeConfigFrom(node)).not.toThrow();
+      if (node.type === 'rule-gate') expect(() => ruleGateConfigFrom(node)).not.toThrow();
+      if (node.type === 'glimpser-ai') expect(() => aiConfigFrom(node)).not.toThrow();
+      if (node.type === 'ai-describe') expect(() => aiDescribeConfigFrom(node)).not.toThrow();
       if (node.type === 'capture') {
         expect(() => captureConfigFrom(node)).not.toThrow();
         expect(cameras.has(node.camera as string)).toBe(true);
