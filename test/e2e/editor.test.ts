@@ -13,9 +13,8 @@ describe('the Node-RED editor with the Glimpser palette', () => {
 
   beforeAll(async () => {
     app = await startGlimpser();
-    const options = new chrome.Options()
-      .setChromeBinaryPath(findTool('chromium'))
-      .addArguments('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--window-size=1400,900', `--user-data-dir=${mkdtempSync(path.join(tmpdir(), 'glimpser-e2e-'))}`);
+    const options = new chrome.Options().setChromeBinaryPath(findTool('chromium'));
+    options.addArguments('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--window-size=1400,900', `--user-data-dir=${mkdtempSync(path.join(tmpdir(), 'glimpser-e2e-'))}`);
     driver = await new Builder().forBrowser('chrome').setChromeOptions(options).setChromeService(new chrome.ServiceBuilder(findTool('chromedriver'))).build();
   }, 90000);
 
