@@ -6,6 +6,8 @@ export const TOPIC_PREFIX = 'glimpser';
 export const topics = {
   available: `${TOPIC_PREFIX}/available`,
   events: `${TOPIC_PREFIX}/events`,
+  /** The latest window summary from ai-summary nodes, retained. */
+  summaries: `${TOPIC_PREFIX}/summaries`,
   cameraFrame: (camera: string) => `${TOPIC_PREFIX}/cameras/${assertCameraId(camera)}/frame`,
   cameraState: (camera: string) => `${TOPIC_PREFIX}/cameras/${assertCameraId(camera)}/state`,
   cameraMotion: (camera: string) => `${TOPIC_PREFIX}/cameras/${assertCameraId(camera)}/motion`,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import OpenAI from 'openai';
-import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import type { ChatCompletion, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { Budget, UNLIMITED, type BudgetLimits } from './budget';
 import { CACHE_DEFAULTS, DescriptionCache, type CacheOptions } from './cache';
 import { describeMetrics, type DescribeOutcomeLabel } from './describe-metrics';
@@ -13,9 +13,19 @@ import { refusalIn } from './refusal';
 import { parseReply } from './reply';
 import { DEFAULT_RATE_LIMIT_PAUSE_MS, retryAfterMs } from './retry-after';
 import { Semaphore } from './semaphore';
+import { parseSummaryReply, SUMMARY_SYSTEM_PROMPT, type SummaryOutcome, type SummaryRequest } from './summary';
 import { DescribeError, isSkipped, type DescribeOutcome, type DescribeRequest, type Description, type Skipped, type TokenUsage, type VisionProvider } from './vision';
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
+
+type Parsed<T> = { ok: true; reply: T } | { ok: false; problem: string };
+/** A reply that parsed, with what it cost. */
+interface Completed<T> {
+  reply: T;
+  model: string;
+  tokens: TokenUsage;
+  latencyMs: number;
+}
 
 export interface OpenAIVisionOptions {
   /** Any OpenAI-compatible Chat Completions endpoint: OpenAI, Azure OpenAI's /openai/v1, Ollama, llama.cpp, vLLM. */
@@ -72,16 +82,25 @@ export class OpenAIVisionProvider implements VisionProvider {
     return this.pausedUntil > this.now() ? this.pausedUntil : null;
   }
 
-  async describe(request: DescribeRequest): Promise<DescribeOutcome> {
-    if (this.closed) throw new DescribeError(`AI provider ${this.label} is closed`, 'closed');
-    try {
-      const outcome = await this.describeScene(request);
-      this.count(isSkipped(outcome) ? outcome.skipped : outcome.cached ? 'cached' : 'ok');
-      return outcome;
-    } catch (err) {
-      this.count('error');
-      throw err;
-    }
+  describe(request: DescribeRequest): Promise<DescribeOutcome> {
+    return this.counted(() => this.describeScene(request));
+  }
+
+  /**
+   * A text-only request for a summary of a window (see summary.ts). It shares everything with describe: the
+   * concurrency limit, the budget, the 429 pause, the timeout, the one retry and the refusal filter.
+   */
+  summarize(request: SummaryRequest): Promise<SummaryOutcome> {
+    return this.counted(async () => {
+      const gate = this.gate();
+      if (gate) return gate;
+      const messages: ChatCompletionMessageParam[] = [{ role: 'system', content: SUMMARY_SYSTEM_PROMPT }, { role: 'user', content: request.prompt }];
+      const done = await this.slots.run(() => this.complete(messages, parseSummaryReply));
+      if ('skipped' in done) return done;
+      const refusal = refusalIn(done.reply.summary);
+      if (refusal) return { skipped: 'refused', reason: refusal };
+      return { summary: done.reply.summary, sources: done.reply.sources, model: done.model, tokens: done.tokens, latencyMs: done.latencyMs };
+    });
   }
 
   close(): void {
@@ -117,14 +136,21 @@ export class OpenAIVisionProvider implements VisionProvider {
   }
 
   private async send(image: PreparedImage, user: string): Promise<DescribeOutcome> {
-    const body: ChatCompletionCreateParamsNonStreaming = {
-      model: this.model,
-      messages: [
-        { role: 'system', content: SYSTEM_PROMPT },
-        { role: 'user', content: [{ type: 'text', text: user }, { type: 'image_url', image_url: { url: image.dataUrl } }] },
-      ],
-      response_format: { type: 'json_object' },
-    };
+    const done = await this.complete([
+      { role: 'system', content: SYSTEM_PROMPT },
+      { role: 'user', content: [{ type: 'text', text: user }, { type: 'image_url', image_url: { url: image.dataUrl } }] },
+    ], parseReply);
+    if ('skipped' in done) return done;
+    const captionRefusal = refusalIn(done.reply.caption);
+    if (captionRefusal) return { skipped: 'refused', reason: captionRefusal };
+    const { caption, description, tags, severity, confidence } = done.reply;
+    const result: Description = { caption, description, tags, severity, confidence, model: done.model, tokens: done.tokens, latencyMs: done.latencyMs, cached: false };
+    return result;
+  }
+
+  /** One JSON reply: a 429 pauses, a server error is retried once, a malformed reply is asked for once more. */
+  private async complete<T>(messages: ChatCompletionMessageParam[], parse: (content: string) => Parsed<T>): Promise<Completed<T> | Skipped> {
+    const body = { model: this.model, messages, response_format: { type: 'json_object' as const } };
     const tokens: TokenUsage = { prompt: 0, completion: 0, total: 0 };
     let malformed: string | null = null;
     let serverRetried = false;
@@ -164,7 +190,7 @@ export class OpenAIVisionProvider implements VisionProvider {
       const content = message?.content ?? '';
       const refusal = refusalIn(content);
       if (refusal) return { skipped: 'refused', reason: refusal };
-      const parsed = parseReply(content);
+      const parsed = parse(content);
       if (!parsed.ok) {
         if (malformed === null) {
           malformed = parsed.problem;
@@ -172,11 +198,7 @@ export class OpenAIVisionProvider implements VisionProvider {
         }
         throw new DescribeError(`model ${this.model} at ${this.baseURL} sent a malformed reply twice; the last: ${parsed.problem} (first: ${malformed})`, 'malformed');
       }
-      const captionRefusal = refusalIn(parsed.reply.caption);
-      if (captionRefusal) return { skipped: 'refused', reason: captionRefusal };
-      const { caption, description, tags, severity, confidence } = parsed.reply;
-      const result: Description = { caption, description, tags, severity, confidence, model: completion.model || this.model, tokens, latencyMs: Math.round(performance.now() - sentAt), cached: false };
-      return result;
+      return { reply: parsed.reply, model: completion.model || this.model, tokens, latencyMs: Math.round(performance.now() - sentAt) };
     }
   }
 
@@ -193,6 +215,19 @@ export class OpenAIVisionProvider implements VisionProvider {
     const prices = this.options.prices;
     if (prices) describeMetrics.costTotal.inc({ provider: this.label }, (usage.prompt * prices.inputPerMillion + usage.completion * prices.outputPerMillion) / 1e6);
     return usage;
+  }
+
+  /** Runs one describe or summarize call and counts its outcome. */
+  private async counted<T extends DescribeOutcome | SummaryOutcome>(work: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new DescribeError(`AI provider ${this.label} is closed`, 'closed');
+    try {
+      const outcome = await work();
+      this.count('skipped' in outcome ? outcome.skipped : 'cached' in outcome && outcome.cached ? 'cached' : 'ok');
+      return outcome;
+    } catch (err) {
+      this.count('error');
+      throw err;
+    }
   }
 
   private count(outcome: DescribeOutcomeLabel): void {

@@ -3,8 +3,8 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { Logger } from '../../core/log/logger';
 import { EventValidationError } from '../../core/store/event';
 import { eventJson, type EventJson } from '../../core/store/event-json';
-import type { EventJournal, EventQuery, StoredEvent } from '../../core/store/journal';
-import { MAX_QUERY_LIMIT } from '../../core/store/journal-query';
+import type { EventJournal, StoredEvent } from '../../core/store/journal';
+import { BadRequest, parseListQuery } from './query';
 import { validateBody } from './validate';
 
 /**
@@ -31,12 +31,7 @@ export interface EventsRouterDeps {
 export type EventResponse = EventJson & { snapshotUrl: string | null };
 
 const KeepBody = Type.Object({ keep: Type.Boolean() }, { additionalProperties: false });
-const QUERY_PARAMETERS = ['camera', 'type', 'zone', 'from', 'to', 'limit', 'cursor'];
-const DEFAULT_LIMIT = 50;
-const TIME_EXPECTED = 'expected an ISO 8601 time or milliseconds';
-const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
-
-class BadRequest extends Error {}
+const LIST_QUERY = { parameters: ['camera', 'type', 'zone', 'from', 'to', 'limit', 'cursor'], copied: ['camera', 'type', 'zone', 'cursor'], base: { limit: 50 } } as const;
 
 export function eventsRouter(deps: EventsRouterDeps): Router {
   const { journal, log } = deps;
@@ -48,7 +43,7 @@ export function eventsRouter(deps: EventsRouterDeps): Router {
 
   router.get('/events', (req: Request, res: Response) => {
     try {
-      const page = journal.query(parseQuery(req.query));
+      const page = journal.query(parseListQuery(req.query, { ...LIST_QUERY, base: { ...LIST_QUERY.base } }));
       res.json({ events: page.events.map((event) => respond(req, event)), next: page.next });
     } catch (err) {
       if (!(err instanceof BadRequest || err instanceof EventValidationError)) throw err;
@@ -101,41 +96,3 @@ function notFound(res: Response, id: string): void {
 }
 
 /** Turns the query string into a journal query; the journal itself checks camera, type, zone and cursor. */
-function parseQuery(query: Request['query']): EventQuery {
-  const values: Record<string, string> = {};
-  for (const [name, value] of Object.entries(query)) {
-    if (!QUERY_PARAMETERS.includes(name)) throw new BadRequest(`${name}: unknown query parameter; expected one of ${QUERY_PARAMETERS.join(', ')}`);
-    if (Array.isArray(value)) throw new BadRequest(`${name}: expected one value, got ${value.length}`);
-    if (typeof value !== 'string') throw new BadRequest(`${name}: expected a plain value, got a nested one`);
-    values[name] = value;
-  }
-  const parsed: EventQuery = { limit: DEFAULT_LIMIT };
-  if (values.limit !== undefined) {
-    if (!/^\d{1,3}$/.test(values.limit) || Number(values.limit) < 1 || Number(values.limit) > MAX_QUERY_LIMIT) {
-      throw new BadRequest(`limit: expected a whole number from 1 to ${MAX_QUERY_LIMIT}, got ${JSON.stringify(values.limit)}`);
-    }
-    parsed.limit = Number(values.limit);
-  }
-  for (const name of ['camera', 'type', 'zone', 'cursor'] as const) if (values[name] !== undefined) parsed[name] = values[name];
-  if (values.from !== undefined) parsed.from = parseTime('from', values.from);
-  if (values.to !== undefined) parsed.to = parseTime('to', values.to);
-  if (parsed.from !== undefined && parsed.to !== undefined && parsed.from >= parsed.to) {
-    throw new BadRequest(`from must be before to (got from ${JSON.stringify(values.from)} and to ${JSON.stringify(values.to)})`);
-  }
-  return parsed;
-}
-
-/** Milliseconds, or ISO 8601: a date (midnight UTC) or a date-time with its zone, since a zone-less one is ambiguous. */
-function parseTime(name: string, text: string): number {
-  if (/^\d{1,15}$/.test(text)) return Number(text);
-  const match = ISO_TIME.exec(text);
-  const ms = match ? Date.parse(text) : Number.NaN;
-  const [year, month, day] = [Number(match?.[1]), Number(match?.[2]), Number(match?.[3])];
-  const calendar = new Date(Date.UTC(year, month - 1, day));
-  // Date.parse rolls 2024-02-30 over to 1 March instead of refusing it.
-  if (!match || Number.isNaN(ms) || ms < 0 || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) {
-    throw new BadRequest(`${name}: ${TIME_EXPECTED}, got ${JSON.stringify(text)}`);
-  }
-  if (match[4] !== undefined && match[7] === undefined) throw new BadRequest(`${name}: ${TIME_EXPECTED}, got ${JSON.stringify(text)} (a date-time needs a zone: Z or +02:00)`);
-  return ms;
-}

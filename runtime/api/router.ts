@@ -10,6 +10,7 @@ import type { UserStore } from '../stores/users';
 import { camerasRouter } from './cameras';
 import { eventsRouter } from './events';
 import { rulesRouter } from './rules';
+import { summariesRouter } from './summaries';
 import type { MjpegStreams } from './mjpeg';
 import { validateBody } from './validate';
 
@@ -67,6 +68,7 @@ export function apiRouter(deps: ApiDeps): Router {
 
   router.use(rulesRouter({ log: deps.log }));
   if (deps.journal) router.use(eventsRouter({ journal: deps.journal, log: deps.log }));
+  if (deps.journal) router.use(summariesRouter({ journal: deps.journal, log: deps.log }));
   router.use(camerasRouter({ cameras: deps.cameras, archive: deps.archive, log: deps.log, maxClientsPerCamera: deps.maxStreamClientsPerCamera, streams: deps.streams }));
 
   router.use((_req, res) => {

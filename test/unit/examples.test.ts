@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { captureConfigFrom } from '../../nodes/capture/schema';
 import { aiDescribeConfigFrom } from '../../nodes/ai-describe/schema';
+import { aiSummaryConfigFrom } from '../../nodes/ai-summary/schema';
 import { eventNodeConfigFrom } from '../../nodes/event/schema';
 import { aiConfigFrom } from '../../nodes/glimpser-ai/schema';
 import { ruleGateConfigFrom } from '../../nodes/rule-gate/schema';
@@ -36,6 +37,7 @@ describe.each(flows)('%s', (_file, nodes) => {
       if (node.type === 'rule-gate') expect(() => ruleGateConfigFrom(node)).not.toThrow();
       if (node.type === 'glimpser-ai') expect(() => aiConfigFrom(node)).not.toThrow();
       if (node.type === 'ai-describe') expect(() => aiDescribeConfigFrom(node)).not.toThrow();
+      if (node.type === 'ai-summary') expect(() => aiSummaryConfigFrom(node)).not.toThrow();
       if (node.type === 'capture') {
         expect(() => captureConfigFrom(node)).not.toThrow();
         expect(cameras.has(node.camera as string)).toBe(true);
