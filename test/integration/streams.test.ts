@@ -12,6 +12,7 @@ import { HlsTestServer } from '../support/hls-server';
 import { MjpegTestServer } from '../support/mjpeg-server';
 import { RtspTestServer } from '../support/rtsp-server';
 import { ffprobeImage, findTool } from '../support/tools';
+import { waitFor } from '../support/events';
 
 /**
  * Capture against real servers on loopback: GStreamer's RTSP server, an HTTP MJPEG camera, a live HLS stream
@@ -29,22 +30,6 @@ function capture(options: Partial<FfmpegSourceOptions> & Pick<FfmpegSourceOption
   const source = new FfmpegSource({ output: { fps: 5, jpegQuality: 5 }, ffmpegPath: FFMPEG, backoff: { initialMs: 200, maxMs: 800 }, ...options });
   sources.push(source);
   return source;
-}
-
-function waitFor<T>(emitter: EventEmitter, event: string, matches: (value: T) => boolean, timeoutMs = 15000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      emitter.off(event, listener);
-      reject(new Error(`no matching '${event}' event within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const listener = (value: T): void => {
-      if (!matches(value)) return;
-      clearTimeout(timer);
-      emitter.off(event, listener);
-      resolve(value);
-    };
-    emitter.on(event, listener);
-  });
 }
 
 /** Every status a source emits, with when it came. */

@@ -1,4 +1,3 @@
-import type { EventEmitter } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { BrowserPool, type BrowserPoolOptions } from '../../core/capture/browser-pool';
@@ -9,6 +8,7 @@ import { isJpeg } from '../../core/frames/jpeg';
 import type { Logger } from '../../core/log/logger';
 import { eventually, ffprobeImage } from '../support/tools';
 import { BASIC_AUTH, dominantColour, startWebPages, TALL_PAGE_PX, type WebPages } from '../support/web-pages';
+import { waitFor } from '../support/events';
 
 const VIEWPORT = { width: 640, height: 360 };
 /** Makes a cloud-metadata name reach the test server, so the allow-list can be proven with a page that loads. */
@@ -65,18 +65,6 @@ function shoot(path: string, options: Partial<WebsiteCaptureOptions> = {}, on = 
 
 async function colourOf(path: string, options: Partial<WebsiteCaptureOptions> = {}): Promise<string> {
   return dominantColour((await shoot(path, options)).jpeg);
-}
-
-function waitForEvent<T>(emitter: EventEmitter, event: string, matches: (value: T) => boolean, timeoutMs = 20000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no matching '${event}' event within ${timeoutMs} ms`)), timeoutMs);
-    emitter.on(event, function listener(value: T) {
-      if (!matches(value)) return;
-      clearTimeout(timer);
-      emitter.off(event, listener);
-      resolve(value);
-    });
-  });
 }
 
 interface ProcessInfo { pid: number; ppid: number; name: string; cmdline: string }
@@ -261,7 +249,7 @@ describe('browser pool', () => {
     const source = makeSource({ camera: 'stuck', pool: single, url: `${pages.baseUrl}/never`, pageTimeoutMs: 1500, everyMs: 1000, backoff: { initialMs: 200, maxMs: 500 } });
     const before = single.stats().started;
     source.start();
-    const offline = await waitForEvent<CameraStatus>(source, 'status', (status) => status.state === 'offline');
+    const offline = await waitFor<CameraStatus>(source, 'status', (status) => status.state === 'offline');
     expect(offline.lastError).toBe('page did not load within 1500 ms');
     await eventually(async () => (single.stats().started >= before + 2 ? true : undefined), 10000, 'a fresh browser for the retry');
     await source.stop();
@@ -290,7 +278,7 @@ describe('website source', () => {
     const frames: Frame[] = [];
     source.on('frame', (frame: Frame) => frames.push(frame));
     source.start();
-    await waitForEvent<Frame>(source, 'frame', (frame) => frame.meta.sequence === 2);
+    await waitFor<Frame>(source, 'frame', (frame) => frame.meta.sequence === 2);
     await source.stop();
     expect(statuses.map((status) => status.state)).toEqual(['connecting', 'online', 'stopped']);
     expect(frames[1].meta).toMatchObject({ camera: 'dashboard', sequence: 2, width: 640, height: 360, bytes: frames[1].jpeg.length });

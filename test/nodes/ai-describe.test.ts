@@ -1,15 +1,11 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { NodeMessage, NodeStatus } from 'node-red';
 import sharp from 'sharp';
-import { EventPublisher } from '../../core/store/event-publisher';
-import { EventJournal } from '../../core/store/journal';
+import type { EventJournal } from '../../core/store/journal';
 import aiDescribeNode from '../../nodes/ai-describe/ai-describe';
 import glimpserAiNode from '../../nodes/glimpser-ai/glimpser-ai';
 import type { GlimpserHandles } from '../../nodes/shared/handles';
 import type { EmbeddedBroker } from '../../runtime/broker';
-import { glimpserHandles, helper, type FlowNode } from '../support/node-red-helper';
+import { glimpserHandlesWithJournal, helper, type HandlesWithJournal, type FlowNode } from '../support/node-red-helper';
 import { OpenAIServer } from '../support/openai-server';
 import { eventually } from '../support/tools';
 
@@ -52,7 +48,6 @@ describe('glimpser-ai and ai-describe nodes', () => {
   let handles: GlimpserHandles;
   let journal: EventJournal;
   let server: OpenAIServer;
-  let publisher: EventPublisher;
 
   const flow = (ai: Record<string, unknown>, describe: Record<string, unknown> = {}): FlowNode[] => [
     { id: 'provider', type: 'glimpser-ai', name: 'test model', baseUrl: server.baseURL, model: 'gpt-4o-mini', timeout: 5, ...ai },
@@ -60,12 +55,11 @@ describe('glimpser-ai and ai-describe nodes', () => {
     { id: 'out', type: 'helper' },
   ];
 
+  let context: HandlesWithJournal;
+
   beforeAll(async () => {
-    ({ broker, handles } = await glimpserHandles());
-    journal = new EventJournal({ dataDir: mkdtempSync(path.join(tmpdir(), 'glimpser-ai-journal-')) });
-    journal.open();
-    handles.journal = journal;
-    publisher = new EventPublisher({ bus: broker, journal });
+    context = await glimpserHandlesWithJournal();
+    ({ broker, handles, journal } = context);
     helper.settings({ glimpser: handles });
   });
 
@@ -79,9 +73,7 @@ describe('glimpser-ai and ai-describe nodes', () => {
   });
 
   afterAll(async () => {
-    await publisher.close();
-    await journal.close();
-    await broker.close();
+    await context.close();
   });
 
   it('puts the caption on msg.ai and on the journal event named by msg.event.id, which glimpser/events publishes', async () => {

@@ -1,20 +1,18 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import type { NodeMessage, NodeStatus } from 'node-red';
 import { silentLogger } from '../../core/log/logger';
-import { EventPublisher } from '../../core/store/event-publisher';
-import { EventJournal } from '../../core/store/journal';
+import type { EventJournal } from '../../core/store/journal';
 import aiSummaryNode from '../../nodes/ai-summary/ai-summary';
 import { aiSummaryConfigFrom } from '../../nodes/ai-summary/schema';
 import glimpserAiNode from '../../nodes/glimpser-ai/glimpser-ai';
 import type { GlimpserHandles } from '../../nodes/shared/handles';
 import type { EmbeddedBroker } from '../../runtime/broker';
 import { summariesRouter } from '../../runtime/api/summaries';
-import { glimpserHandles, helper, type FlowNode } from '../support/node-red-helper';
+import { glimpserHandlesWithJournal, helper, type HandlesWithJournal, type FlowNode } from '../support/node-red-helper';
 import { OpenAIServer } from '../support/openai-server';
 import { eventually } from '../support/tools';
 
@@ -49,7 +47,6 @@ describe('ai-summary node', () => {
   let broker: EmbeddedBroker;
   let handles: GlimpserHandles;
   let journal: EventJournal;
-  let publisher: EventPublisher;
   let server: OpenAIServer;
 
   const flow = (ai: Record<string, unknown>, summary: Record<string, unknown> = {}): FlowNode[] => [
@@ -58,12 +55,11 @@ describe('ai-summary node', () => {
     { id: 'out', type: 'helper' },
   ];
 
+  let context: HandlesWithJournal;
+
   beforeAll(async () => {
-    ({ broker, handles } = await glimpserHandles());
-    journal = new EventJournal({ dataDir: mkdtempSync(path.join(tmpdir(), 'glimpser-summary-journal-')) });
-    journal.open();
-    handles.journal = journal;
-    publisher = new EventPublisher({ bus: broker, journal });
+    context = await glimpserHandlesWithJournal();
+    ({ broker, handles, journal } = context);
     helper.settings({ glimpser: handles });
   });
 
@@ -77,9 +73,7 @@ describe('ai-summary node', () => {
   });
 
   afterAll(async () => {
-    await publisher.close();
-    await journal.close();
-    await broker.close();
+    await context.close();
   });
 
   it('summarises the window grouped by camera with the previous summaries, and stores, publishes and sends the brief', async () => {

@@ -1,5 +1,4 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import type { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +12,7 @@ import type { Frame } from '../../core/frames/frame';
 import type { Logger } from '../../core/log/logger';
 import { WindowRateLimiter } from '../../core/log/rate-limit';
 import { metrics } from '../../core/metrics';
+import { waitFor } from '../support/events';
 
 const FFMPEG = '/usr/bin/ffmpeg';
 const DEMO = { kind: 'demo', width: 320, height: 240, fps: 10 } as const;
@@ -42,22 +42,6 @@ function recordStatuses(source: FfmpegSource): { status: CameraStatus; at: numbe
   const seen: { status: CameraStatus; at: number }[] = [];
   source.on('status', (status: CameraStatus) => seen.push({ status, at: performance.now() }));
   return seen;
-}
-
-function waitFor<T>(emitter: EventEmitter, event: string, matches: (value: T) => boolean, timeoutMs = 10000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      emitter.off(event, listener);
-      reject(new Error(`no matching '${event}' event within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const listener = (value: T): void => {
-      if (!matches(value)) return;
-      clearTimeout(timer);
-      emitter.off(event, listener);
-      resolve(value);
-    };
-    emitter.on(event, listener);
-  });
 }
 
 const waitForState = (source: FfmpegSource, state: CameraStatus['state'], timeoutMs?: number): Promise<CameraStatus> =>

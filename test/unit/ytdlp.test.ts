@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import type { EventEmitter } from 'node:events';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,6 +11,7 @@ import { resolveMediaUrl, YtdlpSource, type YtdlpSourceOptions } from '../../cor
 import type { Frame } from '../../core/frames/frame';
 import { MjpegTestServer } from '../support/mjpeg-server';
 import { findTool } from '../support/tools';
+import { waitFor } from '../support/events';
 
 let dir: string;
 let scripts = 0;
@@ -53,22 +53,6 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
-}
-
-function waitFor<T>(emitter: EventEmitter, event: string, matches: (value: T) => boolean, timeoutMs = 10000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      emitter.off(event, listener);
-      reject(new Error(`no matching '${event}' event within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const listener = (value: T): void => {
-      if (!matches(value)) return;
-      clearTimeout(timer);
-      emitter.off(event, listener);
-      resolve(value);
-    };
-    emitter.on(event, listener);
-  });
 }
 
 describe('resolveMediaUrl', () => {
