@@ -43,6 +43,8 @@ export class CameraStateTracker {
   private lastError: string | null = null;
   private lastFrameAt: number | null = null;
   private restarts = 0;
+  /** Whether the source reports decoded pictures apart from its JPEGs. */
+  private picturesSeen = false;
   /** Monotonic times of the frames the frame rate is taken from; empty unless the camera is online. */
   private frameTimes: number[] = [];
 
@@ -84,13 +86,31 @@ export class CameraStateTracker {
     this.emitStatus();
   }
 
-  /** Counts a frame the source is about to emit and puts the camera online. */
+  /**
+   * Counts a frame the source is about to emit and puts the camera online. Its frame rate is measured from the
+   * frames, unless the source also reports the pictures it decodes (pictureSeen): JPEGs then come only when
+   * wanted, and the decode rate is the camera's.
+   */
   frameDelivered({ meta }: Frame): void {
-    this.lastFrameAt = meta.timestamp;
-    this.frameTimes.push(this.clock());
-    if (this.frameTimes.length > this.fpsRule.maxFrames) this.frameTimes.shift();
     metrics.framesTotal.inc({ camera: this.camera });
     metrics.frameBytesTotal.inc({ camera: this.camera }, meta.bytes);
+    if (this.picturesSeen) {
+      this.lastFrameAt = Math.max(this.lastFrameAt ?? 0, meta.timestamp);
+      this.setState('online');
+    } else this.alive(meta.timestamp);
+  }
+
+  /** A decoded picture that is not a JPEG (a grey plane): the camera is alive, and its rate is measured from these. */
+  pictureSeen(timestamp: number): void {
+    this.picturesSeen = true;
+    metrics.greyPlanesTotal.inc({ camera: this.camera });
+    this.alive(timestamp);
+  }
+
+  private alive(timestamp: number): void {
+    this.lastFrameAt = timestamp;
+    this.frameTimes.push(this.clock());
+    if (this.frameTimes.length > this.fpsRule.maxFrames) this.frameTimes.shift();
     metrics.cameraFps.set({ camera: this.camera }, this.fps());
     this.setState('online');
   }

@@ -1,4 +1,3 @@
-import type { FrameMeta } from '../frames/frame';
 import type { CaptureInput } from './input';
 
 /** What capture delivers: JPEG frames at a fixed rate, optionally scaled. */
@@ -10,16 +9,29 @@ export interface CaptureOutput {
   jpegQuality: number;
 }
 
-/** A second output for motion detection: the luma plane of every JPEG, scaled to `height` rows. */
+/**
+ * A second output for motion detection: the luma plane of the decoded picture, scaled to `height` rows, at `fps`
+ * planes per second (default: the JPEG rate). Written as PGM, so each plane states its own size.
+ */
 export interface GreyOutput {
   height: number;
+  fps?: number;
 }
 
 export interface FfmpegArgsOptions {
   /** Input options for hardware decoding, from resolveHwAccel; ignored for the generated demo picture. */
   hwaccelArgs?: string[];
   grey?: GreyOutput;
+  /**
+   * With a grey output, whether the JPEG branch starts open (default) or closed. The branch is gated by a
+   * `framestep` filter whose timeline is switched at run time (jpegGateCommand), so JPEGs are only encoded
+   * while someone wants them; the decode and the grey planes go on either way.
+   */
+  jpegOpen?: boolean;
 }
+
+/** Rows of the grey planes motion detection reads (Frigate works at 180; the demo camera is 360 rows high). */
+export const GREY_HEIGHT = 120;
 
 /** The file descriptor the grey planes are written to: stdin, stdout and stderr take 0 to 2. */
 export const GREY_PIPE_FD = 3;
@@ -36,7 +48,7 @@ export function buildFfmpegArgs(input: CaptureInput, output: CaptureOutput, opti
   checkOutput(output);
   if (options.grey !== undefined) checkGrey(options.grey);
   const hwaccel = options.hwaccelArgs ?? [];
-  const args = ['-hide_banner', '-nostdin', '-loglevel', 'warning', '-fflags', '+genpts+discardcorrupt'];
+  const args = ['-hide_banner', '-loglevel', 'warning', '-fflags', '+genpts+discardcorrupt'];
   // Unscaled, the only scaler is the one ffmpeg inserts to turn video's limited range into JPEG's full range.
   // At 1:1 every scaler algorithm gives the same bytes, and the fast one costs about a tenth of the default's CPU.
   if (output.width === undefined && output.height === undefined) args.push('-sws_flags', 'fast_bilinear');
@@ -56,29 +68,63 @@ export function buildFfmpegArgs(input: CaptureInput, output: CaptureOutput, opti
       break;
   }
   const jpeg = ['-f', 'image2pipe', '-c:v', 'mjpeg', '-q:v', String(output.jpegQuality), 'pipe:1'];
-  if (options.grey === undefined) return [...args, '-an', '-vf', videoFilter(output), ...jpeg];
-  // One decode split in two, so the grey plane is the very picture its JPEG shows. Passthrough keeps ffmpeg
-  // from duplicating or dropping frames on one output only, which would break pairing them by order.
+  if (options.grey === undefined) return ['-nostdin', ...args, '-an', '-vf', videoFilter(output), ...jpeg];
+  // One decode split in two. The JPEG branch is gated after its fps filter (so a closed gate costs nothing
+  // downstream: no colour conversion, no scaling, no encoding) and converts to JPEG's full range itself, after
+  // the gate: left to ffmpeg, the conversion would be inserted before the split and run on every decoded frame.
   const { height } = options.grey;
-  const graph = `[0:v:0]${videoFilter(output)},split=2[jpeg][grey];[grey]scale=w=${greyWidthExpression(height)}:h=${height}:flags=area,format=gray[plane]`;
+  const greyFps = options.grey.fps ?? output.fps;
+  const enable = options.jpegOpen === false ? 1 : 0;
+  const graph = [
+    '[0:v:0]split=2[decoded_jpeg][decoded_grey]',
+    `[decoded_jpeg]fps=${output.fps},${JPEG_GATE}=step=${GATE_STEP}:enable=${enable},${jpegScale(output)},format=yuvj420p|yuvj422p|yuvj444p[jpeg]`,
+    `[decoded_grey]fps=${greyFps},scale=w=${greyWidthExpression(height)}:h=${height}:flags=area,format=gray[plane]`,
+  ].join(';');
+  // stdin stays open: the gate is switched with ffmpeg's interactive filter command (see jpegGateCommand).
+  // The gate's framestep divides the link's nominal frame rate, which would become the encoder's time base and
+  // round every timestamp to 0; the encoder gets a millisecond time base instead (JPEGs carry no timestamps).
   return [
     ...args, '-filter_complex', graph,
-    '-map', '[jpeg]', '-fps_mode', 'passthrough', ...jpeg,
-    '-map', '[plane]', '-fps_mode', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'gray', `pipe:${GREY_PIPE_FD}`,
+    '-map', '[jpeg]', '-fps_mode', 'passthrough', '-enc_time_base', '1:1000', ...jpeg,
+    '-map', '[plane]', '-fps_mode', 'passthrough', '-c:v', 'pgm', '-f', 'image2pipe', `pipe:${GREY_PIPE_FD}`,
   ];
 }
 
+/** The JPEG gate's filter instance, which the interactive command addresses by name. */
+const JPEG_GATE = 'framestep@jpeg_gate';
+/** Enabled, framestep passes one frame in this many: at 60 fps that is one frame in over a year. */
+const GATE_STEP = 2147483647;
+
 /**
- * The grey plane's width keeps the JPEG's aspect ratio, rounded to an even number. It is written out as
- * an expression rather than ffmpeg's `-2` so that greyPlaneSize can compute the very same number from a JPEG's
- * size: the raw plane carries no header, and reading it needs its exact byte count.
+ * What to write to ffmpeg's stdin to open or close the JPEG gate: `c` starts an interactive filter command
+ * (ffmpeg reads its keyboard commands from stdin even when it is a pipe, every 100 ms), then
+ * `<target> <time> <command> <argument>`. `enable` is the generic timeline command: enabled, framestep drops
+ * the frames; disabled, they pass through untouched.
+ */
+export function jpegGateCommand(open: boolean): string {
+  return `c${JPEG_GATE} -1 enable ${open ? 0 : 1}\n`;
+}
+
+/** The JPEG branch's scaler: to the output size if one is set, and always to full range for the JPEG encoder. */
+function jpegScale(output: CaptureOutput): string {
+  const { width, height } = output;
+  // Unscaled, it only converts the range; at 1:1 every algorithm gives the same bytes and the fast one costs least.
+  if (width === undefined && height === undefined) return 'scale=out_range=full:flags=fast_bilinear';
+  // -2 keeps the aspect ratio with an even size, which the 4:2:0 JPEG encoder needs.
+  return `scale=${width ?? -2}:${height ?? -2}:out_range=full`;
+}
+
+/**
+ * The grey plane's width keeps the picture's aspect ratio, rounded to an even number. It is written out as an
+ * expression rather than ffmpeg's `-2` so that greyPlaneSize computes the very same number for a JPEG, and a
+ * camera's planes have one size whether ffmpeg or jpegToGrey (snapshot, website and edge cameras) made them.
  */
 function greyWidthExpression(height: number): string {
   // Quoted, because the comma would otherwise end the filter.
   return `'max(2,2*trunc(iw*${height}/ih/2+0.5))'`;
 }
 
-/** The size of the grey plane ffmpeg makes from a JPEG of the given size; the same arithmetic as greyWidthExpression. */
+/** The size of the grey plane ffmpeg makes from a picture of the given size; the same arithmetic as greyWidthExpression. */
 export function greyPlaneSize(jpeg: { width: number; height: number }, height: number): { width: number; height: number } {
   return { width: Math.max(2, 2 * Math.trunc((jpeg.width * height) / jpeg.height / 2 + 0.5)), height };
 }
@@ -106,6 +152,9 @@ function checkGrey(grey: GreyOutput): void {
   if (!Number.isInteger(grey.height) || grey.height < 16 || grey.height > 2160) {
     throw new Error(`grey.height ${grey.height} is invalid: expected a whole number of rows from 16 to 2160`);
   }
+  if (grey.fps !== undefined && (!Number.isFinite(grey.fps) || grey.fps <= 0 || grey.fps > 60)) {
+    throw new Error(`grey.fps ${grey.fps} is invalid: expected planes per second above 0 and at most 60`);
+  }
 }
 
 function checkOutput(output: CaptureOutput): void {
@@ -123,8 +172,8 @@ function checkOutput(output: CaptureOutput): void {
 }
 
 /**
- * A frame's luma (Y) plane for motion detection: `width * height` bytes, row by row, with the sequence and
- * timestamp of the JPEG decoded from the same picture, and emitted just after it. Each plane has its own memory.
+ * A decoded picture's luma (Y) plane for motion detection: `width * height` bytes, row by row, numbered and
+ * timed on arrival. Planes come at their own rate, independent of the JPEGs. Each plane has its own memory.
  */
 export interface GreyPlane {
   camera: string;
@@ -133,73 +182,6 @@ export interface GreyPlane {
   width: number;
   height: number;
   data: Uint8Array;
-}
-
-/**
- * Reads the grey output of one ffmpeg run, beside the command line that asks for it because the two must agree
- * on the byte layout: raw planes have no header, so their size follows from the first JPEG's (greyPlaneSize).
- * Each plane is filled straight from the pipe's chunks into memory of exactly its size (no growing or joined
- * buffers), and paired with its JPEG by order, whichever pipe delivers first.
- */
-export class GreyPlaneReader {
-  private jpegSize: { width: number; height: number } | null = null;
-  private width = 0;
-  /** Bytes from before the first JPEG; ffmpeg writes each JPEG before its plane, so at most a plane or two. */
-  private early: Buffer[] = [];
-  private plane: Uint8Array | null = null;
-  private filled = 0;
-  /** JPEGs waiting for their plane (null: a dropped JPEG, whose plane is dropped too), and planes waiting for their JPEG. */
-  private readonly frames: (FrameMeta | null)[] = [];
-  private readonly planes: Uint8Array[] = [];
-
-  constructor(
-    private readonly height: number,
-    private readonly emit: (plane: GreyPlane) => void,
-  ) {}
-
-  /** Whether planes can be read for a JPEG of this size: the first JPEG fixes it, and no other size can follow. */
-  fits(size: { width: number; height: number }): boolean {
-    if (this.jpegSize !== null) return size.width === this.jpegSize.width && size.height === this.jpegSize.height;
-    this.jpegSize = size;
-    this.width = greyPlaneSize(size, this.height).width;
-    for (const chunk of this.early.splice(0)) this.push(chunk);
-    return true;
-  }
-
-  /** The next JPEG in ffmpeg's order: delivered with this meta, or dropped (null). */
-  jpeg(meta: FrameMeta | null): void {
-    const plane = this.planes.shift();
-    if (plane === undefined) this.frames.push(meta);
-    else if (meta !== null) this.deliver(meta, plane);
-  }
-
-  push(chunk: Buffer): void {
-    if (this.jpegSize === null) {
-      this.early.push(chunk);
-      return;
-    }
-    const bytes = this.width * this.height;
-    for (let at = 0; at < chunk.length; ) {
-      const plane = (this.plane ??= new Uint8Array(bytes));
-      const n = Math.min(chunk.length - at, bytes - this.filled);
-      plane.set(chunk.subarray(at, at + n), this.filled);
-      this.filled += n;
-      at += n;
-      if (this.filled < bytes) continue;
-      this.plane = null;
-      this.filled = 0;
-      if (this.frames.length === 0) this.planes.push(plane);
-      else {
-        const meta = this.frames.shift();
-        if (meta) this.deliver(meta, plane);
-      }
-    }
-  }
-
-  private deliver(meta: FrameMeta, data: Uint8Array): void {
-    const { camera, sequence, timestamp } = meta;
-    this.emit({ camera, sequence, timestamp, width: this.width, height: this.height, data });
-  }
 }
 
 /**

@@ -3,12 +3,13 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { assertCameraId, type Frame } from '../frames/frame';
 import { JpegSplitter, jpegDimensions, type JpegRejectReason } from '../frames/jpeg';
+import { PgmSplitter } from '../frames/pgm';
 import { silentLogger, type Logger } from '../log/logger';
 import { WindowRateLimiter } from '../log/rate-limit';
 import { metrics } from '../metrics';
 import { CameraStateTracker } from './camera-state';
 import { killWithNode, nextBackoffMs, signalGroup } from './child-process';
-import { buildFfmpegArgs, GREY_PIPE_FD, GreyPlaneReader, type CaptureOutput, type GreyOutput } from './ffmpeg-args';
+import { buildFfmpegArgs, GREY_HEIGHT, GREY_PIPE_FD, jpegGateCommand, type CaptureOutput, type GreyOutput, type GreyPlane } from './ffmpeg-args';
 import { isHwDeviceFailure, resolveHwAccel, type HwAccel } from './hwaccel';
 import { redactText, type CaptureInput } from './input';
 import type { CameraStatus, FrameSource } from './source';
@@ -19,7 +20,11 @@ export interface FfmpegSourceOptions {
   camera: string;
   input: CaptureInput;
   output: CaptureOutput;
-  /** Also emit `grey` events from the same decode: each frame's luma plane, scaled to this height. */
+  /**
+   * The `grey` events from the same decode: luma planes of this height at this rate (default: GREY_HEIGHT rows
+   * at the JPEG rate). They are always made: they are cheap, motion detection reads them, and they show the
+   * camera is alive while no JPEGs are wanted (setJpegDemand).
+   */
   grey?: GreyOutput;
   /** Decode on a GPU; capture falls back to software decoding when the device is missing or unusable. */
   hwaccel?: HwAccel;
@@ -44,15 +49,23 @@ interface Run {
   frames: number;
   stderrTail: string;
   lastStderr: string | null;
-  grey: GreyPlaneReader | null;
-  killedFor: 'stall' | 'stop' | 'resize' | null;
+  pictures: number;
+  /** The JPEG gate as this ffmpeg has it: as spawned, then as last commanded; when, and when the last JPEG came. */
+  gate: { open: boolean; sentAt: number; lastFrameAt: number };
+  grey: PgmSplitter;
+  killedFor: 'stall' | 'stop' | 'fault' | null;
   killTimer: NodeJS.Timeout | null;
   closed: Promise<void>;
 }
 
 const KILL_GRACE_MS = 2000;
-/** ffmpeg 5 prints this for every JPEG it encodes from limited-range video; it is expected, not a fault. */
-const BENIGN_STDERR = [/deprecated pixel format used/, /^\s*Last message repeated \d+ times?$/];
+/** A JPEG gate command whose effect has not shown after this long (or three frame intervals) is sent again. */
+const GATE_RETRY_MS = 1500;
+/**
+ * Expected stderr lines, not faults: ffmpeg 5 warns about JPEG's pixel formats when it converts to them, and it
+ * answers every interactive command (the JPEG gate) with a prompt and a reply.
+ */
+const BENIGN_STDERR = [/deprecated pixel format used/, /^\s*Last message repeated \d+ times?$/, /^Enter command: /, /^Command reply for stream \d+: ret:0 res:/];
 
 
 /** A camera read by an ffmpeg child process that is kept alive: restarted with backoff on exit or stall. */
@@ -60,10 +73,11 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
   readonly camera: string;
   private readonly opts: Required<Pick<FfmpegSourceOptions, 'input' | 'output' | 'ffmpegPath' | 'offlineAfterMs' | 'stableAfterMs' | 'maxFrameBytes' | 'now'>> & {
     backoff: { initialMs: number; maxMs: number };
-    grey?: GreyOutput;
+    grey: GreyOutput;
   };
-  private args: string[];
-  private hwaccelOn: boolean;
+  private hwaccelArgs: string[];
+  private jpegWanted = true;
+  private planeSequence = 0;
   private readonly log: Logger;
   private readonly stderrLimit: WindowRateLimiter;
   private readonly tracker: CameraStateTracker;
@@ -81,7 +95,7 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
     this.opts = {
       input,
       output,
-      grey,
+      grey: grey ?? { height: GREY_HEIGHT },
       ffmpegPath: options.ffmpegPath ?? 'ffmpeg',
       offlineAfterMs: options.offlineAfterMs ?? 10000,
       backoff: { initialMs: options.backoff?.initialMs ?? 1000, maxMs: options.backoff?.maxMs ?? 30000 },
@@ -94,10 +108,49 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
     const onSuppressed = (suppressed: number): void => this.log.warn({ camera: this.camera, suppressed }, `suppressed ${suppressed} more ffmpeg stderr lines`);
     this.stderrLimit = new WindowRateLimiter({ limit: 5, windowMs: 10000, onSuppressed });
     const hwaccel = resolveHwAccel(options.hwaccel ?? 'none', { exists: options.deviceExists });
-    this.hwaccelOn = hwaccel.args.length > 0;
+    this.hwaccelArgs = hwaccel.args;
     // Built now so a bad output setting fails at configuration time, not on the first restart.
-    this.args = buildFfmpegArgs(input, output, { grey, hwaccelArgs: hwaccel.args });
+    this.buildArgs();
     if (hwaccel.warning !== null) this.fallBackToSoftware(hwaccel.warning);
+  }
+
+  private buildArgs(): string[] {
+    const { input, output, grey } = this.opts;
+    return buildFfmpegArgs(input, output, { grey, hwaccelArgs: this.hwaccelArgs, jpegOpen: this.jpegWanted });
+  }
+
+  /**
+   * Whether anyone wants JPEGs now. Without demand the decode and the grey planes go on, but no JPEG is encoded,
+   * which is most of what capture costs beyond decoding (docs/benchmarks.md). A change reaches a running ffmpeg
+   * within about 100 ms; a restarted one starts in the state last asked for. JPEGs are wanted from the start.
+   */
+  setJpegDemand(wanted: boolean): void {
+    if (wanted === this.jpegWanted) return;
+    this.jpegWanted = wanted;
+    metrics.cameraJpegDemand.set({ camera: this.camera }, wanted ? 1 : 0);
+    if (this.run !== null) this.syncGate(this.run, false);
+  }
+
+  /**
+   * Brings the running ffmpeg's gate to the wanted state. ffmpeg builds its filter graph on the first decoded
+   * picture and drops commands that come before it, and rebuilds the graph (with the gate as spawned) when the
+   * picture size changes; so nothing is sent before the first plane, and a command whose effect does not show
+   * (JPEGs that keep coming, or do not come) is sent again.
+   */
+  private syncGate(run: Run, check: boolean): void {
+    if (run.killedFor !== null || run.pictures === 0) return;
+    const now = performance.now();
+    const { gate } = run;
+    const frameMs = 1000 / this.opts.output.fps;
+    let send = gate.open !== this.jpegWanted;
+    if (!send && check && now - gate.sentAt > Math.max(GATE_RETRY_MS, 3 * frameMs)) {
+      send = this.jpegWanted ? now - gate.lastFrameAt > Math.max(GATE_RETRY_MS, 3 * frameMs) : gate.lastFrameAt > gate.sentAt + GATE_RETRY_MS;
+      if (send) this.log.debug({ camera: this.camera, open: this.jpegWanted }, 'the JPEG gate did not follow its command: sending it again');
+    }
+    if (!send) return;
+    gate.open = this.jpegWanted;
+    gate.sentAt = now;
+    run.child.stdin?.write(jpegGateCommand(this.jpegWanted));
   }
 
   /** The running ffmpeg's process id, for diagnostics; undefined between runs. */
@@ -110,6 +163,7 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
     this.running = true;
     this.tracker.reset();
     this.sequence = 0;
+    this.planeSequence = 0;
     this.backoffMs = this.opts.backoff.initialMs;
     this.spawnRun();
   }
@@ -132,21 +186,24 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
   }
 
   private spawnRun(): void {
-    const { ffmpegPath, grey } = this.opts;
+    const { ffmpegPath } = this.opts;
+    const args = this.buildArgs();
     this.tracker.setState('connecting');
-    this.log.debug({ camera: this.camera, args: this.args.map((arg) => this.redact(arg)) }, 'starting ffmpeg');
-    const stdio: StdioOptions = grey === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe'];
-    const child = spawn(ffmpegPath, this.args, { stdio, detached: true });
+    this.log.debug({ camera: this.camera, args: args.map((arg) => this.redact(arg)) }, 'starting ffmpeg');
+    // stdin carries the JPEG gate's commands; fd 3 the grey planes.
+    const stdio: StdioOptions = ['pipe', 'pipe', 'pipe', 'pipe'];
+    const child = spawn(ffmpegPath, args, { stdio, detached: true });
     killWithNode(child);
+    // ffmpeg gone: a late gate command has nowhere to go, and that is fine.
+    child.stdin?.on('error', () => undefined);
     const splitter = new JpegSplitter({
       maxFrameBytes: this.opts.maxFrameBytes,
-      onReject: (reason, bytes) => this.onReject(run, reason, bytes),
+      onReject: (reason, bytes) => this.onReject(reason, bytes),
     });
     const startedAt = performance.now();
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
-    const greyReader = grey === undefined ? null : new GreyPlaneReader(grey.height, (plane) => this.emit('grey', plane));
     const run: Run = {
-      child, startedAt, lastProgressAt: startedAt, frames: 0, stderrTail: '', lastStderr: null, grey: greyReader, killedFor: null, killTimer: null, closed,
+      child, startedAt, lastProgressAt: startedAt, frames: 0, pictures: 0, gate: { open: this.jpegWanted, sentAt: startedAt, lastFrameAt: startedAt }, stderrTail: '', lastStderr: null, grey: new PgmSplitter(), killedFor: null, killTimer: null, closed,
     };
     this.run = run;
     // Bytes still in the pipes of a run being killed would flip a stalled camera back to online.
@@ -155,7 +212,7 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
       if (live()) for (const jpeg of splitter.push(chunk)) this.onFrame(run, jpeg);
     });
     child.stdio[GREY_PIPE_FD]?.on('data', (chunk: Buffer) => {
-      if (live()) run.grey?.push(chunk);
+      if (live()) this.onGreyChunk(run, chunk);
     });
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (text: string) => this.onStderr(run, text));
@@ -176,16 +233,10 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
   private onFrame(run: Run, jpeg: Buffer): void {
     const size = jpegDimensions(jpeg);
     if (size === null) {
-      this.onReject(run, 'corrupt', jpeg.length);
+      this.onReject('corrupt', jpeg.length);
       return;
     }
-    if (run.grey !== null && !run.grey.fits(size)) {
-      // The planes' size follows from the first JPEG's, so after a resolution change they cannot be framed.
-      this.tracker.setLastError(`picture size changed to ${size.width}x${size.height}: restarting ffmpeg`);
-      this.terminate(run, 'resize');
-      return;
-    }
-    run.lastProgressAt = performance.now();
+    run.lastProgressAt = run.gate.lastFrameAt = performance.now();
     run.frames += 1;
     this.sequence += 1;
     const frame: Frame = {
@@ -194,15 +245,36 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
     };
     this.tracker.frameDelivered(frame);
     this.emit('frame', frame);
-    run.grey?.jpeg(frame.meta);
   }
 
-  /** A dropped JPEG still had a plane written for it, so it keeps its place in the pairing. */
-  private onReject(run: Run, reason: JpegRejectReason, bytes: number): void {
+  /** Grey planes are the camera's heartbeat: they keep coming while no JPEG is wanted. */
+  private onGreyChunk(run: Run, chunk: Buffer): void {
+    let planes;
+    try {
+      planes = run.grey.push(chunk);
+    } catch (err) {
+      // The pipe lost its framing: nothing after this can be trusted, so this run ends and a new one starts.
+      this.tracker.countError('decode');
+      this.tracker.setLastError((err as Error).message);
+      this.terminate(run, 'fault');
+      return;
+    }
+    for (const { width, height, data } of planes) {
+      run.lastProgressAt = performance.now();
+      run.pictures += 1;
+      this.planeSequence += 1;
+      const timestamp = this.opts.now();
+      this.tracker.pictureSeen(timestamp);
+      const plane: GreyPlane = { camera: this.camera, sequence: this.planeSequence, timestamp, width, height, data };
+      this.emit('grey', plane);
+    }
+    if (planes.length > 0) this.syncGate(run, true);
+  }
+
+  private onReject(reason: JpegRejectReason, bytes: number): void {
     metrics.framesRejectedTotal.inc({ camera: this.camera, reason });
     this.tracker.countError(reason === 'oversize' ? 'oversize' : 'decode');
     this.log.warn({ camera: this.camera, reason, bytes }, 'dropped a frame from ffmpeg');
-    if (reason !== 'truncated') run.grey?.jpeg(null);
   }
 
   private onStderr(run: Run, text: string): void {
@@ -226,7 +298,7 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
     const ranMs = performance.now() - run.startedAt;
     const how = code !== null ? `exited with code ${code}` : `was killed by ${signal ?? 'a signal'}`;
     this.log.info({ camera: this.camera, code, signal, frames: run.frames, ranMs: Math.round(ranMs) }, `ffmpeg ${how}`);
-    const { input, output, grey } = this.opts;
+    const { input } = this.opts;
     if (input.kind === 'file' && input.loop !== true && code === 0 && run.killedFor === null) {
       // A clip played once has nothing more to give; restarting would silently loop it.
       this.running = false;
@@ -238,9 +310,8 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
       // A live input that ends cleanly was closed by the other side, as a camera that restarts or loses power.
       this.tracker.setLastError(run.lastStderr ?? (code === 0 ? 'the stream ended: the camera closed the connection' : `ffmpeg ${how}`));
     }
-    if (this.hwaccelOn && run.frames === 0 && isHwDeviceFailure(run.lastStderr ?? '')) {
-      this.hwaccelOn = false;
-      this.args = buildFfmpegArgs(input, output, { grey });
+    if (this.hwaccelArgs.length > 0 && run.frames + run.pictures === 0 && isHwDeviceFailure(run.lastStderr ?? '')) {
+      this.hwaccelArgs = [];
       this.fallBackToSoftware(`hardware decoding failed (${run.lastStderr ?? how}): decoding in software`);
     }
     this.tracker.setState('offline');

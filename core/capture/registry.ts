@@ -7,6 +7,11 @@ export interface CameraHandle {
   readonly name: string;
   status(): CameraStatus;
   latestFrame(): Frame | null;
+  /**
+   * The newest frame if it is at most `maxAgeMs` old; otherwise, while the camera is online, the next one (waiting
+   * up to `timeoutMs`); otherwise the newest there is, however old, or null.
+   */
+  recentFrame(maxAgeMs: number, timeoutMs: number): Promise<Frame | null>;
   /** Keeps the camera's source running for this consumer; the returned function detaches it. */
   attach(consumer: CameraConsumer): () => Promise<void>;
   /** The next frame from the camera, starting its source for the moment if nothing else uses it. */

@@ -149,6 +149,8 @@ export class YtdlpSource extends EventEmitter implements FrameSource {
   /** The last sequence before the active source's first frame. */
   private base = 0;
   private sequence = 0;
+  private planeSequence = 0;
+  private jpegWanted = true;
   private failures = 0;
   private backoffMs = 0;
 
@@ -169,7 +171,7 @@ export class YtdlpSource extends EventEmitter implements FrameSource {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.restarts = this.base = this.sequence = this.failures = 0;
+    this.restarts = this.base = this.sequence = this.planeSequence = this.failures = 0;
     this.backoffMs = this.backoff.initialMs;
     this.lastError = null;
     this.lastFrameAt = null;
@@ -231,9 +233,8 @@ export class YtdlpSource extends EventEmitter implements FrameSource {
     this.active = source;
     this.base = this.sequence;
     source.on('frame', (frame: Frame) => this.onFrame(source, frame));
-    source.on('grey', (plane: GreyPlane) => {
-      if (source === this.active) this.emit('grey', { ...plane, sequence: this.base + plane.sequence });
-    });
+    source.on('grey', (plane: GreyPlane) => this.onGrey(source, plane));
+    source.setJpegDemand(this.jpegWanted);
     source.on('status', (status: CameraStatus) => this.onSourceStatus(source, status));
     const lifetime = media.expiresAt - this.now();
     this.log.info({ camera: this.camera, page: redactUrl(this.pageUrl), expiresInS: Math.round(lifetime / 1000) }, 'resolved the page to a stream');
@@ -245,12 +246,30 @@ export class YtdlpSource extends EventEmitter implements FrameSource {
 
   private onFrame(source: FfmpegSource, frame: Frame): void {
     if (source !== this.active) return;
+    this.alive(frame.meta.timestamp);
+    this.sequence = this.base + frame.meta.sequence;
+    this.emit('frame', { jpeg: frame.jpeg, meta: { ...frame.meta, sequence: this.sequence } });
+  }
+
+  /** Planes number on across URL refreshes, like frames; the old URL's last ones are dropped. */
+  private onGrey(source: FfmpegSource, plane: GreyPlane): void {
+    if (source !== this.active) return;
+    this.alive(plane.timestamp);
+    this.planeSequence += 1;
+    this.emit('grey', { ...plane, sequence: this.planeSequence });
+  }
+
+  private alive(timestamp: number): void {
     this.failures = 0;
     this.backoffMs = this.backoff.initialMs;
-    this.sequence = this.base + frame.meta.sequence;
-    this.lastFrameAt = frame.meta.timestamp;
+    this.lastFrameAt = Math.max(this.lastFrameAt ?? 0, timestamp);
     this.setState('online');
-    this.emit('frame', { jpeg: frame.jpeg, meta: { ...frame.meta, sequence: this.sequence } });
+  }
+
+  /** Passed on to the capture of the current media URL, and to the next one after a refresh. */
+  setJpegDemand(wanted: boolean): void {
+    this.jpegWanted = wanted;
+    this.active?.setJpegDemand(wanted);
   }
 
   private onSourceStatus(source: FfmpegSource, status: CameraStatus): void {

@@ -75,6 +75,12 @@ export class FramePostProcessor {
     this.clock = overlay?.timestamp ? timestampFormat(overlay.timeZone) : null;
   }
 
+  /** Whether processed frames show a different area or orientation than the decoded picture (crop, rotate, resize). */
+  changesGeometry(): boolean {
+    const { crop, rotate, resize } = this.options;
+    return crop !== undefined || (rotate !== undefined && rotate !== 0) || resize !== undefined;
+  }
+
   async process(frame: Frame): Promise<PostProcessResult> {
     const { camera } = frame.meta;
     const size = jpegDimensions(frame.jpeg);

@@ -25,8 +25,14 @@ export class CaptureController {
   private warnedNoArchive = false;
 
   constructor(private readonly node: Node, private readonly config: CaptureConfig, private readonly camera: Camera, private readonly handles: GlimpserHandles) {
-    this.sampler = new FrameSampler(modeOf(config), (frame) => this.deliver(frame), (err) => node.error(`scheduled capture failed: ${err.message}`));
-    this.detach = camera.attach({ onFrame: (frame) => this.sampler.offer(frame), onStatus: (status) => this.showStatus(status) });
+    const onError = (err: Error): void => node.error(`scheduled capture failed: ${err.message}`);
+    this.sampler = new FrameSampler(modeOf(config), (frame) => this.deliver(frame), onError, () => camera.demandJpeg());
+    // Only a continuous capture needs every JPEG; the other modes ask the camera for one when they want it.
+    this.detach = camera.attach({
+      onFrame: (frame) => this.sampler.offer(frame),
+      onStatus: (status) => this.showStatus(status),
+      continuousJpeg: config.mode === 'continuous',
+    });
   }
 
   /** An incoming message asks for a frame now (in every mode); the frame message keeps the input's other fields. */

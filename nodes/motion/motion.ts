@@ -4,6 +4,9 @@ import { handleClose, handleInput, statusOf } from '../shared/node-kit';
 import { MotionController } from './controller';
 import { motionConfigFrom } from './schema';
 
+const SNAPSHOT_MAX_AGE_MS = 5000;
+const SNAPSHOT_TIMEOUT_MS = 5000;
+
 /** motion: notices what changed in a camera's frames and turns it into motion, tamper and scene-change events. */
 export = function register(RED: NodeAPI): void {
   function MotionNode(this: Node, def: NodeDef & Record<string, unknown>) {
@@ -26,8 +29,8 @@ export = function register(RED: NodeAPI): void {
 
   // The editor draws masks and zones over the camera's latest picture; this route serves it behind editor sign-in.
   const handles = handlesFrom(RED.settings);
-  RED.httpAdmin.get('/glimpser/cameras/:id/snapshot.jpg', RED.auth.needsPermission('motion.read'), (req, res) => {
-    const frame = handles.cameras.get(String(req.params.id))?.latestFrame();
+  RED.httpAdmin.get('/glimpser/cameras/:id/snapshot.jpg', RED.auth.needsPermission('motion.read'), async (req, res) => {
+    const frame = (await handles.cameras.get(String(req.params.id))?.recentFrame(SNAPSHOT_MAX_AGE_MS, SNAPSHOT_TIMEOUT_MS)) ?? null;
     if (!frame) {
       res.status(404).json({ error: 'not_found', message: `no picture yet from camera "${String(req.params.id)}"` });
       return;

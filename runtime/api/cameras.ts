@@ -22,6 +22,8 @@ export interface CamerasRouterDeps {
 
 const KeepBody = Type.Object({ keep: Type.Boolean() }, { additionalProperties: false });
 const DEFAULT_PAGE = 50;
+/** A snapshot older than this is not "the latest": a camera making no JPEGs (motion only) is asked for one. */
+const SNAPSHOT_MAX_AGE_MS = 2000;
 
 /**
  * Live view and archive endpoints under /api/cameras/:id. Mounted after authentication: nothing here checks
@@ -70,7 +72,7 @@ export function camerasRouter(deps: CamerasRouterDeps): Router {
         sendJpeg(res, frame.jpeg, frame.meta.timestamp, 'no-store', frame.meta.sequence);
         return;
       }
-      const frame = camera.latestFrame();
+      const frame = await camera.recentFrame(SNAPSHOT_MAX_AGE_MS, freshTimeoutMs);
       if (!frame) {
         const { state, lastError } = camera.status();
         res.status(503).set('Retry-After', '1').json({

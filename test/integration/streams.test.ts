@@ -59,14 +59,17 @@ describe('an RTSP camera', () => {
   beforeAll(() => camera.start(), 20000);
   afterAll(() => camera.stop());
 
-  test('delivers 1280x720 JPEGs that ffprobe decodes, each with its grey plane from the same decode', async () => {
+  test('delivers 1280x720 JPEGs that ffprobe decodes, and grey planes from the same decode', async () => {
     const source = capture({ camera: 'rtsp-frames', input: { kind: 'url', url: camera.url }, grey: { height: 120 } });
     const frames: Frame[] = [];
     const planes: GreyPlane[] = [];
     source.on('frame', (frame: Frame) => frames.push(frame));
     source.on('grey', (plane: GreyPlane) => planes.push(plane));
     source.start();
-    await waitFor<GreyPlane>(source, 'grey', (plane) => plane.sequence === 5);
+    await Promise.all([
+      waitFor<GreyPlane>(source, 'grey', (plane) => plane.sequence === 5),
+      waitFor<Frame>(source, 'frame', (frame) => frame.meta.sequence === 5),
+    ]);
 
     expect(ffprobeImage(frames[4].jpeg)).toEqual({ codec: 'mjpeg', width: 1280, height: 720 });
     expect(frames.slice(0, 5).map((frame) => frame.meta.sequence)).toEqual([1, 2, 3, 4, 5]);

@@ -64,9 +64,9 @@ describe('the Glimpser runtime, booted as its own process on random ports', () =
       const res = await fetch(`${app.base}/metrics`, { headers: { authorization: basic('admin', app.password) } });
       expect(res.status).toBe(200);
       const body = await res.text();
-      return /^glimpser_camera_online\{camera="demo"\} 1$/m.test(body) ? body : undefined;
-    }, 20000, 'demo camera online in /metrics');
-    expect(text).toMatch(/^glimpser_frames_total\{camera="demo"\} [1-9]/m);
+      return /^glimpser_camera_online\{camera="demo"\} 1$/m.test(body) && /^glimpser_frames_total\{camera="demo"\} [1-9]/m.test(body) ? body : undefined;
+    }, 20000, 'demo camera online with frames in /metrics');
+    expect(text).toMatch(/^glimpser_grey_planes_total\{camera="demo"\} [1-9]/m);
     expect(text).toMatch(/^glimpser_camera_online\{camera="demo"\} 1$/m);
     expect(text).toMatch(/^process_cpu_seconds_total /m);
     const lint = spawnSync(findTool('promtool'), ['check', 'metrics'], { input: text, encoding: 'utf8' });

@@ -2,9 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildFfmpegArgs, GreyPlaneReader, greyPlaneSize, type GreyPlane } from '../../core/capture/ffmpeg-args';
+import { buildFfmpegArgs, greyPlaneSize, jpegGateCommand } from '../../core/capture/ffmpeg-args';
+import { PgmSplitter } from '../../core/frames/pgm';
 import { DRI_RENDER_NODE, isHwDeviceFailure, NVIDIA_DEVICE, resolveHwAccel, type HwAccel } from '../../core/capture/hwaccel';
-import type { FrameMeta } from '../../core/frames/frame';
 import { findTool } from '../support/tools';
 
 const OUTPUT = { fps: 5, jpegQuality: 5 };
@@ -18,24 +18,44 @@ describe('buildFfmpegArgs with a grey plane', () => {
     expect(args.join(' ')).not.toContain('pipe:3');
   });
 
-  test('splits one decode into the JPEG on pipe:1 and a gray rawvideo plane on pipe:3', () => {
-    const args = buildFfmpegArgs(RTSP, { ...OUTPUT, width: 640, height: 360 }, { grey: { height: 120 } });
+  test('splits one decode into a gated JPEG branch on pipe:1 and PGM grey planes on pipe:3, stdin open for the gate', () => {
+    const args = buildFfmpegArgs(RTSP, { ...OUTPUT, width: 640, height: 360 }, { grey: { height: 120, fps: 2 } });
     expect(args.filter((arg) => arg === '-i')).toHaveLength(1);
-    const graph = args[args.indexOf('-filter_complex') + 1];
-    expect(graph).toMatch(/^\[0:v:0\]fps=5,scale=640:360,split=2\[jpeg\]\[grey\];\[grey\]scale=w=.*:h=120:flags=area,format=gray\[plane\]$/);
+    expect(args).not.toContain('-nostdin');
+    const graph = args[args.indexOf('-filter_complex') + 1].split(';');
+    expect(graph).toEqual([
+      '[0:v:0]split=2[decoded_jpeg][decoded_grey]',
+      // Gated right after the rate filter, so a closed gate saves the scaling, the range conversion and the encoding.
+      '[decoded_jpeg]fps=5,framestep@jpeg_gate=step=2147483647:enable=0,scale=640:360:out_range=full,format=yuvj420p|yuvj422p|yuvj444p[jpeg]',
+      expect.stringMatching(/^\[decoded_grey\]fps=2,scale=w=.*:h=120:flags=area,format=gray\[plane\]$/),
+    ]);
     const tail = args.slice(args.indexOf('-filter_complex') + 2).join(' ');
     expect(tail).toBe(
-      '-map [jpeg] -fps_mode passthrough -f image2pipe -c:v mjpeg -q:v 5 pipe:1 ' +
-        '-map [plane] -fps_mode passthrough -f rawvideo -pix_fmt gray pipe:3',
+      '-map [jpeg] -fps_mode passthrough -enc_time_base 1:1000 -f image2pipe -c:v mjpeg -q:v 5 pipe:1 ' +
+        '-map [plane] -fps_mode passthrough -c:v pgm -f image2pipe pipe:3',
     );
+  });
+
+  test('starts with the JPEG gate closed when asked, and the command switching it names the gate', () => {
+    const graph = (open: boolean): string => {
+      const args = buildFfmpegArgs(RTSP, OUTPUT, { grey: { height: 120 }, jpegOpen: open });
+      return args[args.indexOf('-filter_complex') + 1];
+    };
+    expect(graph(false)).toContain('framestep@jpeg_gate=step=2147483647:enable=1,scale=out_range=full:flags=fast_bilinear,');
+    expect(graph(true)).toContain('framestep@jpeg_gate=step=2147483647:enable=0,');
+    // The grey branch follows the JPEG rate unless told otherwise.
+    expect(graph(true)).toMatch(/\[decoded_grey\]fps=5,/);
+    expect(jpegGateCommand(true)).toBe('cframestep@jpeg_gate -1 enable 0\n');
+    expect(jpegGateCommand(false)).toBe('cframestep@jpeg_gate -1 enable 1\n');
   });
 
   test('refuses a grey height outside 16 to 2160 rows, naming the field', () => {
     expect(() => buildFfmpegArgs(RTSP, OUTPUT, { grey: { height: 8 } })).toThrow(/grey\.height 8 is invalid/);
     expect(() => buildFfmpegArgs(RTSP, OUTPUT, { grey: { height: 120.5 } })).toThrow(/grey\.height 120\.5/);
+    expect(() => buildFfmpegArgs(RTSP, OUTPUT, { grey: { height: 120, fps: 0 } })).toThrow(/grey\.fps 0 is invalid/);
   });
 
-  // The raw plane has no header, so greyPlaneSize must predict ffmpeg's output size to the byte.
+  // jpegToGrey (cameras without a decode of their own) sizes its planes with greyPlaneSize: ffmpeg's must agree.
   test.each([
     [1280, 720],
     [640, 480],
@@ -52,7 +72,8 @@ describe('buildFfmpegArgs with a grey plane', () => {
     expect(run.status).toBe(0);
     const plane = greyPlaneSize({ width, height }, 120);
     expect(plane.width % 2).toBe(0);
-    expect((run.output[3] as Buffer).length).toBe(3 * plane.width * plane.height);
+    const planes = new PgmSplitter().push(run.output[3] as Buffer);
+    expect(planes.map((p) => [p.width, p.height, p.data.length])).toEqual(Array(3).fill([plane.width, plane.height, plane.width * plane.height]));
   });
 });
 
@@ -73,59 +94,9 @@ describe('buildFfmpegArgs scaler choice', () => {
 
   test('a scaled capture leaves the scaler to its default, which a downscale needs for quality', () => {
     expect(buildFfmpegArgs(RTSP, { ...OUTPUT, width: 640 })).not.toContain('-sws_flags');
-    expect(buildFfmpegArgs(RTSP, { ...OUTPUT, height: 360 }, { grey: { height: 120 } })).not.toContain('-sws_flags');
-  });
-});
-
-describe('GreyPlaneReader', () => {
-  const meta = (sequence: number): FrameMeta => ({ camera: 'cam', timestamp: 1000 + sequence, sequence, width: 8, height: 4, bytes: 100 });
-  // An 8x4 JPEG gives a 16-row plane 32 wide: 512 bytes.
-  const SIZE = { width: 8, height: 4 };
-  const planeBytes = (fill: number): Buffer => Buffer.alloc(32 * 16, fill);
-
-  function reader(): { reader: GreyPlaneReader; planes: GreyPlane[] } {
-    const planes: GreyPlane[] = [];
-    return { reader: new GreyPlaneReader(16, (plane) => planes.push(plane)), planes };
-  }
-
-  test('pairs planes with JPEGs by order whichever arrives first, across arbitrary chunk boundaries', () => {
-    const { reader: r, planes } = reader();
-    // Bytes before the first JPEG are held until its size says how long a plane is.
-    r.push(planeBytes(1).subarray(0, 100));
-    expect(r.fits(SIZE)).toBe(true);
-    r.push(Buffer.concat([planeBytes(1).subarray(100), planeBytes(2), planeBytes(3).subarray(0, 7)]));
-    expect(planes).toEqual([]);
-    r.jpeg(meta(1));
-    r.jpeg(meta(2));
-    r.jpeg(meta(3));
-    r.push(planeBytes(3).subarray(7));
-    expect(planes.map((p) => [p.sequence, p.timestamp, p.width, p.height, p.data.length, p.data[0], p.data[511]])).toEqual([
-      [1, 1001, 32, 16, 512, 1, 1],
-      [2, 1002, 32, 16, 512, 2, 2],
-      [3, 1003, 32, 16, 512, 3, 3],
-    ]);
-    // Each plane owns its memory: a listener may keep it while later planes arrive.
-    expect(new Set(planes.map((p) => p.data.buffer)).size).toBe(3);
-  });
-
-  test('drops the plane of a dropped JPEG and keeps the rest in step', () => {
-    const { reader: r, planes } = reader();
-    r.fits(SIZE);
-    r.jpeg(meta(1));
-    r.jpeg(null);
-    r.jpeg(meta(2));
-    r.push(Buffer.concat([planeBytes(10), planeBytes(20), planeBytes(30)]));
-    expect(planes.map((p) => [p.sequence, p.data[0]])).toEqual([
-      [1, 10],
-      [2, 30],
-    ]);
-  });
-
-  test('accepts only JPEGs of the first size, since planes cannot be framed after a resize', () => {
-    const { reader: r } = reader();
-    expect(r.fits(SIZE)).toBe(true);
-    expect(r.fits({ ...SIZE })).toBe(true);
-    expect(r.fits({ width: 4, height: 4 })).toBe(false);
+    const args = buildFfmpegArgs(RTSP, { ...OUTPUT, height: 360 }, { grey: { height: 120 } });
+    expect(args).not.toContain('-sws_flags');
+    expect(args[args.indexOf('-filter_complex') + 1]).toContain(',scale=-2:360:out_range=full,');
   });
 });
 

@@ -326,29 +326,24 @@ describe('grey planes', () => {
 
   const mean = (data: Uint8Array): number => data.reduce((sum, v) => sum + v, 0) / data.length;
 
-  test('one decode gives every frame a grey plane with its sequence, whose luma matches the JPEG', async () => {
+  test('one decode gives JPEGs and grey planes of the same pictures, each plane numbered, sized and timed', async () => {
     const source = makeSource({ camera: 'grey-flats', input: { kind: 'file', path: flats }, grey: { height: 60 } });
-    const events: string[] = [];
     const frames: Frame[] = [];
     const planes: GreyPlane[] = [];
-    source.on('frame', (frame: Frame) => {
-      frames.push(frame);
-      events.push(`frame ${frame.meta.sequence}`);
-    });
-    source.on('grey', (plane: GreyPlane) => {
-      planes.push(plane);
-      events.push(`grey ${plane.sequence}`);
-    });
+    source.on('frame', (frame: Frame) => frames.push(frame));
+    source.on('grey', (plane: GreyPlane) => planes.push(plane));
     source.start();
     await waitForState(source, 'stopped');
 
     expect(frames.length).toBeGreaterThanOrEqual(28);
-    expect(planes.map((p) => p.sequence)).toEqual(frames.map((f) => f.meta.sequence));
-    for (const { meta } of frames) expect(events.indexOf(`grey ${meta.sequence}`)).toBeGreaterThan(events.indexOf(`frame ${meta.sequence}`));
-    for (const [i, plane] of planes.entries()) {
-      expect(plane).toMatchObject({ camera: 'grey-flats', width: 80, height: 60, timestamp: frames[i].meta.timestamp });
+    // Both branches take the same pictures from the decode at the same rate, so the n-th of each match.
+    expect(Math.abs(planes.length - frames.length)).toBeLessThanOrEqual(1);
+    expect(planes.map((p) => p.sequence)).toEqual(planes.map((_p, i) => i + 1));
+    for (const plane of planes) {
+      expect(plane).toMatchObject({ camera: 'grey-flats', width: 80, height: 60 });
       expect(plane.data.length).toBe(80 * 60);
     }
+    expect(planes.map((p) => p.timestamp)).toEqual([...planes.map((p) => p.timestamp)].sort((a, b) => a - b));
 
     // ffmpeg decodes the JPEGs it delivered to the same grey size; each must match its own plane.
     const decoded = spawnSync(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-f', 'mjpeg', '-i', 'pipe:0', '-vf', 'scale=80:60:flags=area,format=gray', '-f', 'rawvideo', 'pipe:1'], {
@@ -358,20 +353,86 @@ describe('grey planes', () => {
     expect(decoded.length).toBe(frames.length * 80 * 60);
     const jpegMeans = frames.map((_f, i) => mean(decoded.subarray(i * 4800, (i + 1) * 4800)));
     const planeMeans = planes.map((p) => mean(p.data));
-    for (const [i, planeMean] of planeMeans.entries()) expect(Math.abs(planeMean - jpegMeans[i])).toBeLessThan(4);
+    for (const [i, planeMean] of planeMeans.slice(0, jpegMeans.length).entries()) expect(Math.abs(planeMean - jpegMeans[i])).toBeLessThan(4);
     expect(planeMeans[0]).toBeLessThan(30);
     expect(Math.abs(planeMeans[Math.floor(planes.length / 2)] - 128)).toBeLessThan(12);
     expect(planeMeans[planes.length - 1]).toBeGreaterThan(225);
   });
 
-  test('without the option a source emits no grey planes', async () => {
-    const source = makeSource({ camera: 'no-grey' });
-    let planes = 0;
-    source.on('grey', () => (planes += 1));
-    const third = waitFor<Frame>(source, 'frame', (frame) => frame.meta.sequence === 3);
+  test('planes come at their own rate, set apart from the JPEG rate', async () => {
+    const source = makeSource({ camera: 'grey-rate', input: { kind: 'file', path: flats }, output: { fps: 2, jpegQuality: 5 }, grey: { height: 60, fps: 10 } });
+    let frames = 0;
+    const planes: GreyPlane[] = [];
+    source.on('frame', () => (frames += 1));
+    source.on('grey', (plane: GreyPlane) => planes.push(plane));
     source.start();
-    await third;
-    expect(planes).toBe(0);
+    await waitForState(source, 'stopped');
+    // 3 s of video: about 6 JPEGs and 30 planes.
+    expect(frames).toBeGreaterThanOrEqual(5);
+    expect(frames).toBeLessThanOrEqual(7);
+    expect(planes.length).toBeGreaterThanOrEqual(28);
+  });
+});
+
+describe('JPEG demand', () => {
+  const counts = (source: FfmpegSource): { frames: number; planes: number } => {
+    const seen = { frames: 0, planes: 0 };
+    source.on('frame', () => (seen.frames += 1));
+    source.on('grey', () => (seen.planes += 1));
+    return seen;
+  };
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+  test('unwanted, no JPEG is made while planes keep the camera online; wanted again, JPEGs come within a second', async () => {
+    const source = makeSource({ camera: 'gated', offlineAfterMs: 3000 });
+    const seen = counts(source);
+    source.setJpegDemand(false);
+    source.start();
+    await waitForState(source, 'online');
+    await sleep(1500);
+    // framestep lets the very first picture through; nothing after it.
+    expect(seen.frames).toBeLessThanOrEqual(1);
+    const closedFrames = seen.frames;
+    expect(seen.planes).toBeGreaterThanOrEqual(5);
+    expect(source.status()).toMatchObject({ state: 'online', lastError: null });
+    expect(source.status().fps).toBeGreaterThan(3);
+
+    const openedAt = performance.now();
+    source.setJpegDemand(true);
+    const frame = await waitFor<Frame>(source, 'frame', () => true, 3000);
+    expect(performance.now() - openedAt).toBeLessThan(1000);
+    expect(frame.meta).toMatchObject({ camera: 'gated', width: 320, height: 240 });
+    await sleep(1000);
+    expect(seen.frames - closedFrames).toBeGreaterThanOrEqual(4);
+
+    source.setJpegDemand(false);
+    await sleep(400);
+    const afterClose = seen.frames;
+    const planesBefore = seen.planes;
+    await sleep(1500);
+    expect(seen.frames).toBe(afterClose);
+    expect(seen.planes - planesBefore).toBeGreaterThanOrEqual(5);
+    // The commands' prompts and replies on stderr are expected, not errors.
+    expect(source.status().lastError).toBeNull();
+  });
+
+  test('a restarted ffmpeg starts in the state last asked for', async () => {
+    const source = makeSource({ camera: 'gated-restart', backoff: { initialMs: 100, maxMs: 400 } });
+    const seen = counts(source);
+    source.start();
+    await waitFor<Frame>(source, 'frame', () => true);
+    source.setJpegDemand(false);
+    const firstPid = source.pid as number;
+    process.kill(firstPid, 'SIGKILL');
+    await waitForState(source, 'offline');
+    await waitForState(source, 'online');
+    await sleep(300);
+    const framesAfterRestart = seen.frames;
+    const planesAfterRestart = seen.planes;
+    await sleep(1500);
+    expect(source.pid).not.toBe(firstPid);
+    expect(seen.frames - framesAfterRestart).toBeLessThanOrEqual(1);
+    expect(seen.planes - planesAfterRestart).toBeGreaterThanOrEqual(5);
   });
 });
 
