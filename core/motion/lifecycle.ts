@@ -60,6 +60,11 @@ export class MotionEventTracker<F> {
     this.camera = options.camera ?? '';
   }
 
+  /** Whether motion is being followed: an event under way, or motion that may become one. */
+  get busy(): boolean {
+    return this.current !== null;
+  }
+
   /** The event under way, as a copy; null when there is none (or motion has not lasted long enough yet). */
   get event(): MotionEvent<F> | null {
     return this.active && this.current !== null ? copy(this.current) : null;

@@ -1,20 +1,25 @@
 import type { Node } from 'node-red';
+import type { Camera } from '../../core/capture/camera';
+import { GREY_HEIGHT, type GreyPlane } from '../../core/capture/ffmpeg-args';
+import type { CameraStatus } from '../../core/capture/source';
 import type { GreyFrame, MotionResult } from '../../core/motion/detector';
 import { jpegToGrey } from '../../core/motion/grey';
 import { MotionEventTracker, type MotionTransition } from '../../core/motion/lifecycle';
 import { SceneChangeDetector } from '../../core/motion/scene-change';
 import { TamperDetector, type TamperEvent } from '../../core/motion/tamper';
 import { VideoMotionDetector } from '../../core/motion/video-motion';
-import { assertCameraId, type FrameMeta } from '../../core/frames/frame';
+import { assertCameraId, toFrameMessage, type Frame, type FrameMeta } from '../../core/frames/frame';
 import { topics } from '../../core/topics';
 import type { GlimpserHandles } from '../shared/handles';
 import { statusOf } from '../shared/node-kit';
 import type { MotionSettings } from './schema';
 
-/** Rows of the grey picture motion is judged on (Frigate works at 180; Glimpser's default camera is 360 rows). */
-const GREY_HEIGHT = 120;
 /** Updates of an ongoing event are sent at most this often: the journal and MQTT need the best frame, not every one. */
 const UPDATE_EVERY_MS = 1000;
+/** Reading a camera directly: a JPEG this much older than a plane does not show that plane's picture. */
+const JPEG_MATCH_MS = 500;
+/** Reading a camera directly: motion results wait this long at most for the JPEG asked for them. */
+const JPEG_WAIT_MS = 3000;
 
 export interface LifecycleEvent {
   /** Stable for the event's life, so the event node can update what it inserted. */
@@ -45,6 +50,21 @@ interface CameraState {
   motionOn: boolean;
 }
 
+/** Reading a camera directly: the JPEG demand held while motion lasts, and results waiting for their JPEG. */
+interface CameraFeed {
+  camera: Camera;
+  detach: () => Promise<void>;
+  release: (() => void) | null;
+  latest: Frame | null;
+  pending: Array<{ result: MotionResult; plane: GreyPlane }>;
+  lastResult: MotionResult | null;
+}
+
+/** An event's picture as a frame message's payload and meta; none when the camera gave no JPEG in time. */
+function picture(frame: BestFrame): { payload?: Buffer; frame?: FrameMeta } {
+  return frame.jpeg.length > 0 ? { payload: frame.jpeg, frame: frame.meta } : {};
+}
+
 export type Send = (msgs: Array<Record<string, unknown> | null>) => void;
 
 /**
@@ -53,10 +73,12 @@ export type Send = (msgs: Array<Record<string, unknown> | null>) => void;
  */
 export class MotionController {
   private readonly cameras = new Map<string, CameraState>();
+  private feed: CameraFeed | null = null;
 
   constructor(private readonly node: Node, private readonly settings: MotionSettings, private readonly handles: GlimpserHandles) {}
 
   async onFrame(msg: Record<string, unknown>, send: Send): Promise<void> {
+    if (this.feed !== null) throw new Error(`this motion node reads camera ${this.feed.camera.id} directly; wired frames are not used (set "Frames from" to wired messages to use them)`);
     const jpeg = msg.payload;
     const meta = msg.frame as FrameMeta | undefined;
     if (!Buffer.isBuffer(jpeg)) throw new Error('msg.payload must be a JPEG Buffer (a frame message from a capture node)');
@@ -65,16 +87,94 @@ export class MotionController {
     const grey = await jpegToGrey(jpeg, GREY_HEIGHT, { timestamp, sequence: meta?.sequence });
     const state = this.stateFor(camera);
     const best: BestFrame = { jpeg, meta: meta ?? { camera, timestamp, sequence: 0, width: grey.width, height: grey.height, bytes: jpeg.length } };
-    const events: Array<Record<string, unknown>> = [];
-    const result = this.settings.mode === 'scene' ? this.sceneResult(state, grey) : state.video!.detect(grey);
-    for (const transition of state.tracker.feed(result, timestamp, best)) {
-      const out = this.lifecycleMessage(camera, transition);
-      if (out) events.push(out);
-    }
+    const result = this.detect(state, grey);
+    const events = this.track(camera, state, result, timestamp, best);
     for (const tamper of state.tamper?.update(grey) ?? []) events.push(this.tamperMessage(camera, tamper, best));
     send([{ ...msg, motion: result }, null]);
     for (const event of events) send([null, event]);
     this.showStatus(camera, result, state);
+  }
+
+  /**
+   * Reads the camera's grey planes directly, as Frigate reads its detect stream: no JPEG is made while nothing
+   * moves. When motion begins the camera is asked for JPEGs, which the events carry and the first output sends,
+   * until the event ends. A result waits (up to JPEG_WAIT_MS) for a JPEG taken no earlier than its plane.
+   */
+  watch(camera: Camera, send: Send): void {
+    const feed: CameraFeed = { camera, detach: async () => undefined, release: null, latest: null, pending: [], lastResult: null };
+    this.feed = feed;
+    feed.detach = camera.attach({
+      continuousJpeg: false,
+      onGrey: (plane) => this.onPlane(feed, plane, send),
+      onFrame: (frame) => this.onCameraFrame(feed, frame, send),
+      onStatus: (status) => this.showCameraStatus(status),
+    });
+  }
+
+  private onPlane(feed: CameraFeed, plane: GreyPlane, send: Send): void {
+    const camera = plane.camera;
+    const state = this.stateFor(camera);
+    const result = this.detect(state, plane);
+    feed.lastResult = result;
+    const busy = result.motion || state.tracker.busy || feed.pending.length > 0;
+    if (busy && feed.release === null) feed.release = feed.camera.demandJpeg();
+    const latest = feed.latest;
+    if (result.motion && feed.pending.length === 0 && latest !== null && latest.meta.timestamp >= plane.timestamp - JPEG_MATCH_MS) {
+      this.feedTracker(camera, state, result, plane.timestamp, latest, send);
+    } else if (result.motion || feed.pending.length > 0) {
+      feed.pending.push({ result, plane });
+      // A JPEG that never comes (the camera dropped it, or went offline) must not hold events back for ever.
+      if (plane.timestamp - feed.pending[0].plane.timestamp > JPEG_WAIT_MS) this.flush(feed, latest, send);
+    } else {
+      this.feedTracker(camera, state, result, plane.timestamp, latest, send);
+    }
+    for (const tamper of state.tamper?.update(plane) ?? []) void this.sendTamper(feed, camera, tamper, send);
+    if (!result.motion && !state.tracker.busy && feed.pending.length === 0 && feed.release !== null) {
+      feed.release();
+      feed.release = null;
+    }
+    this.showStatus(camera, result, state);
+  }
+
+  private onCameraFrame(feed: CameraFeed, frame: Frame, send: Send): void {
+    feed.latest = frame;
+    if (feed.pending.length > 0) this.flush(feed, frame, send);
+    // JPEGs made while motion lasts go out on the first output, as wired frames would.
+    const state = this.cameras.get(frame.meta.camera);
+    if (feed.release !== null && feed.lastResult !== null && state?.tracker.busy) send([{ ...toFrameMessage(frame), motion: feed.lastResult }, null]);
+  }
+
+  private flush(feed: CameraFeed, frame: Frame | null, send: Send): void {
+    for (const { result, plane } of feed.pending.splice(0)) this.feedTracker(plane.camera, this.stateFor(plane.camera), result, plane.timestamp, frame, send);
+  }
+
+  private feedTracker(camera: string, state: CameraState, result: MotionResult, timestamp: number, frame: Frame | null, send: Send): void {
+    const best: BestFrame = frame ?? { jpeg: Buffer.alloc(0), meta: { camera, timestamp, sequence: 0, width: 0, height: 0, bytes: 0 } };
+    for (const event of this.track(camera, state, result, timestamp, best)) send([null, event]);
+  }
+
+  private async sendTamper(feed: CameraFeed, camera: string, tamper: TamperEvent, send: Send): Promise<void> {
+    const frame = await feed.camera.recentFrame(JPEG_MATCH_MS, JPEG_WAIT_MS);
+    const best: BestFrame = frame ?? { jpeg: Buffer.alloc(0), meta: { camera, timestamp: tamper.startedAt, sequence: 0, width: 0, height: 0, bytes: 0 } };
+    send([null, this.tamperMessage(camera, tamper, best)]);
+  }
+
+  private showCameraStatus(status: CameraStatus): void {
+    if (status.state === 'offline') this.node.status(statusOf('offline', `camera offline${status.lastError ? `: ${status.lastError}` : ''}`));
+    else if (status.state === 'connecting') this.node.status(statusOf('connecting', 'camera connecting…'));
+  }
+
+  private detect(state: CameraState, grey: GreyFrame): MotionResult {
+    return this.settings.mode === 'scene' ? this.sceneResult(state, grey) : state.video!.detect(grey);
+  }
+
+  private track(camera: string, state: CameraState, result: MotionResult, timestamp: number, best: BestFrame): Array<Record<string, unknown>> {
+    const events: Array<Record<string, unknown>> = [];
+    for (const transition of state.tracker.feed(result, timestamp, best)) {
+      const out = this.lifecycleMessage(camera, transition);
+      if (out) events.push(out);
+    }
+    return events;
   }
 
   private stateFor(camera: string): CameraState {
@@ -128,7 +228,7 @@ export class MotionController {
       boxes: event.best.boxes,
       zones: event.zones,
     };
-    return { topic: `cameras/${camera}/motion`, payload: event.best.frame.jpeg, frame: event.best.frame.meta, event: lifecycle };
+    return { topic: `cameras/${camera}/motion`, ...picture(event.best.frame), event: lifecycle };
   }
 
   private tamperMessage(camera: string, tamper: TamperEvent, frame: BestFrame): Record<string, unknown> {
@@ -145,7 +245,7 @@ export class MotionController {
       zones: [],
     };
     if (tamper.phase === 'start') this.node.warn(`camera ${camera}: tamper detected (${tamper.kind})`);
-    return { topic: `cameras/${camera}/tamper`, payload: frame.jpeg, frame: frame.meta, event: lifecycle };
+    return { topic: `cameras/${camera}/tamper`, ...picture(frame), event: lifecycle };
   }
 
   private publishMotion(camera: string, on: boolean, state: CameraState): void {
@@ -163,7 +263,14 @@ export class MotionController {
   }
 
   /** Ends events under way (their frames will not come to end them) and turns the MQTT motion state OFF. */
-  close(send: Send): void {
+  async close(send: Send): Promise<void> {
+    const feed = this.feed;
+    this.feed = null;
+    if (feed !== null) {
+      feed.release?.();
+      this.flush(feed, feed.latest, send);
+      await feed.detach();
+    }
     const now = Date.now();
     for (const [camera, state] of this.cameras) {
       for (const transition of state.tracker.finish(now)) {

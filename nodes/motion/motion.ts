@@ -1,4 +1,5 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
+import type { CameraConfigNode } from '../glimpser-camera/types';
 import { handlesFrom } from '../shared/handles';
 import { handleClose, handleInput, statusOf } from '../shared/node-kit';
 import { MotionController } from './controller';
@@ -13,9 +14,17 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     let controller: MotionController | null = null;
     try {
-      controller = new MotionController(this, motionConfigFrom(def), handlesFrom(RED.settings));
+      const settings = motionConfigFrom(def);
+      controller = new MotionController(this, settings, handlesFrom(RED.settings));
       this.status(statusOf('idle', 'waiting for frames'));
+      if (settings.input === 'camera') {
+        const cameraNode = RED.nodes.getNode(settings.camera) as CameraConfigNode | null;
+        if (!cameraNode) throw new Error('"Frames from" is the camera, but no camera is selected: pick a glimpser-camera');
+        if (!cameraNode.controller.camera) throw new Error(`camera: ${cameraNode.controller.configError}`);
+        controller.watch(cameraNode.controller.camera, (msgs) => this.send(msgs as Parameters<Node['send']>[0]));
+      }
     } catch (err) {
+      controller = null;
       this.error((err as Error).message);
       this.status(statusOf('error', (err as Error).message));
     }

@@ -18,6 +18,8 @@ export const MotionConfigSchema = Type.Object(
     tamper: Type.Boolean(),
     publish: Type.Boolean(),
     camera: Type.String({ maxLength: 64 }),
+    /** Where frames come from: wired frame messages, or the selected camera's own decode (grey planes). */
+    input: Type.Union([Type.Literal('messages'), Type.Literal('camera')]),
   },
   { additionalProperties: false },
 );
@@ -29,7 +31,7 @@ export interface MotionSettings extends MotionConfig {
   zoneList: ZoneConfig[];
 }
 
-const DEFAULTS: MotionConfig = { version: 1, name: '', mode: 'video', threshold: 25, minArea: 0.3, minDuration: 0.3, quiet: 3, sceneThreshold: 0.05, masks: '[]', zones: '{}', tamper: true, publish: true, camera: '' };
+const DEFAULTS: MotionConfig = { version: 1, name: '', mode: 'video', threshold: 25, minArea: 0.3, minDuration: 0.3, quiet: 3, sceneThreshold: 0.05, masks: '[]', zones: '{}', tamper: true, publish: true, camera: '', input: 'messages' };
 const NUMERIC = new Set(['version', 'threshold', 'minArea', 'minDuration', 'quiet', 'sceneThreshold']);
 const NODE_RED_KEYS = new Set(['id', 'type', 'z', 'g', 'x', 'y', 'wires', 'info', '_users']);
 const check = new Ajv({ strict: false }).compile<MotionConfig>(MotionConfigSchema);
