@@ -1,19 +1,32 @@
 /**
- * What capture costs on top of decoding: N cameras captured by Glimpser (FfmpegSource: one decode split into
- * 5 fps JPEGs and a 120-row grey plane, read and framed in this process) against N plain `ffmpeg -f null`
- * decodes of the same clip, measured in the same run on the same machine.
+ * What capture costs on top of decoding: N cameras captured by Glimpser against N plain `ffmpeg -f null` decodes
+ * of the same clip, measured in the same run on the same machine. Glimpser runs the real path: a Camera over an
+ * FfmpegSource (one decode, a gated JPEG branch, PGM grey planes read and framed in this process), in the ways a
+ * camera is used:
  *
- *   npm run build && node dist/bench/capture.js [--seconds 10] [--streams 1,4,8,16]
+ * - grey planes only: what a motion node reading the camera directly gets while nothing moves (5 planes/s, no JPEG);
+ * - + a JPEG every 2 s: the same, plus a capture node taking a snapshot every 2 s (one JPEG per request);
+ * - every JPEG: a capture node or live view taking every JPEG (5/s), plus the grey planes.
  *
- * CPU is user+system time: /proc/<pid>/stat for the ffmpeg processes, process.cpuUsage() for this one.
+ * Motion detection on the planes is analysis, not capture, and is measured by bench/motion; one extra row at the
+ * middle stream count runs VideoMotionDetector on every plane, to show it in context.
+ *
+ *   npm run build && node dist/bench/capture.js [--seconds 8] [--rounds 2] [--streams 1,4,8,16]
+ *
+ * CPU is user+system time: /proc/<pid>/stat for the ffmpeg processes, process.cpuUsage() for this one. Each figure
+ * is the lowest of `rounds` interleaved rounds, so other work on the machine only ever raises a round.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Camera } from '../core/capture/camera';
+import type { CaptureOutput } from '../core/capture/ffmpeg-args';
 import { FfmpegSource } from '../core/capture/ffmpeg-source';
-import type { CaptureOutput, GreyOutput } from '../core/capture/ffmpeg-args';
+import { FrameSampler } from '../core/capture/sampler';
+import { silentLogger } from '../core/log/logger';
+import { VideoMotionDetector } from '../core/motion/video-motion';
 
 const FFMPEG = process.env.FFMPEG ?? 'ffmpeg';
 const WARMUP_MS = 2000;
@@ -21,6 +34,7 @@ const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim(
 
 interface Options {
   seconds: number;
+  rounds: number;
   streams: number[];
 }
 
@@ -31,15 +45,28 @@ interface Measurement {
   nodePerStream?: number;
   /** JPEG frames delivered per stream per second (Glimpser only). */
   fps?: number;
+  /** Grey planes delivered per stream per second (Glimpser only). */
+  planes?: number;
 }
 
+/** How the cameras are used while they are measured. */
+type Use = 'planes' | 'snapshots' | 'continuous' | 'detection';
+
+const USES: Record<Use, string> = {
+  planes: 'grey planes only (motion watch, nothing moving)',
+  snapshots: 'grey planes + a JPEG every 2 s',
+  continuous: 'grey planes + every JPEG',
+  detection: 'grey planes + VideoMotionDetector on each',
+};
+
 function parseArgs(argv: string[]): Options {
-  const options: Options = { seconds: 10, streams: [1, 4, 8, 16] };
+  const options: Options = { seconds: 8, rounds: 2, streams: [1, 4, 8, 16] };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1] ?? ''];
     if (flag === '--seconds' && Number(value) > 0) options.seconds = Number(value);
+    else if (flag === '--rounds' && Number.isInteger(Number(value)) && Number(value) > 0) options.rounds = Number(value);
     else if (flag === '--streams' && /^\d+(,\d+)*$/.test(value)) options.streams = value.split(',').map(Number);
-    else throw new Error(`unknown or invalid argument ${flag} ${value}: expected --seconds S and --streams N,N,...`);
+    else throw new Error(`unknown or invalid argument ${flag} ${value}: expected --seconds S, --rounds R and --streams N,N,...`);
   }
   return options;
 }
@@ -86,21 +113,40 @@ async function measureBaseline(clip: string, streams: number, seconds: number): 
   }
 }
 
-async function measureGlimpser(clip: string, streams: number, seconds: number, output: CaptureOutput, grey?: GreyOutput): Promise<Measurement> {
-  const sources = Array.from({ length: streams }, (_, i) =>
-    new FfmpegSource({ camera: `bench-${i}`, input: { kind: 'file', path: clip, loop: true }, output, grey, ffmpegPath: FFMPEG }),
-  );
+async function measureGlimpser(clip: string, streams: number, seconds: number, output: CaptureOutput, use: Use): Promise<Measurement> {
   let frames = 0;
-  for (const source of sources) {
-    source.on('frame', () => (frames += 1));
-    source.start();
+  let planes = 0;
+  const sources: FfmpegSource[] = [];
+  const cameras: Camera[] = [];
+  const closers: Array<() => void> = [];
+  for (let i = 0; i < streams; i++) {
+    const camera = `bench-${i}`;
+    const source = new FfmpegSource({ camera, input: { kind: 'file', path: clip, loop: true }, output, ffmpegPath: FFMPEG });
+    const handle = new Camera(camera, camera, source, undefined, silentLogger);
+    const detector = use === 'detection' ? new VideoMotionDetector({ camera }) : null;
+    handle.attach({
+      continuousJpeg: use === 'continuous',
+      onFrame: () => (frames += 1),
+      onStatus: () => undefined,
+      onGrey: (plane) => {
+        planes += 1;
+        detector?.detect(plane);
+      },
+    });
+    if (use === 'snapshots') {
+      const sampler = new FrameSampler({ kind: 'interval', everyMs: 2000 }, () => undefined, undefined, () => handle.demandJpeg());
+      handle.attach({ continuousJpeg: false, onFrame: (frame) => sampler.offer(frame), onStatus: () => undefined });
+      closers.push(() => sampler.close());
+    }
+    sources.push(source);
+    cameras.push(handle);
   }
   try {
     await sleep(WARMUP_MS);
     const pids = sources.map((source) => source.pid as number);
     const before = pids.map(processCpuSeconds);
     const nodeBefore = process.cpuUsage();
-    const framesBefore = frames;
+    const [framesBefore, planesBefore] = [frames, planes];
     const startedAt = performance.now();
     await sleep(seconds * 1000);
     const restarted = sources.filter((source, i) => source.pid !== pids[i]).length;
@@ -109,45 +155,57 @@ async function measureGlimpser(clip: string, streams: number, seconds: number, o
     const node = process.cpuUsage(nodeBefore);
     const wall = (performance.now() - startedAt) / 1000;
     const cpu = ffmpegCpu + (node.user + node.system) / 1e6;
-    const perStream = (seconds: number): number => (seconds / wall / streams) * 100;
-    return { cpuPerStream: perStream(cpu), nodePerStream: perStream((node.user + node.system) / 1e6), fps: (frames - framesBefore) / wall / streams };
+    const perStream = (value: number): number => (value / wall / streams) * 100;
+    return {
+      cpuPerStream: perStream(cpu),
+      nodePerStream: perStream((node.user + node.system) / 1e6),
+      fps: (frames - framesBefore) / wall / streams,
+      planes: (planes - planesBefore) / wall / streams,
+    };
   } finally {
-    await Promise.all(sources.map((source) => source.stop()));
+    for (const close of closers) close();
+    await Promise.all(cameras.map((camera) => camera.close()));
   }
 }
 
 const pct = (value: number): string => `${value.toFixed(1)} %`;
 
+/** The lowest CPU of several rounds (the others were disturbed by other work), keeping that round's rates. */
+function lowest(measurements: Measurement[]): Measurement {
+  return measurements.reduce((best, m) => (m.cpuPerStream < best.cpuPerStream ? m : best));
+}
+
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   const dir = mkdtempSync(path.join(tmpdir(), 'glimpser-bench-'));
   const output: CaptureOutput = { fps: 5, jpegQuality: 5 };
-  const grey: GreyOutput = { height: 120 };
+  const middle = options.streams[Math.floor((options.streams.length - 1) / 2)];
   try {
     const clip = makeClip(dir);
     const version = execFileSync(FFMPEG, ['-version']).toString().split('\n')[0];
     console.log(`# Capture CPU: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${version}`);
-    console.log(`# 1280x720 15 fps H.264 file, -re -stream_loop -1; Glimpser: ${output.fps} fps JPEG (q ${output.jpegQuality}) + ${grey.height}-row grey plane; ${options.seconds} s per measurement\n`);
-    console.log('| streams | baseline CPU/stream | Glimpser CPU/stream | of which Node | ratio | JPEG fps/stream |');
-    console.log('|---:|---:|---:|---:|---:|---:|');
-    const baselines = new Map<number, number>();
+    console.log(`# 1280x720 15 fps H.264 file, -re -stream_loop -1; JPEG q ${output.jpegQuality} at up to ${output.fps} fps, 120-row grey planes at ${output.fps}/s;`);
+    console.log(`# ${options.seconds} s per measurement after ${WARMUP_MS / 1000} s of warm-up, lowest of ${options.rounds} interleaved rounds\n`);
+    console.log('| streams | Glimpser use | baseline CPU/stream | Glimpser CPU/stream | of which Node | ratio | JPEG fps/stream | planes/s/stream |');
+    console.log('|---:|---|---:|---:|---:|---:|---:|---:|');
     for (const streams of options.streams) {
-      const baseline = await measureBaseline(clip, streams, options.seconds);
-      baselines.set(streams, baseline.cpuPerStream);
-      const glimpser = await measureGlimpser(clip, streams, options.seconds, output, grey);
-      const ratio = glimpser.cpuPerStream / baseline.cpuPerStream;
-      console.log(`| ${streams} | ${pct(baseline.cpuPerStream)} | ${pct(glimpser.cpuPerStream)} | ${pct(glimpser.nodePerStream ?? 0)} | ${ratio.toFixed(2)} | ${glimpser.fps?.toFixed(1)} |`);
+      const uses: Use[] = ['planes', 'snapshots', 'continuous', ...(streams === middle ? (['detection'] as const) : [])];
+      const baselines: Measurement[] = [];
+      const runs = new Map<Use, Measurement[]>(uses.map((use) => [use, []]));
+      for (let round = 0; round < options.rounds; round++) {
+        baselines.push(await measureBaseline(clip, streams, options.seconds));
+        for (const use of uses) runs.get(use)!.push(await measureGlimpser(clip, streams, options.seconds, output, use));
+      }
+      const baseline = lowest(baselines);
+      for (const use of uses) {
+        const glimpser = lowest(runs.get(use)!);
+        const ratio = glimpser.cpuPerStream / baseline.cpuPerStream;
+        console.log(
+          `| ${streams} | ${USES[use]} | ${pct(baseline.cpuPerStream)} | ${pct(glimpser.cpuPerStream)} | ${pct(glimpser.nodePerStream ?? 0)} | ` +
+            `${ratio.toFixed(2)} | ${glimpser.fps?.toFixed(1)} | ${glimpser.planes?.toFixed(1)} |`,
+        );
+      }
     }
-    // Where the extra goes, at one stream count measured above: without the grey plane, and at 1 fps JPEG.
-    const streams = options.streams.includes(4) ? 4 : options.streams[0];
-    const base = baselines.get(streams) ?? Number.NaN;
-    const noGrey = await measureGlimpser(clip, streams, options.seconds, output);
-    const slowJpeg = await measureGlimpser(clip, streams, options.seconds, { ...output, fps: 1 }, grey);
-    const smallJpeg = await measureGlimpser(clip, streams, options.seconds, { ...output, width: 640, height: 360 }, grey);
-    console.log(`\nAttribution at ${streams} streams (CPU/stream, ratio to that baseline):`);
-    console.log(`- ${output.fps} fps JPEG without the grey plane: ${pct(noGrey.cpuPerStream)} (${(noGrey.cpuPerStream / base).toFixed(2)})`);
-    console.log(`- 1 fps JPEG with the grey plane: ${pct(slowJpeg.cpuPerStream)} (${(slowJpeg.cpuPerStream / base).toFixed(2)})`);
-    console.log(`- ${output.fps} fps JPEG scaled to 640x360, with the grey plane: ${pct(smallJpeg.cpuPerStream)} (${(smallJpeg.cpuPerStream / base).toFixed(2)})`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
