@@ -60,6 +60,11 @@ interface CameraFeed {
   lastResult: MotionResult | null;
 }
 
+/** Stands for the JPEG a camera did not deliver in time; `picture` leaves it out of the message. */
+function noPicture(camera: string, timestamp: number): BestFrame {
+  return { jpeg: Buffer.alloc(0), meta: { camera, timestamp, sequence: 0, width: 0, height: 0, bytes: 0 } };
+}
+
 /** An event's picture as a frame message's payload and meta; none when the camera gave no JPEG in time. */
 function picture(frame: BestFrame): { payload?: Buffer; frame?: FrameMeta } {
   return frame.jpeg.length > 0 ? { payload: frame.jpeg, frame: frame.meta } : {};
@@ -149,13 +154,13 @@ export class MotionController {
   }
 
   private feedTracker(camera: string, state: CameraState, result: MotionResult, timestamp: number, frame: Frame | null, send: Send): void {
-    const best: BestFrame = frame ?? { jpeg: Buffer.alloc(0), meta: { camera, timestamp, sequence: 0, width: 0, height: 0, bytes: 0 } };
+    const best: BestFrame = frame ?? noPicture(camera, timestamp);
     for (const event of this.track(camera, state, result, timestamp, best)) send([null, event]);
   }
 
   private async sendTamper(feed: CameraFeed, camera: string, tamper: TamperEvent, send: Send): Promise<void> {
     const frame = await feed.camera.recentFrame(JPEG_MATCH_MS, JPEG_WAIT_MS);
-    const best: BestFrame = frame ?? { jpeg: Buffer.alloc(0), meta: { camera, timestamp: tamper.startedAt, sequence: 0, width: 0, height: 0, bytes: 0 } };
+    const best: BestFrame = frame ?? noPicture(camera, tamper.startedAt);
     send([null, this.tamperMessage(camera, tamper, best)]);
   }
 
