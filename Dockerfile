@@ -3,7 +3,7 @@
 #   docker run -d -p 1880:1880 -p 1883:1883 -v glimpser-data:/data glimpser
 # The first start prints the generated admin password (docker logs); set GLIMPSER_ADMIN_PASSWORD to choose it.
 
-FROM node:20-bookworm-slim AS build
+FROM node:22-bookworm-slim AS build
 # Native addons that have no prebuilt binary for this platform compile from source.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
@@ -16,7 +16,7 @@ RUN npm ci --no-audit --no-fund || npm install --no-save --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 # tini reaps the helper processes Chromium and ffmpeg leave behind; node as PID 1 does not.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ffmpeg chromium chromium-driver yt-dlp ca-certificates tini \

@@ -24,6 +24,7 @@ import { EmbeddedNodeRed, seedDefaultFlows } from './node-red';
 import { Readiness } from './readiness';
 import { loadSecrets } from './stores/secrets';
 import { UserStore } from './stores/users';
+import { versions } from './version';
 
 interface Phase {
   name: string;
@@ -202,7 +203,7 @@ export class GlimpserRuntime {
       this.log.debug({ phase: phase.name, seconds }, 'start phase done');
     }
     metrics.ready.set(1);
-    this.log.info({ http: `http://${this.config.httpHost}:${this.addresses.httpPort}/`, editor: `http://${this.config.httpHost}:${this.addresses.httpPort}/editor/`, httpPort: this.addresses.httpPort, mqttPort: this.addresses.mqttPort, dataDir: this.config.dataDir }, 'glimpser ready');
+    this.log.info({ http: `http://${this.config.httpHost}:${this.addresses.httpPort}/`, editor: `http://${this.config.httpHost}:${this.addresses.httpPort}/editor/`, httpPort: this.addresses.httpPort, mqttPort: this.addresses.mqttPort, dataDir: this.config.dataDir, ...versions() }, 'glimpser ready');
     return this.addresses;
   }
 

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { register } from 'prom-client';
 import { metrics } from '../core/metrics';
+import { HTTP_HIGH_WATER_MARK } from './api/mjpeg';
 import type { Authenticator } from './auth/middleware';
 import type { Readiness } from './readiness';
 
@@ -54,7 +55,7 @@ export function createHttp(deps: HttpDeps): { app: Express; server: Server } {
   });
 
   app.get('/', (_req, res) => res.redirect('/editor/'));
-  return { app, server: createServer(app) };
+  return { app, server: createServer({ highWaterMark: HTTP_HIGH_WATER_MARK }, app) };
 }
 
 export function listen(server: Server, host: string, port: number): Promise<number> {

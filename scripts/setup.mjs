@@ -1,16 +1,21 @@
 #!/usr/bin/env node
 /**
- * Makes a checkout ready to run Glimpser (`node scripts/setup.mjs`) or to test it (`--test`): checks the Node
- * version, installs npm dependencies when package.json or package-lock.json changed, and installs the Debian
- * packages listed in SYSTEM_TOOLS. It runs before node_modules exists, so it uses node: built-ins only, and it is
- * idempotent: with nothing missing it only reads a few files and probes a few paths.
+ * Makes a checkout ready to run Glimpser (`node scripts/setup.mjs`) or to test it (`--test`), then optionally runs
+ * an npm script with the Node it chose (`--then <script>`): picks the Node.js that runs Glimpser (the system one when
+ * it is new enough, otherwise a pinned official build fetched from the npm registry into .cache/node/, and this
+ * script then runs again under it), installs npm dependencies when package.json or package-lock.json changed, and
+ * installs the Debian packages listed in SYSTEM_TOOLS. For tests it also prepares the second LTS line the unit tests
+ * run on. It runs before node_modules exists, so it uses node: built-ins only, and it is idempotent: with nothing
+ * missing it only reads a few files and probes a few paths.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import process from 'node:process';
 import { fileURLToPath } from 'node:url';
+import { ensureNodeBuild, headersDirOf, NODE_BUILDS, NodeBuildError } from './node-builds.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cacheDir = join(root, '.cache');
@@ -108,15 +113,58 @@ function readJson(path) {
   }
 }
 
-function checkNode() {
-  // The minimum is the first version named in engines.node, so package.json stays the one place to change it.
+/** The oldest Node that runs Glimpser: the first version named in engines.node, so package.json stays the one place. */
+function minimumNode() {
   const wanted = /(\d+)\.(\d+)/.exec(readJson(join(root, 'package.json'))?.engines?.node ?? '');
-  if (!wanted) throw new SetupError('package.json has no engines.node version such as ">=20.19"');
-  const [major, minor] = process.versions.node.split('.').map(Number);
-  const [wantMajor, wantMinor] = [Number(wanted[1]), Number(wanted[2])];
-  if (major < wantMajor || (major === wantMajor && minor < wantMinor)) {
-    throw new SetupError(`Node ${process.versions.node} is too old: Glimpser needs Node >= ${wantMajor}.${wantMinor} (engines.node in package.json)`);
+  if (!wanted) throw new SetupError('package.json has no engines.node version such as ">=22.9"');
+  return [Number(wanted[1]), Number(wanted[2])];
+}
+
+function isAtLeast(version, [wantMajor, wantMinor]) {
+  const [major, minor] = version.split('.').map(Number);
+  return major > wantMajor || (major === wantMajor && minor >= wantMinor);
+}
+
+/**
+ * Makes sure this script runs on a Node that can run Glimpser. Returns true when it does; otherwise fetches the
+ * pinned LTS build and returns false after starting this script again under it (the caller then waits for that).
+ */
+function ensureRuntimeNode(args) {
+  const minimum = minimumNode();
+  if (isAtLeast(process.versions.node, minimum)) return true;
+  if (process.env.GLIMPSER_SETUP_NODE) {
+    throw new SetupError(`Node ${process.versions.node} at ${process.execPath} is older than engines.node (${minimum.join('.')})`);
   }
+  log(`system Node ${process.versions.node} is older than ${minimum.join('.')} (engines.node): using Node.js ${NODE_BUILDS.runtime.version} LTS from .cache/node`);
+  const dir = ensureNodeBuild(NODE_BUILDS.runtime, { cacheDir, log, run });
+  const env = { ...process.env, GLIMPSER_SETUP_NODE: process.versions.node };
+  forwardedExit(spawnForwarding(join(dir, 'bin', 'node'), [fileURLToPath(import.meta.url), ...args], env));
+  return false;
+}
+
+/**
+ * Every command below (npm, its install scripts, node-gyp, tsc, jest, Glimpser) runs on the Node that runs this
+ * script: its folder leads PATH, and native addons build against its own headers instead of downloading them.
+ */
+function useThisNode() {
+  process.env.PATH = [dirname(process.execPath), process.env.PATH].filter(Boolean).join(delimiter);
+  const headers = headersDirOf(process.execPath);
+  if (headers) process.env.npm_config_nodedir = headers;
+}
+
+/** Starts a child whose exit ends this process with the same code; signals sent to this process reach it too. */
+function spawnForwarding(command, args, env) {
+  const child = spawn(command, args, { stdio: 'inherit', cwd: root, env });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  return child;
+}
+
+function forwardedExit(child) {
+  child.on('error', (error) => {
+    log(`error: could not run ${child.spawnfile}: ${error.message}`);
+    process.exit(1);
+  });
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (osConstants.signals[signal] ?? 1) : 1)));
 }
 
 function dependencyHash() {
@@ -286,20 +334,45 @@ function ensureSystemTools(forTest) {
   return `installed ${missing.map((tool) => tool.name).join(', ')}`;
 }
 
+const secondNodeFile = join(cacheDir, 'second-node.json');
+
+/**
+ * Prepares the other LTS line for the unit tests (Node 24 when Glimpser runs on 22, 22 when it runs on 24) and
+ * records it in .cache/second-node.json for scripts/second-node.mjs. The native addons in use (better-sqlite3,
+ * sharp) load through Node-API, whose ABI is stable across Node versions, so node_modules serves both.
+ */
+function ensureSecondNode() {
+  const build = process.versions.node.split('.')[0] === NODE_BUILDS.second.version.split('.')[0] ? NODE_BUILDS.runtime : NODE_BUILDS.second;
+  const dir = ensureNodeBuild(build, { cacheDir, log, run });
+  writeFileSync(secondNodeFile, `${JSON.stringify({ version: build.version, binary: join(dir, 'bin', 'node') })}\n`);
+  return `second Node ${build.version} ready`;
+}
+
+function parseArgs(args) {
+  const options = { test: false, then: undefined };
+  for (let i = 0; i < args.length; i += 1) {
+    if (args[i] === '--test') options.test = true;
+    else if (args[i] === '--then' && args[i + 1]) options.then = args[(i += 1)];
+    else throw new SetupError(`unknown option ${args[i]}; usage: node scripts/setup.mjs [--test] [--then <npm script>]`);
+  }
+  return options;
+}
+
 function main(args) {
-  const unknown = args.filter((arg) => arg !== '--test');
-  if (unknown.length > 0) throw new SetupError(`unknown option ${unknown.join(' ')}; usage: node scripts/setup.mjs [--test]`);
+  const options = parseArgs(args);
   const started = Date.now();
-  checkNode();
-  const npm = ensureNpmDependencies();
-  const tools = ensureSystemTools(args.includes('--test'));
-  log(`ready: Node ${process.versions.node}, ${npm}, ${tools} (${((Date.now() - started) / 1000).toFixed(2)} s)`);
+  if (!ensureRuntimeNode(args)) return;
+  useThisNode();
+  const steps = [ensureNpmDependencies(), ensureSystemTools(options.test)];
+  if (options.test) steps.push(ensureSecondNode());
+  log(`ready: Node ${process.versions.node} (${process.execPath}), ${steps.join(', ')} (${((Date.now() - started) / 1000).toFixed(2)} s)`);
+  if (options.then) forwardedExit(spawnForwarding('npm', ['run', '--silent', options.then], process.env));
 }
 
 try {
   main(process.argv.slice(2));
 } catch (error) {
-  if (!(error instanceof SetupError)) throw error;
+  if (!(error instanceof SetupError || error instanceof NodeBuildError)) throw error;
   log(`error: ${error.message}`);
   process.exitCode = 1;
 }

@@ -28,6 +28,13 @@ export interface MjpegStreamsOptions {
 
 const BOUNDARY = 'glimpserframe';
 
+/**
+ * The send buffer of each HTTP connection, set on the server (`createServer({ highWaterMark })`). A live-view
+ * client counts as congested once a frame leaves more than this in its buffer; Node 22 raised the default to
+ * 64 KiB, which would let a stalled viewer take several frames of 720p into the kernel before any is dropped.
+ */
+export const HTTP_HIGH_WATER_MARK = 16 * 1024;
+
 const streamMetrics = { clients: metrics.streamClients, framesDropped: metrics.streamFramesDroppedTotal };
 
 /**
@@ -85,12 +92,11 @@ class StreamClient {
     const { jpeg, meta } = frame;
     const header = `--${BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: ${jpeg.length}\r\nX-Frame-Timestamp: ${meta.timestamp}\r\n\r\n`;
     // One part goes out whole (a part cut short would corrupt the stream); the shared frame Buffer is written as
-    // it is, not copied.
-    this.res.cork();
+    // it is, not copied. No cork(): on Node 22 and 24 a response corked around a write that fills its buffer
+    // answers false but never emits 'drain', which would leave every viewer congested for good.
     this.res.write(header);
     this.res.write(jpeg);
     const accepted = this.res.write('\r\n');
-    this.res.uncork();
     this.framesSent += 1;
     if (!accepted) this.congestedSince = performance.now();
   }

@@ -12,6 +12,7 @@ import { eventsRouter } from './events';
 import { rulesRouter } from './rules';
 import { summariesRouter } from './summaries';
 import type { MjpegStreams } from './mjpeg';
+import { versions } from '../version';
 import { validateBody } from './validate';
 
 export interface ApiDeps {
@@ -60,6 +61,10 @@ export function apiRouter(deps: ApiDeps): Router {
 
   router.get('/me', (req, res) => {
     res.json({ user: req.user });
+  });
+
+  router.get('/version', (_req, res) => {
+    res.json(versions());
   });
 
   router.get('/cameras', (_req, res) => {

@@ -12,7 +12,7 @@ import { FfmpegSource } from '../../core/capture/ffmpeg-source';
 import { CameraRegistry } from '../../core/capture/registry';
 import { silentLogger } from '../../core/log/logger';
 import { camerasRouter } from '../../runtime/api/cameras';
-import { MjpegStreams } from '../../runtime/api/mjpeg';
+import { HTTP_HIGH_WATER_MARK, MjpegStreams } from '../../runtime/api/mjpeg';
 import { eventually, findTool } from '../support/tools';
 
 const FPS = 10;
@@ -22,7 +22,6 @@ const STALLED_AFTER_MS = 5000;
 /** Big frames (about 75 KiB) fill a stalled client's socket buffers (some MiB on loopback) within seconds. */
 const DEMO = { kind: 'demo', width: 1280, height: 720, fps: FPS } as const;
 /** Node's default high-water mark for a socket, which a write may overshoot by one part. */
-const HIGH_WATER_MARK = 16 * 1024;
 
 let server: Server;
 let base: string;
@@ -47,7 +46,7 @@ beforeAll(async () => {
   streams = new MjpegStreams({ maxClientsPerCamera: MAX_CLIENTS, stalledAfterMs: STALLED_AFTER_MS, log: silentLogger });
   const app = express();
   app.use('/api', camerasRouter({ cameras: registry, archive, log: silentLogger, maxClientsPerCamera: MAX_CLIENTS, streams, freshTimeoutMs: 3000 }));
-  server = createServer(app);
+  server = createServer({ highWaterMark: HTTP_HIGH_WATER_MARK }, app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
 });
@@ -203,7 +202,7 @@ describe('MJPEG stream', () => {
         const now = streams.stats().find((stats) => stats.id === stalledId)!;
         if (now.congested) congestedSamples += 1;
         expect(now.pendingBytes).toBeLessThanOrEqual(largestFrame);
-        expect(now.bufferedBytes).toBeLessThanOrEqual(largestFrame + HIGH_WATER_MARK + 256);
+        expect(now.bufferedBytes).toBeLessThanOrEqual(largestFrame + HTTP_HIGH_WATER_MARK + 256);
       }
       // TCP autotuning may open a paused socket's window a little now and then, letting a frame through; what
       // matters is that the stalled viewer mostly drops frames and never holds more than one.

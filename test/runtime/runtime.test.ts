@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import mqtt from 'mqtt';
-import { basic, CLI, descendantsOf, isAlive, startGlimpser, tempDataDir, type RunningGlimpser } from '../support/glimpser-process';
+import { apiToken, basic, CLI, descendantsOf, editorLogin, isAlive, startGlimpser, tempDataDir, type RunningGlimpser } from '../support/glimpser-process';
 import { eventually, ffprobeImage, findTool } from '../support/tools';
 
 /** Collects the first message on each of the given topics, or fails after the timeout. */
@@ -94,6 +94,20 @@ describe('the Glimpser runtime, booted as its own process on random ports', () =
     const flows = await fetch(`${app.base}/editor/flows`, { headers: { authorization: `Bearer ${access_token}` } });
     expect(flows.status).toBe(200);
     expect(JSON.stringify(await flows.json())).toContain('"cameraId":"demo"');
+  });
+
+  it('runs on Node 22 or newer with Node-RED 5, and says so in the start log, /api/version and the editor\'s About', async () => {
+    const ready = app.logs.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'glimpser ready');
+    expect(Number(String(ready?.node).split('.')[0])).toBeGreaterThanOrEqual(22);
+    expect(ready?.nodeRed).toMatch(/^5\./);
+    const token = await apiToken(app);
+    const version = (await (await fetch(`${app.base}/api/version`, { headers: { authorization: `Bearer ${token}` } })).json()) as Record<string, string>;
+    expect(version).toEqual({ glimpser: expect.stringMatching(/^\d+\.\d+\.\d+/), node: ready?.node, nodeRed: ready?.nodeRed });
+    expect((await fetch(`${app.base}/api/version`)).status).toBe(401);
+    // The editor's About dialog shows the version from its settings (Node-RED adds "-git" inside a git checkout).
+    const editorToken = await editorLogin(app);
+    const settings = (await (await fetch(`${app.base}/editor/settings`, { headers: { authorization: `Bearer ${editorToken}` } })).json()) as { version: string };
+    expect(settings.version).toMatch(new RegExp(`^${String(ready?.nodeRed).replace(/\./g, '\\.')}(-git)?$`));
   });
 
   it('publishes JPEG frames ffprobe can decode and the retained camera state over MQTT (TCP)', async () => {

@@ -107,3 +107,21 @@ export function isAlive(pid: number): boolean {
 export function basic(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 }
+
+/** A bearer token for the admin from POST /api/auth/login. */
+export async function apiToken(app: RunningGlimpser): Promise<string> {
+  const res = await fetch(`${app.base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: app.password }) });
+  if (res.status !== 200) throw new Error(`sign-in answered ${res.status}`);
+  return ((await res.json()) as { token: string }).token;
+}
+
+/** An editor access token for the admin, as the editor's login form gets it. */
+export async function editorLogin(app: RunningGlimpser): Promise<string> {
+  const res = await fetch(`${app.base}/editor/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: 'admin', password: app.password }),
+  });
+  if (res.status !== 200) throw new Error(`editor sign-in answered ${res.status}`);
+  return ((await res.json()) as { access_token: string }).access_token;
+}

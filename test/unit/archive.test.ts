@@ -39,14 +39,16 @@ function ids(archive: FrameArchive, camera: string): string[] {
   return archive.list(camera, { limit: 1000 }).frames.map((f) => f.id).reverse();
 }
 
-/** Every file under the archive folder, relative to it. */
+/** Every file under the archive, without following links (Node 22's recursive readdir descends into them). */
 function filesOnDisk(): string[] {
   const root = path.join(dataDir, 'archive');
-  if (!existsSync(root)) return [];
-  return readdirSync(root, { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => path.relative(root, path.join(entry.parentPath, entry.name)))
-    .sort();
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) return walk(full);
+      return entry.isFile() ? [path.relative(root, full)] : [];
+    });
+  return existsSync(root) ? walk(root).sort() : [];
 }
 
 async function deletions(camera: string, reason: string): Promise<number> {
