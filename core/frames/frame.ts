@@ -32,12 +32,4 @@ export function toFrameMessage(frame: Frame): FrameMessage {
   return { payload: frame.jpeg, frame: frame.meta, topic: `cameras/${frame.meta.camera}/frame` };
 }
 
-/** Camera ids appear in topics, URLs and file names, so they are kept to a safe alphabet. */
-export const CAMERA_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-
-export function assertCameraId(id: unknown): string {
-  if (typeof id !== 'string' || !CAMERA_ID_PATTERN.test(id)) {
-    throw new Error(`camera id ${JSON.stringify(id)} is invalid: expected 1-64 characters of a-z, 0-9, "_" or "-", starting with a letter or digit`);
-  }
-  return id;
-}
+export { assertCameraId, CAMERA_ID_PATTERN } from '../ids';

@@ -4,8 +4,9 @@ import { FrameSampler, type CaptureMode } from '../../core/capture/sampler';
 import type { CameraStatus } from '../../core/capture/source';
 import { toFrameMessage, type Frame } from '../../core/frames/frame';
 import { topics } from '../../core/topics';
+import type { CameraController } from '../glimpser-camera/controller';
 import type { GlimpserHandles } from '../shared/handles';
-import { statusOf } from '../shared/node-kit';
+import type { NodeBehaviour, NodeContext, Status } from '../shared/node-kit';
 import type { CaptureConfig } from './schema';
 
 function modeOf(config: CaptureConfig): CaptureMode {
@@ -19,12 +20,23 @@ function modeOf(config: CaptureConfig): CaptureMode {
  * The behaviour of a capture node: samples its camera's frames by mode, sends frame messages, publishes each sent
  * frame on glimpser/cameras/<id>/frame, and mirrors the camera's state in the node status.
  */
-export class CaptureController {
+export class CaptureController implements NodeBehaviour {
+  private readonly node: Node;
+  private readonly config: CaptureConfig;
+  private readonly camera: Camera;
+  private readonly handles: GlimpserHandles;
+  private readonly status: Status;
   private readonly sampler: FrameSampler;
   private readonly detach: () => Promise<void>;
   private warnedNoArchive = false;
 
-  constructor(private readonly node: Node, private readonly config: CaptureConfig, private readonly camera: Camera, private readonly handles: GlimpserHandles) {
+  constructor({ node, config, handles, status, configNode }: NodeContext<CaptureConfig>) {
+    const camera = configNode<CameraController>(config.camera, 'glimpser-camera', 'camera').camera;
+    this.node = node;
+    this.config = config;
+    this.camera = camera;
+    this.handles = handles;
+    this.status = status;
     const onError = (err: Error): void => node.error(`scheduled capture failed: ${err.message}`);
     this.sampler = new FrameSampler(modeOf(config), (frame) => this.deliver(frame), onError, () => camera.demandJpeg());
     // Only a continuous capture needs every JPEG; the other modes ask the camera for one when they want it.
@@ -36,7 +48,7 @@ export class CaptureController {
   }
 
   /** An incoming message asks for a frame now (in every mode); the frame message keeps the input's other fields. */
-  async onInput(): Promise<void> {
+  async input(): Promise<void> {
     await this.sampler.request();
   }
 
@@ -57,16 +69,17 @@ export class CaptureController {
   private showStatus(status: CameraStatus): void {
     switch (status.state) {
       case 'connecting':
-        this.node.status(statusOf('connecting', 'connecting…'));
+        this.status.show('connecting', 'connecting');
         break;
       case 'online':
-        this.node.status(statusOf('online', `online · ${this.camera.id}`));
+        this.status.show('online', 'online', { camera: this.camera.id });
         break;
       case 'offline':
-        this.node.status(statusOf('offline', `offline${status.lastError ? `: ${status.lastError}` : ''}`));
+        if (status.lastError) this.status.show('offline', 'offlineBecause', { error: status.lastError });
+        else this.status.show('offline', 'offline');
         break;
       case 'stopped':
-        this.node.status(statusOf('stopped', 'stopped'));
+        this.status.show('stopped', 'stopped');
         break;
     }
   }

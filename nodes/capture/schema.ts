@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
-import Ajv from 'ajv';
 import { checkCronExpression } from '../../core/capture/sampler';
-import { migrateCaptureConfig } from './migrations';
+import { readNodeConfig, type NodeConfigSpec } from '../shared/config';
+import { CAPTURE_MIGRATIONS, CAPTURE_V1 } from './migrations';
 
 /** capture node configuration, version 2. */
 export const CaptureConfigSchema = Type.Object(
@@ -23,16 +23,18 @@ export const CaptureConfigSchema = Type.Object(
 
 export type CaptureConfig = Static<typeof CaptureConfigSchema>;
 
-const check = new Ajv({ strict: false }).compile<CaptureConfig>(CaptureConfigSchema);
+export const captureConfig: NodeConfigSpec<typeof CaptureConfigSchema> = {
+  type: 'capture',
+  schema: CaptureConfigSchema,
+  v1: CAPTURE_V1,
+  migrations: CAPTURE_MIGRATIONS,
+  defaults: { ...CAPTURE_V1, version: 2, mode: 'interval', cron: '', timeZone: '', archive: false },
+  check: (config) => {
+    if (config.mode === 'cron') checkCronExpression(config.cron, config.timeZone || undefined);
+  },
+};
 
 /** Migrates a stored capture node definition to the current version and validates it; the error names the setting. */
 export function captureConfigFrom(def: Record<string, unknown>): CaptureConfig {
-  const config = migrateCaptureConfig(def);
-  if (!check(config)) {
-    const error = check.errors?.[0];
-    const field = error?.instancePath.replace(/^\//, '') || String(error?.params.additionalProperty ?? 'config');
-    throw new Error(`capture setting "${field}" ${error?.message ?? 'is invalid'}`);
-  }
-  if (config.mode === 'cron') checkCronExpression(config.cron, config.timeZone || undefined);
-  return config;
+  return readNodeConfig(captureConfig, def);
 }

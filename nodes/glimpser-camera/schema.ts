@@ -1,5 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
-import Ajv from 'ajv';
+import { ID_PATTERN_SOURCE } from '../../core/ids';
+import { readNodeConfig, type NodeConfigSpec } from '../shared/config';
+import { CAMERA_MIGRATIONS, CAMERA_V1, CAMERA_V2_ADDITIONS, coerceCameraSetting } from './migrations';
 
 /** The kinds of camera, in the words the editor shows. */
 export const CAMERA_SOURCES = ['demo', 'url', 'file', 'ytdlp', 'website', 'image', 'edge'] as const;
@@ -10,7 +12,7 @@ export const CameraConfigSchema = Type.Object(
   {
     version: Type.Literal(2),
     name: Type.String({ maxLength: 128 }),
-    cameraId: Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' }),
+    cameraId: Type.String({ pattern: ID_PATTERN_SOURCE }),
     source: Type.Union(CAMERA_SOURCES.map((s) => Type.Literal(s))),
     url: Type.String({ maxLength: 4096 }),
     path: Type.String({ maxLength: 4096 }),
@@ -45,11 +47,17 @@ export const CameraConfigSchema = Type.Object(
 
 export type CameraConfig = Static<typeof CameraConfigSchema>;
 
-const check = new Ajv({ allErrors: false, strict: false }).compile<CameraConfig>(CameraConfigSchema);
+export const cameraConfig: NodeConfigSpec<typeof CameraConfigSchema> = {
+  type: 'glimpser-camera',
+  settingsName: 'camera',
+  schema: CameraConfigSchema,
+  v1: CAMERA_V1,
+  migrations: CAMERA_MIGRATIONS,
+  defaults: { ...CAMERA_V1, ...CAMERA_V2_ADDITIONS, version: 2, source: 'demo', hwaccel: 'none', rotate: 0, crop: [0, 0, 1, 1] },
+  coerce: coerceCameraSetting,
+};
 
-export function validateCameraConfig(config: unknown): CameraConfig {
-  if (check(config)) return config;
-  const error = check.errors?.[0];
-  const field = error?.instancePath.replace(/^\//, '').replace(/\/\d+$/, '') || String(error?.params.additionalProperty ?? error?.params.missingProperty ?? 'config');
-  throw new Error(`camera setting "${field}" ${error?.message ?? 'is invalid'}`);
+/** Migrates a stored glimpser-camera definition to the current version and validates it; errors name the setting. */
+export function cameraConfigFrom(def: Record<string, unknown>): CameraConfig {
+  return readNodeConfig(cameraConfig, def);
 }

@@ -1,5 +1,6 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import type { CameraConfigNode } from '../glimpser-camera/types';
+import type { CameraController } from '../glimpser-camera/controller';
+import type { ConfigNodeHandle } from '../shared/node-kit';
 import { handlesFrom } from '../shared/handles';
 import { handleClose, handleInput, statusOf } from '../shared/node-kit';
 import { MotionController } from './controller';
@@ -18,9 +19,9 @@ export = function register(RED: NodeAPI): void {
       controller = new MotionController(this, settings, handlesFrom(RED.settings));
       this.status(statusOf('idle', 'waiting for frames'));
       if (settings.input === 'camera') {
-        const cameraNode = RED.nodes.getNode(settings.camera) as CameraConfigNode | null;
+        const cameraNode = RED.nodes.getNode(settings.camera) as unknown as ConfigNodeHandle<CameraController> | null;
         if (!cameraNode) throw new Error('"Frames from" is the camera, but no camera is selected: pick a glimpser-camera');
-        if (!cameraNode.controller.camera) throw new Error(`camera: ${cameraNode.controller.configError}`);
+        if (!cameraNode.controller) throw new Error(`camera: ${cameraNode.configError}`);
         controller.watch(cameraNode.controller.camera, (msgs) => this.send(msgs as Parameters<Node['send']>[0]));
       }
     } catch (err) {

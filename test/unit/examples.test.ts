@@ -7,8 +7,7 @@ import { eventNodeConfigFrom } from '../../nodes/event/schema';
 import { aiConfigFrom } from '../../nodes/glimpser-ai/schema';
 import { ruleGateConfigFrom } from '../../nodes/rule-gate/schema';
 import { motionConfigFrom } from '../../nodes/motion/schema';
-import { migrateCameraConfig } from '../../nodes/glimpser-camera/migrations';
-import { validateCameraConfig } from '../../nodes/glimpser-camera/schema';
+import { cameraConfigFrom } from '../../nodes/glimpser-camera/schema';
 import pkg from '../../package.json';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -31,7 +30,7 @@ describe.each(flows)('%s', (_file, nodes) => {
   it('holds only valid Glimpser node configurations, with capture nodes pointing at a camera in the flow', () => {
     const cameras = new Set(nodes.filter((n) => n.type === 'glimpser-camera').map((n) => n.id));
     for (const node of nodes) {
-      if (node.type === 'glimpser-camera') expect(() => validateCameraConfig(migrateCameraConfig(node))).not.toThrow();
+      if (node.type === 'glimpser-camera') expect(() => cameraConfigFrom(node)).not.toThrow();
       if (node.type === 'motion') expect(() => motionConfigFrom(node)).not.toThrow();
       if (node.type === 'event') expect(() => eventNodeConfigFrom(node)).not.toThrow();
       if (node.type === 'rule-gate') expect(() => ruleGateConfigFrom(node)).not.toThrow();

@@ -1,6 +1,5 @@
 import { captureConfigFrom } from '../../nodes/capture/schema';
-import { migrateCameraConfig } from '../../nodes/glimpser-camera/migrations';
-import { validateCameraConfig } from '../../nodes/glimpser-camera/schema';
+import { cameraConfigFrom } from '../../nodes/glimpser-camera/schema';
 
 describe('capture node configuration', () => {
   it('loads a version 1 definition saved by an older release, adding the v2 settings', () => {
@@ -25,10 +24,10 @@ describe('capture node configuration', () => {
 
 describe('glimpser-camera node configuration', () => {
   it('fills defaults and reads numbers typed as text', () => {
-    expect(validateCameraConfig(migrateCameraConfig({ id: 'c', type: 'glimpser-camera', cameraId: 'door', width: '1280', height: '720' }))).toMatchObject({ cameraId: 'door', source: 'demo', width: 1280, height: 720, fps: 5 });
+    expect(cameraConfigFrom({ id: 'c', type: 'glimpser-camera', cameraId: 'door', width: '1280', height: '720' })).toMatchObject({ cameraId: 'door', source: 'demo', width: 1280, height: 720, fps: 5 });
   });
 
   it('names the wrong setting', () => {
-    expect(() => validateCameraConfig(migrateCameraConfig({ cameraId: 'door', fps: 500 }))).toThrow('camera setting "fps" must be <= 60');
+    expect(() => cameraConfigFrom({ cameraId: 'door', fps: 500 })).toThrow('camera setting "fps" must be <= 60');
   });
 });
