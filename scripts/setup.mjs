@@ -131,13 +131,14 @@ function isAtLeast(version, [wantMajor, wantMinor]) {
  */
 function ensureRuntimeNode(args) {
   const minimum = minimumNode();
+  // Set by the first run for the second: Glimpser itself refuses unknown GLIMPSER_* variables, so it is removed.
+  const rerun = process.env.SETUP_RERUN_FROM_NODE;
+  delete process.env.SETUP_RERUN_FROM_NODE;
   if (isAtLeast(process.versions.node, minimum)) return true;
-  if (process.env.GLIMPSER_SETUP_NODE) {
-    throw new SetupError(`Node ${process.versions.node} at ${process.execPath} is older than engines.node (${minimum.join('.')})`);
-  }
+  if (rerun) throw new SetupError(`Node ${process.versions.node} at ${process.execPath} is older than engines.node (${minimum.join('.')})`);
   log(`system Node ${process.versions.node} is older than ${minimum.join('.')} (engines.node): using Node.js ${NODE_BUILDS.runtime.version} LTS from .cache/node`);
   const dir = ensureNodeBuild(NODE_BUILDS.runtime, { cacheDir, log, run });
-  const env = { ...process.env, GLIMPSER_SETUP_NODE: process.versions.node };
+  const env = { ...process.env, SETUP_RERUN_FROM_NODE: process.versions.node };
   forwardedExit(spawnForwarding(join(dir, 'bin', 'node'), [fileURLToPath(import.meta.url), ...args], env));
   return false;
 }
