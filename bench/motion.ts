@@ -10,7 +10,7 @@
  */
 import { cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { GreyFrame } from '../core/motion/detector';
+import type { GreyFrame } from '../core/frames/grey';
 import { TamperDetector } from '../core/motion/tamper';
 import { VideoMotionDetector } from '../core/motion/video-motion';
 

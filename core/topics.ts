@@ -1,4 +1,4 @@
-import { assertCameraId } from './frames/frame';
+import { assertCameraId } from './ids';
 
 /** The one place that builds and parses Glimpser's MQTT topics. Everything lives under `glimpser/`. */
 export const TOPIC_PREFIX = 'glimpser';

@@ -6,7 +6,8 @@ import { DEFAULT_EDGE_MAX_FRAME_BYTES, isEdgeDeviceState, type EdgeDeviceState }
 import { FfmpegSource } from '../core/capture/ffmpeg-source';
 import { urlSecrets, validateInput, type CaptureInput } from '../core/capture/input';
 import type { CameraStatus } from '../core/capture/source';
-import { assertCameraId, type Frame } from '../core/frames/frame';
+import type { Frame } from '../core/frames/frame';
+import { assertCameraId } from '../core/ids';
 import { topics } from '../core/topics';
 import { createLogger, type RuntimeLogger } from './logger';
 

@@ -1,7 +1,7 @@
 // Assembles each node's editor files next to its compiled runtime entry in dist/, from the one list of node types
 // in package.json: the editor template, the locale strings, and the help (markdown, rendered by the editor).
 // A node without help, locale strings or an example flow fails the build.
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,6 +31,9 @@ for (const [type, entry] of Object.entries(pkg['node-red'].nodes)) {
   if (markdown.includes('</script')) problems.push(`nodes/${type}/help.md must not contain </script>`);
   writeFileSync(path.join(out, 'locales', 'en-US', `${type}.html`), `<script type="text/markdown" data-help-name="${type}">\n${markdown}</script>\n`);
 }
+
+// Data files core/ reads at run time beside its compiled code (tsc copies only what is imported).
+for (const dir of ['core/alerts/cap/schema']) cpSync(path.join(root, dir), path.join(root, 'dist', dir), { recursive: true });
 
 if (problems.length > 0) {
   console.error(`build-nodes: ${problems.join('\n build-nodes: ')}`);

@@ -1,6 +1,6 @@
 import type { Dirent } from 'node:fs';
 import { readdir, rmdir, stat, unlink } from 'node:fs/promises';
-import { CAMERA_ID_PATTERN } from '../frames/frame';
+import { CAMERA_ID_PATTERN } from '../ids';
 import type { Logger } from '../log/logger';
 import type { IndexedFrame } from './archive-index';
 import { DAY_PATTERN, FRAME_FILE_PATTERN, KEEP_FILE_PATTERN, TEMP_FILE_PATTERN, insideArchive, parseFrameId } from './archive-layout';

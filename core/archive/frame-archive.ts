@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, realpath, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { assertCameraId, type Frame } from '../frames/frame';
+import type { Frame } from '../frames/frame';
+import { assertCameraId } from '../ids';
 import { silentLogger, type Logger } from '../log/logger';
 import { CameraFrames, publicFrame, type ArchivedFrame, type IndexedFrame } from './archive-index';
 import { ARCHIVE_FOLDER, dayOf, frameId, framePaths, insideArchive, parseFrameId, type FramePaths } from './archive-layout';

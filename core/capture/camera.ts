@@ -1,10 +1,9 @@
 import type { Bus } from '../bus/bus';
 import type { Frame } from '../frames/frame';
+import { GREY_HEIGHT, jpegToGrey, type GreyPlane } from '../frames/grey';
 import type { FramePostProcessor } from '../frames/postprocess';
 import type { Logger } from '../log/logger';
-import { jpegToGrey } from '../motion/grey';
 import { topics } from '../topics';
-import { GREY_HEIGHT, type GreyPlane } from './ffmpeg-args';
 import type { CameraHandle } from './registry';
 import type { CameraConsumer, CameraStatus, FrameSource } from './source';
 

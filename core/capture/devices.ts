@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { assertCameraId } from '../frames/frame';
+import { assertCameraId } from '../ids';
 
 /** The MQTT login of one edge camera, from its node's credentials block. */
 export interface DeviceCredentials {

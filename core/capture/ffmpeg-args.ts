@@ -30,9 +30,6 @@ export interface FfmpegArgsOptions {
   jpegOpen?: boolean;
 }
 
-/** Rows of the grey planes motion detection reads (Frigate works at 180; the demo camera is 360 rows high). */
-export const GREY_HEIGHT = 120;
-
 /** The file descriptor the grey planes are written to: stdin, stdout and stderr take 0 to 2. */
 export const GREY_PIPE_FD = 3;
 
@@ -116,17 +113,12 @@ function jpegScale(output: CaptureOutput): string {
 
 /**
  * The grey plane's width keeps the picture's aspect ratio, rounded to an even number. It is written out as an
- * expression rather than ffmpeg's `-2` so that greyPlaneSize computes the very same number for a JPEG, and a
- * camera's planes have one size whether ffmpeg or jpegToGrey (snapshot, website and edge cameras) made them.
+ * expression rather than ffmpeg's `-2` so that it computes the very same number as greyPlaneSize (core/frames/grey.ts)
+ * for a JPEG, and a camera's planes have one size whether ffmpeg or jpegToGrey (snapshot, website and edge cameras) made them.
  */
 function greyWidthExpression(height: number): string {
   // Quoted, because the comma would otherwise end the filter.
   return `'max(2,2*trunc(iw*${height}/ih/2+0.5))'`;
-}
-
-/** The size of the grey plane ffmpeg makes from a picture of the given size; the same arithmetic as greyWidthExpression. */
-export function greyPlaneSize(jpeg: { width: number; height: number }, height: number): { width: number; height: number } {
-  return { width: Math.max(2, 2 * Math.trunc((jpeg.width * height) / jpeg.height / 2 + 0.5)), height };
 }
 
 function networkOptions(url: string): string[] {
@@ -169,19 +161,6 @@ function checkOutput(output: CaptureOutput): void {
       throw new Error(`output.${field} ${value} is invalid: expected a whole number of pixels from 16 to 7680`);
     }
   }
-}
-
-/**
- * A decoded picture's luma (Y) plane for motion detection: `width * height` bytes, row by row, numbered and
- * timed on arrival. Planes come at their own rate, independent of the JPEGs. Each plane has its own memory.
- */
-export interface GreyPlane {
-  camera: string;
-  sequence: number;
-  timestamp: number;
-  width: number;
-  height: number;
-  data: Uint8Array;
 }
 
 /**

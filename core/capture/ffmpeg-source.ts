@@ -1,20 +1,20 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { assertCameraId, type Frame } from '../frames/frame';
+import type { Frame } from '../frames/frame';
+import { GREY_HEIGHT, type GreyPlane } from '../frames/grey';
 import { JpegSplitter, jpegDimensions, type JpegRejectReason } from '../frames/jpeg';
 import { PgmSplitter } from '../frames/pgm';
+import { assertCameraId } from '../ids';
 import { silentLogger, type Logger } from '../log/logger';
 import { WindowRateLimiter } from '../log/rate-limit';
 import { metrics } from '../metrics';
 import { CameraStateTracker } from './camera-state';
 import { killWithNode, nextBackoffMs, signalGroup } from './child-process';
-import { buildFfmpegArgs, GREY_HEIGHT, GREY_PIPE_FD, jpegGateCommand, type CaptureOutput, type GreyOutput, type GreyPlane } from './ffmpeg-args';
+import { buildFfmpegArgs, GREY_PIPE_FD, jpegGateCommand, type CaptureOutput, type GreyOutput } from './ffmpeg-args';
 import { isHwDeviceFailure, resolveHwAccel, type HwAccel } from './hwaccel';
 import { redactText, type CaptureInput } from './input';
 import type { CameraStatus, FrameSource } from './source';
-
-export type { GreyPlane } from './ffmpeg-args';
 
 export interface FfmpegSourceOptions {
   camera: string;
@@ -50,8 +50,11 @@ interface Run {
   stderrTail: string;
   lastStderr: string | null;
   pictures: number;
-  /** The JPEG gate as this ffmpeg has it: as spawned, then as last commanded; when, and when the last JPEG came. */
-  gate: { open: boolean; sentAt: number; lastFrameAt: number };
+  /**
+   * The JPEG gate as this ffmpeg has it: as spawned, then as last commanded; when, and when the last JPEG came;
+   * and whether it was ever open in this run (spawned open, or commanded open).
+   */
+  gate: { open: boolean; sentAt: number; lastFrameAt: number; everOpen: boolean };
   grey: PgmSplitter;
   killedFor: 'stall' | 'stop' | 'fault' | null;
   killTimer: NodeJS.Timeout | null;
@@ -149,6 +152,7 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
     }
     if (!send) return;
     gate.open = this.jpegWanted;
+    gate.everOpen ||= this.jpegWanted;
     gate.sentAt = now;
     run.child.stdin?.write(jpegGateCommand(this.jpegWanted));
   }
@@ -203,7 +207,7 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
     const startedAt = performance.now();
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     const run: Run = {
-      child, startedAt, lastProgressAt: startedAt, frames: 0, pictures: 0, gate: { open: this.jpegWanted, sentAt: startedAt, lastFrameAt: startedAt }, stderrTail: '', lastStderr: null, grey: new PgmSplitter(), killedFor: null, killTimer: null, closed,
+      child, startedAt, lastProgressAt: startedAt, frames: 0, pictures: 0, gate: { open: this.jpegWanted, sentAt: startedAt, lastFrameAt: startedAt, everOpen: this.jpegWanted }, stderrTail: '', lastStderr: null, grey: new PgmSplitter(), killedFor: null, killTimer: null, closed,
     };
     this.run = run;
     // Bytes still in the pipes of a run being killed would flip a stalled camera back to online.
@@ -234,6 +238,12 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
     const size = jpegDimensions(jpeg);
     if (size === null) {
       this.onReject('corrupt', jpeg.length);
+      return;
+    }
+    // A gate spawned closed sometimes lets the run's very first picture through (framestep passes its frame 0 now
+    // and then): nobody asked for it, and it would show a moment nobody wanted a JPEG of (a motion event's picture).
+    if (!run.gate.everOpen) {
+      this.log.debug({ camera: this.camera }, 'dropped a JPEG the closed gate let through');
       return;
     }
     run.lastProgressAt = run.gate.lastFrameAt = performance.now();

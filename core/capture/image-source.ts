@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import sharp from 'sharp';
-import { assertCameraId, type Frame } from '../frames/frame';
+import type { Frame } from '../frames/frame';
 import { isJpeg, jpegDimensions } from '../frames/jpeg';
+import { assertCameraId } from '../ids';
 import { silentLogger, type Logger } from '../log/logger';
 import { metrics } from '../metrics';
 import { checkWebUrl, type UrlPolicy } from '../net/url-policy';

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { Frame } from '../frames/frame';
-import type { GreyPlane } from './ffmpeg-args';
+import type { GreyPlane } from '../frames/grey';
 
 /** Where a camera's state stands, in the words the editor, MQTT state and metrics all use. */
 export type CameraState = 'connecting' | 'online' | 'offline' | 'stopped';

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { assertCameraId, type Frame } from '../frames/frame';
+import type { Frame } from '../frames/frame';
+import { assertCameraId } from '../ids';
 import { silentLogger, type Logger } from '../log/logger';
 import { checkWebUrlResolved } from '../net/url-policy';
 import type { BrowserPool } from './browser-pool';

@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { assertCameraId, type Frame } from '../frames/frame';
+import type { Frame } from '../frames/frame';
+import type { GreyPlane } from '../frames/grey';
+import { assertCameraId } from '../ids';
 import { silentLogger, type Logger } from '../log/logger';
 import { metrics } from '../metrics';
 import { checkWebUrl, type UrlPolicy } from '../net/url-policy';
 import { buildFfmpegArgs } from './ffmpeg-args';
 import { killWithNode, nextBackoffMs, signalGroup } from './child-process';
-import { FfmpegSource, type FfmpegSourceOptions, type GreyPlane } from './ffmpeg-source';
+import { FfmpegSource, type FfmpegSourceOptions } from './ffmpeg-source';
 import { redactText, redactUrl, validateInput } from './input';
 import type { CameraState, CameraStatus, FrameSource } from './source';
 

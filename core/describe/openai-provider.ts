@@ -10,15 +10,14 @@ import { prepareImage, type PreparedImage } from './image';
 import { classifyFailure } from './openai-errors';
 import { renderPrompt, SYSTEM_PROMPT } from './prompt';
 import { refusalIn } from './refusal';
-import { parseReply } from './reply';
+import { parseReply, parseSummaryReply, type ParsedReply } from './reply';
 import { DEFAULT_RATE_LIMIT_PAUSE_MS, retryAfterMs } from './retry-after';
 import { Semaphore } from './semaphore';
-import { parseSummaryReply, SUMMARY_SYSTEM_PROMPT, type SummaryOutcome, type SummaryRequest } from './summary';
-import { DescribeError, isSkipped, type DescribeOutcome, type DescribeRequest, type Description, type Skipped, type TokenUsage, type VisionProvider } from './vision';
+import { SUMMARY_SYSTEM_PROMPT } from './summary';
+import { DescribeError, isSkipped, type DescribeOutcome, type DescribeRequest, type Description, type Skipped, type SummaryOutcome, type SummaryRequest, type TokenUsage, type VisionProvider } from './vision';
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 
-type Parsed<T> = { ok: true; reply: T } | { ok: false; problem: string };
 /** A reply that parsed, with what it cost. */
 interface Completed<T> {
   reply: T;
@@ -149,7 +148,7 @@ export class OpenAIVisionProvider implements VisionProvider {
   }
 
   /** One JSON reply: a 429 pauses, a server error is retried once, a malformed reply is asked for once more. */
-  private async complete<T>(messages: ChatCompletionMessageParam[], parse: (content: string) => Parsed<T>): Promise<Completed<T> | Skipped> {
+  private async complete<T>(messages: ChatCompletionMessageParam[], parse: (content: string) => ParsedReply<T>): Promise<Completed<T> | Skipped> {
     const body = { model: this.model, messages, response_format: { type: 'json_object' as const } };
     const tokens: TokenUsage = { prompt: 0, completion: 0, total: 0 };
     let malformed: string | null = null;

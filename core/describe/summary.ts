@@ -1,12 +1,10 @@
-import { Type, type Static } from '@sinclair/typebox';
-import Ajv from 'ajv';
+import type { Severity, SummaryInput } from '../messages/description';
 import { formatClock, formatDateTime } from './prompt';
-import type { Severity, Skipped, TokenUsage } from './vision';
 
 /**
  * Summaries of a time window: what the cameras saw (captions from ai-describe, motion, tamper and rule events)
- * goes in, a short operator brief grouped by camera comes out. The window, the prompt and the reply contract
- * live here; the request itself is OpenAIVisionProvider.summarize, which shares describe's budget and 429 pause.
+ * goes in, a short operator brief grouped by camera comes out. The window and the prompt live here; the reply
+ * contract is in reply.ts, and the request is VisionProvider.summarize, which shares describe's budget and 429 pause.
  */
 export interface SummaryItem {
   /** Items with the same key are one thing seen twice (an event's start and end, or its journal copy). */
@@ -27,27 +25,6 @@ export interface PreviousSummary {
   summary: string;
 }
 
-export interface SourceBrief {
-  camera: string;
-  brief: string;
-  severity: Severity;
-}
-
-export interface SummaryRequest {
-  /** The user prompt, from renderSummaryPrompt. */
-  prompt: string;
-}
-
-export interface Summary {
-  summary: string;
-  sources: SourceBrief[];
-  model: string;
-  tokens: TokenUsage;
-  latencyMs: number;
-}
-
-export type SummaryOutcome = Summary | Skipped;
-
 export const SUMMARY_SYSTEM_PROMPT = [
   'You write short briefs for the operator of a camera-monitoring system, from what its cameras saw in a time window.',
   'Answer with one JSON object and nothing else, with exactly these keys:',
@@ -56,60 +33,23 @@ export const SUMMARY_SYSTEM_PROMPT = [
   'Report only what the items say. The previous summaries are context: say what continues or changed, do not repeat them.',
 ].join('\n');
 
-const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
-const SeveritySchema = Type.Union(SEVERITIES.map((s) => Type.Literal(s)));
-
-export const SummaryReplySchema = Type.Object(
-  {
-    summary: Type.String({ minLength: 1, maxLength: 1500 }),
-    sources: Type.Array(Type.Object({ camera: Type.String({ minLength: 1, maxLength: 64 }), brief: Type.String({ maxLength: 500 }), severity: SeveritySchema }), { maxItems: 100 }),
-  },
-  // As with descriptions, extra keys a model adds are dropped rather than failing a good reply.
-  { additionalProperties: true },
-);
-
-export type SummaryReply = Static<typeof SummaryReplySchema>;
-
-const check = new Ajv({ strict: false }).compile<SummaryReply>(SummaryReplySchema);
-
-export type ParsedSummaryReply = { ok: true; reply: SummaryReply } | { ok: false; problem: string };
-
-/** Parses a model's message content; the problem names the field that was wrong and what was expected. */
-export function parseSummaryReply(content: string): ParsedSummaryReply {
-  const text = content.trim().replace(/^```(?:json)?\s*([\s\S]*?)\s*```$/i, '$1');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, problem: `reply is not JSON (${(err as Error).message}); it began ${JSON.stringify(text.slice(0, 60))}` };
-  }
-  if (!isObject(value)) return { ok: false, problem: 'reply is JSON but not an object with summary and sources' };
-  if (!check(value)) {
-    const error = check.errors?.[0];
-    const field = error?.instancePath.replace(/^\//, '').replace(/\//g, '.') || String(error?.params.missingProperty ?? 'reply');
-    const allowed = error?.keyword === 'anyOf' || error?.keyword === 'const' ? ' (expected "low", "medium", "high" or "critical")' : '';
-    return { ok: false, problem: `reply field "${field}" ${error?.message ?? 'is invalid'}${allowed}` };
-  }
-  return { ok: true, reply: { summary: value.summary.trim(), sources: value.sources.map(({ camera, brief, severity }) => ({ camera, brief: brief.trim(), severity })) } };
-}
+const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
 
 /** The item a message carries (msg.ai from ai-describe and/or msg.event), or null when it carries neither. */
-export function itemFromMessage(msg: Record<string, unknown>, now: number): SummaryItem | null {
-  const ai = isObject(msg.ai) && typeof msg.ai.caption === 'string' ? msg.ai : null;
-  const event = isObject(msg.event) ? msg.event : null;
-  const frame = isObject(msg.frame) ? msg.frame : null;
+export function itemFromMessage(msg: SummaryInput, now: number): SummaryItem | null {
+  const ai = msg.ai && 'caption' in msg.ai ? msg.ai : null;
+  const event = msg.event ?? null;
   if (!ai && !event) return null;
-  const eventAi = event && isObject(event.data) && isObject(event.data.ai) ? event.data.ai : null;
-  const caption = (ai?.caption ?? eventAi?.caption) as string | undefined;
-  const severity = (ai?.severity ?? eventAi?.severity) as Severity | undefined;
-  const camera = String(event?.camera ?? frame?.camera ?? 'unknown');
+  const eventAi = event?.data?.ai;
+  const caption = ai?.caption ?? eventAi?.caption;
+  const severity = ai?.severity ?? eventAi?.severity;
+  const camera = event?.camera ?? msg.frame?.camera ?? 'unknown';
   if (!event) {
-    const at = typeof frame?.timestamp === 'number' ? frame.timestamp : now;
-    return { key: `caption:${camera}:${at}`, camera, at, type: 'caption', caption, severity: known(severity) };
+    const at = msg.frame?.timestamp ?? now;
+    return { key: `caption:${camera}:${at}`, camera, at, type: 'caption', caption, severity };
   }
   const at = [event.startTimeMs, event.startTime].find((t): t is number => typeof t === 'number') ?? (typeof event.startTime === 'string' ? Date.parse(event.startTime) : now);
-  const zones = Array.isArray(event.zones) ? event.zones.filter((z): z is string => typeof z === 'string') : [];
-  return eventItem({ camera, type: typeof event.type === 'string' ? event.type : 'event', subtype: typeof event.subtype === 'string' ? event.subtype : undefined, at: Number.isFinite(at) ? at : now, zones, caption, severity });
+  return eventItem({ camera, type: event.type ?? 'event', subtype: event.subtype ?? undefined, at: Number.isFinite(at) ? at : now, zones: event.zones ?? [], caption, severity });
 }
 
 /** The item for a journal event: the same key as the message that carried it, so the two count once. */

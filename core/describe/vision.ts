@@ -1,34 +1,12 @@
 /**
- * What Glimpser asks of a vision model: one picture of one camera in, a short structured description out. The
- * OpenAI-compatible provider (openai-provider.ts) is the implementation; anything that speaks another protocol
- * implements this interface beside it.
+ * What Glimpser asks of a vision model: one picture of one camera in, a short structured description out; and a
+ * window of what the cameras saw in, a short brief out. The OpenAI-compatible provider (openai-provider.ts) is the
+ * implementation; anything that speaks another protocol implements this interface beside it.
  */
-export type Severity = 'low' | 'medium' | 'high' | 'critical';
+import type { Description, Severity, Skipped, TokenUsage } from '../messages/description';
 
-export interface TokenUsage {
-  prompt: number;
-  completion: number;
-  total: number;
-}
-
-export interface Description {
-  caption: string;
-  description: string;
-  tags: string[];
-  severity: Severity;
-  confidence: number;
-  model: string;
-  /** Tokens this call paid for: zero when the description came from the cache. */
-  tokens: TokenUsage;
-  latencyMs: number;
-  cached: boolean;
-}
-
-/** Why no description was made; none of these sent a request except `refused` (the model answered, uselessly). */
-export type Skipped =
-  | { skipped: 'budget'; resetsAt: number; reason: string }
-  | { skipped: 'rate_limited'; until: number; reason: string }
-  | { skipped: 'refused'; reason: string };
+// Descriptions and skips travel on msg.ai, so their schemas live with the other messages; these are those types.
+export type { Description, NotConfigured, Severity, Skipped, TokenUsage } from '../messages/description';
 
 export type DescribeOutcome = Description | Skipped;
 
@@ -49,14 +27,37 @@ export interface DescribeRequest {
   maxBytes?: number;
 }
 
+export interface SourceBrief {
+  camera: string;
+  brief: string;
+  severity: Severity;
+}
+
+export interface SummaryRequest {
+  /** The user prompt, from renderSummaryPrompt (summary.ts). */
+  prompt: string;
+}
+
+export interface Summary {
+  summary: string;
+  sources: SourceBrief[];
+  model: string;
+  tokens: TokenUsage;
+  latencyMs: number;
+}
+
+export type SummaryOutcome = Summary | Skipped;
+
 export interface VisionProvider {
   readonly model: string;
   describe(request: DescribeRequest): Promise<DescribeOutcome>;
+  /** A text-only request for a window's brief; it shares the concurrency limit, budget and 429 pause with describe. */
+  summarize(request: SummaryRequest): Promise<SummaryOutcome>;
   /** Aborts requests under way; later calls fail. */
   close(): void;
 }
 
-export function isSkipped(outcome: DescribeOutcome): outcome is Skipped {
+export function isSkipped(outcome: DescribeOutcome | SummaryOutcome): outcome is Skipped {
   return 'skipped' in outcome;
 }
 

@@ -31,5 +31,3 @@ export type FrameMessage = {
 export function toFrameMessage(frame: Frame): FrameMessage {
   return { payload: frame.jpeg, frame: frame.meta, topic: `cameras/${frame.meta.camera}/frame` };
 }
-
-export { assertCameraId, CAMERA_ID_PATTERN } from '../ids';

@@ -1,5 +1,15 @@
-import type { Static, TSchema } from '@sinclair/typebox';
+import { Kind, Type, TypeRegistry, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+
+/**
+ * A Buffer (a JPEG on msg.payload), at least `minByteLength` long. Node-RED keeps Buffers when it clones a message,
+ * so a bare Uint8Array or an array of numbers is a foreign node's mistake and is refused by name.
+ */
+TypeRegistry.Set<{ minByteLength?: number }>('GlimpserBuffer', (schema, value) => Buffer.isBuffer(value) && value.length >= (schema.minByteLength ?? 0));
+
+export function BufferType(options: { minByteLength?: number; expected: string }) {
+  return Type.Unsafe<Buffer>({ ...options, [Kind]: 'GlimpserBuffer' });
+}
 
 /**
  * Checks one message arriving at a node and gives it its type, or throws a MessageError naming the field that is

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { CAMERA_ID_PATTERN, ID_EXPECTED } from '../ids';
-import { messageCheck } from './check';
+import { BufferType, messageCheck } from './check';
 
 /** What `msg.frame` says about the JPEG in `msg.payload`. */
 export const FrameMetaSchema = Type.Object({
@@ -14,12 +14,12 @@ export const FrameMetaSchema = Type.Object({
 
 /** A frame message, as capture nodes send it: the JPEG and what it is. Other fields pass along untouched. */
 export const FrameMessageSchema = Type.Object({
-  payload: Type.Uint8Array({ minByteLength: 4, expected: 'a JPEG Buffer' }),
+  payload: BufferType({ minByteLength: 4, expected: 'a JPEG Buffer' }),
   frame: FrameMetaSchema,
   topic: Type.Optional(Type.String()),
 });
 
 export type FrameMeta = Static<typeof FrameMetaSchema>;
-export type FrameMessage = Static<typeof FrameMessageSchema> & { payload: Buffer };
+export type FrameMessage = Static<typeof FrameMessageSchema>;
 
 export const checkFrameMessage = messageCheck(FrameMessageSchema, 'a frame message from a capture node');

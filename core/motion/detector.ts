@@ -1,3 +1,4 @@
+import type { GreyFrame } from '../frames/grey';
 import type { Logger } from '../log/logger';
 
 /**
@@ -5,16 +6,6 @@ import type { Logger } from '../log/logger';
  * emits with its `grey` output (core/capture/ffmpeg-source.ts) or jpegToGrey makes from a JPEG. A detector
  * compares each picture with what it has learnt of the scene and says where it changed.
  */
-
-/** One luma plane: `width * height` bytes, row by row, 0 black to 255 white. */
-export interface GreyFrame {
-  width: number;
-  height: number;
-  data: Uint8Array;
-  /** Milliseconds since the Unix epoch; detectors take time from here, never from a clock. */
-  timestamp: number;
-  sequence: number;
-}
 
 /** A rectangle in normalised picture coordinates: 0..1 from the left and top edges. */
 export interface MotionBox {

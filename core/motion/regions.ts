@@ -1,3 +1,5 @@
+import { ZONE_NAME_PATTERN } from '../ids';
+
 /**
  * Masks (areas motion ignores: a clock overlay, a road, a tree) and zones (named areas motion is reported in)
  * as polygons in normalised coordinates, so one configuration fits every stream size of a camera.
@@ -21,9 +23,6 @@ export interface CheckedRegions {
   masks: Polygon[];
   zones: ZoneConfig[];
 }
-
-/** Zone names end up in MQTT topics and event payloads, so they keep to the camera id alphabet. */
-export const ZONE_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 /**
  * Checks masks and zones; errors count polygons and points from 1 as a person reading the config would, e.g.

@@ -1,5 +1,6 @@
+import type { GreyFrame } from '../frames/grey';
 import { silentLogger, type Logger } from '../log/logger';
-import { frameProblem, type GreyFrame } from './detector';
+import { frameProblem } from './detector';
 import { motionMetrics } from './motion-metrics';
 import { checkRegions, RegionMaps, type CheckedRegions, type RegionConfig } from './regions';
 import { Downscaler } from './resample';

@@ -1,5 +1,6 @@
+import type { GreyFrame } from '../frames/grey';
 import { silentLogger, type Logger } from '../log/logger';
-import { frameProblem, notifyReset, type DetectorReset, type GreyFrame } from './detector';
+import { frameProblem, notifyReset, type DetectorReset } from './detector';
 import { motionMetrics } from './motion-metrics';
 import { Downscaler, type FloatPlane } from './resample';
 import { detailSize, deviation, sharpness, viewMismatch, viewSize } from './tamper-measures';

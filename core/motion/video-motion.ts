@@ -1,6 +1,7 @@
+import type { GreyFrame } from '../frames/grey';
 import { silentLogger, type Logger } from '../log/logger';
 import { RegionLabeller, type Region } from './components';
-import { frameProblem, notifyReset, quietResult, type DetectorReset, type GreyFrame, type MotionBox, type MotionDetector, type MotionResult } from './detector';
+import { frameProblem, notifyReset, quietResult, type DetectorReset, type MotionBox, type MotionDetector, type MotionResult } from './detector';
 import { blur3, BrightnessRatio, dilate3, percentile } from './filters';
 import { motionMetrics } from './motion-metrics';
 import { checkRegions, RegionMaps, type CheckedRegions, type RegionConfig } from './regions';

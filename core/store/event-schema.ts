@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import Ajv, { type ErrorObject } from 'ajv';
-import { CAMERA_ID_PATTERN } from '../frames/frame';
+import { CAMERA_ID_EXPECTED, CAMERA_ID_PATTERN, ZONE_NAME_EXPECTED, ZONE_NAME_PATTERN } from '../ids';
 import { MAX_ID_TIME } from './event-id';
 
 /**
@@ -9,12 +9,11 @@ import { MAX_ID_TIME } from './event-id';
  * "must be <= 1" with no hint of which value was meant.
  */
 export const EVENT_TYPE_PATTERN = /^[a-z_]{1,32}$/;
-export const ZONE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 export const MAX_BOXES = 100;
 export const MAX_ZONES = 32;
 export const MAX_DATA_BYTES = 64 * 1024;
 
-const Camera = Type.String({ pattern: CAMERA_ID_PATTERN.source, expected: 'a camera id: 1-64 characters of a-z, 0-9, "_" or "-", starting with a letter or digit' });
+const Camera = Type.String({ pattern: CAMERA_ID_PATTERN.source, expected: CAMERA_ID_EXPECTED });
 const EventType = Type.String({ pattern: EVENT_TYPE_PATTERN.source, expected: 'an event type: 1-32 characters of a-z or "_" (motion, tamper, capture_failure, ai, rule, alert, ...)' });
 // Free text (an AI label, a rule name), but never control characters, which would corrupt logs and CSV exports.
 const Subtype = Type.String({ pattern: '^[^\\u0000-\\u001f\\u007f]{1,64}$', expected: 'a subtype: 1-64 characters, no control characters' });
@@ -24,7 +23,7 @@ const Score = Type.Number({ minimum: 0, maximum: 1, expected: 'a number from 0 t
 const Fraction = Type.Number({ minimum: 0, maximum: 1, expected: 'a fraction of the picture from 0 to 1' });
 export const BoxSchema = Type.Object({ x: Fraction, y: Fraction, width: Fraction, height: Fraction }, { additionalProperties: false, expected: 'a box {x, y, width, height}, each a fraction of the picture from 0 to 1' });
 const Boxes = Type.Array(BoxSchema, { maxItems: MAX_BOXES, expected: `a list of at most ${MAX_BOXES} boxes` });
-const Zone = Type.String({ pattern: ZONE_PATTERN.source, expected: 'a zone name: 1-64 characters of a-z, 0-9, "_" or "-", starting with a letter or digit' });
+const Zone = Type.String({ pattern: ZONE_NAME_PATTERN.source, expected: ZONE_NAME_EXPECTED });
 const Zones = Type.Array(Zone, { maxItems: MAX_ZONES, uniqueItems: true, expected: `a list of at most ${MAX_ZONES} different zone names` });
 const Data = Type.Record(Type.String(), Type.Unknown(), { expected: 'a JSON object' });
 

@@ -1,8 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type Database from 'better-sqlite3';
-import { CAMERA_ID_PATTERN } from '../frames/frame';
+import { CAMERA_ID_EXPECTED, CAMERA_ID_PATTERN, ZONE_NAME_EXPECTED, ZONE_NAME_PATTERN } from '../ids';
 import type { StoredEvent } from './event';
-import { EVENT_TYPE_PATTERN, EventValidationError, validator, ZONE_PATTERN } from './event-schema';
+import { EVENT_TYPE_PATTERN, EventValidationError, validator } from './event-schema';
 import { MAX_ID_TIME } from './event-id';
 import { rowToEvent, type EventRow } from './journal-db';
 
@@ -12,9 +12,9 @@ const Time = (expected: string) => Type.Integer({ minimum: 0, maximum: MAX_ID_TI
 
 export const EventQuerySchema = Type.Object(
   {
-    camera: Type.Optional(Type.String({ pattern: CAMERA_ID_PATTERN.source, expected: 'a camera id: 1-64 characters of a-z, 0-9, "_" or "-", starting with a letter or digit' })),
+    camera: Type.Optional(Type.String({ pattern: CAMERA_ID_PATTERN.source, expected: CAMERA_ID_EXPECTED })),
     type: Type.Optional(Type.String({ pattern: EVENT_TYPE_PATTERN.source, expected: 'an event type: 1-32 characters of a-z or "_"' })),
-    zone: Type.Optional(Type.String({ pattern: ZONE_PATTERN.source, expected: 'a zone name: 1-64 characters of a-z, 0-9, "_" or "-", starting with a letter or digit' })),
+    zone: Type.Optional(Type.String({ pattern: ZONE_NAME_PATTERN.source, expected: ZONE_NAME_EXPECTED })),
     from: Type.Optional(Time('milliseconds since the epoch: events that start at or after it')),
     to: Type.Optional(Time('milliseconds since the epoch: events that start before it')),
     limit: Type.Integer({ minimum: 1, maximum: MAX_QUERY_LIMIT, expected: `a whole number from 1 to ${MAX_QUERY_LIMIT}` }),

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { ID_CHARS } from '../ids';
 
 /**
  * Event snapshots on disk:
@@ -15,7 +16,7 @@ import path from 'node:path';
  * The journal stores the path relative to the snapshots folder, and every path is resolved and checked to stay
  * inside it before use, so a damaged or hand-edited row cannot make the journal read or delete other files.
  */
-export const SNAPSHOT_NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}\/\d{4}-\d{2}-\d{2}\/[0-9A-HJKMNP-TV-Z]{26}\.jpg$/;
+export const SNAPSHOT_NAME_PATTERN = new RegExp(`^${ID_CHARS}/\\d{4}-\\d{2}-\\d{2}/[0-9A-HJKMNP-TV-Z]{26}\\.jpg$`);
 export const MAX_SNAPSHOT_BYTES = 16 * 1024 * 1024;
 const TEMP_FOLDER = '.tmp';
 

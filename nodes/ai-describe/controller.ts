@@ -1,97 +1,66 @@
 import type { Node } from 'node-red';
-import { formatClock } from '../../core/describe/prompt';
-import { isSkipped, type Description, type Skipped } from '../../core/describe/vision';
-import type { AiConfigNode } from '../glimpser-ai/controller';
+import { isSkipped } from '../../core/describe/vision';
+import type { DescribedEvent, DescribedMessage, DescribeInput, Description } from '../../core/messages';
+import { aiServiceFor, notConfiguredOf, type AiService } from '../glimpser-ai/service';
+import { showAiReady, showAiSkipped } from '../shared/ai-status';
 import type { GlimpserHandles } from '../shared/handles';
-import { statusOf } from '../shared/node-kit';
+import type { NodeBehaviour, NodeContext, Send, Status } from '../shared/node-kit';
 import type { AiDescribeConfig } from './schema';
-
-/** What msg.ai carries when no description was made. */
-export type AiSkipped = Skipped | { skipped: 'not_configured'; reason: string };
-
-interface EventFields {
-  id?: unknown;
-  camera?: unknown;
-  startTime?: unknown;
-  startTimeMs?: unknown;
-  data?: unknown;
-}
 
 /**
  * The behaviour of an ai-describe node: a frame (or an event with its JPEG) in, the same message out with
  * msg.ai. Nothing is ever dropped for want of a description: skipped frames pass through with the reason.
  */
-export class AiDescribeController {
-  described = 0;
+export class AiDescribeController implements NodeBehaviour<DescribeInput> {
+  private readonly node: Node;
+  private readonly config: AiDescribeConfig;
+  private readonly handles: GlimpserHandles;
+  private readonly status: Status;
+  private readonly ai: AiService;
 
-  constructor(private readonly node: Node, private readonly config: AiDescribeConfig, private readonly ai: AiConfigNode | null, private readonly handles: GlimpserHandles) {}
-
-  /** The status a node shows before its first frame. */
-  initialStatus(): void {
-    const notConfigured = this.notConfigured();
-    if (this.ai?.controller.configError) this.node.status(statusOf('error', `AI settings: ${this.ai.controller.configError}`));
-    else if (notConfigured) this.node.status(statusOf('idle', 'not configured — frames pass through'));
-    else this.node.status(statusOf('idle', `ready (${this.ai!.controller.provider!.model})`));
+  constructor(ctx: NodeContext<AiDescribeConfig>) {
+    this.node = ctx.node;
+    this.config = ctx.config;
+    this.handles = ctx.handles;
+    this.status = ctx.status;
+    this.ai = aiServiceFor(ctx);
+    showAiReady(this.status, this.ai);
   }
 
-  async onMessage(msg: Record<string, unknown>): Promise<Record<string, unknown>> {
-    const jpeg = msg.payload;
-    if (!Buffer.isBuffer(jpeg)) throw new Error('msg.payload must be a JPEG Buffer (a frame from a capture node, or an event from a motion node)');
-    const frame = msg.frame as { camera?: unknown; timestamp?: unknown } | undefined;
-    const event = isObject(msg.event) ? (msg.event as EventFields) : undefined;
-    const camera = String(frame?.camera ?? event?.camera ?? 'unknown');
+  async input(msg: DescribeInput, send: Send): Promise<void> {
+    send(await this.describe(msg));
+  }
+
+  /** A failed request throws (the kit shows it and Catch nodes get it); every other outcome sends the message on. */
+  async describe(msg: DescribeInput): Promise<DescribedMessage> {
+    const { frame, event } = msg;
+    const camera = frame?.camera ?? event?.camera ?? 'unknown';
     const takenAt = [frame?.timestamp, event?.startTimeMs, event?.startTime].find((t): t is number => typeof t === 'number') ?? Date.now();
-    if (this.ai?.controller.configError) throw new Error(`the glimpser-ai node's settings are wrong: ${this.ai.controller.configError}`);
-    const notConfigured = this.notConfigured();
+    const zone = this.config.timeZone || undefined;
+    const notConfigured = notConfiguredOf(this.ai);
     if (notConfigured) {
-      this.node.status(statusOf('idle', 'not configured — frames pass through'));
-      return { ...msg, ai: { skipped: 'not_configured', reason: notConfigured } satisfies AiSkipped };
+      showAiSkipped(this.status, notConfigured);
+      return { ...msg, ai: notConfigured };
     }
-    const provider = this.ai!.controller.provider!;
-    let outcome;
-    try {
-      outcome = await provider.describe({ jpeg, camera, template: this.config.prompt, notes: this.config.notes, timeZone: this.config.timeZone || undefined, takenAt, maxSide: this.config.maxSide, maxBytes: this.config.maxKB * 1024 });
-    } catch (err) {
-      this.node.status(statusOf('error', `${camera}: ${(err as Error).message}`));
-      throw err;
-    }
+    const outcome = await this.ai.describe({ jpeg: msg.payload, camera, template: this.config.prompt, notes: this.config.notes, timeZone: zone, takenAt, maxSide: this.config.maxSide, maxBytes: this.config.maxKB * 1024 });
     if (isSkipped(outcome)) {
-      this.showSkipped(camera, outcome);
+      showAiSkipped(this.status, outcome, { zone, camera });
       return { ...msg, ai: outcome };
     }
-    this.described++;
-    const out: Record<string, unknown> = { ...msg, ai: outcome };
-    if (event) out.event = this.recordOnEvent(event, outcome);
-    this.node.status(statusOf('online', `${camera}: ${outcome.cached ? '(cached) ' : ''}${outcome.caption}`));
-    return out;
+    if (outcome.cached) this.status.show('online', 'describedCached', { camera, caption: outcome.caption });
+    else this.status.show('online', 'described', { camera, caption: outcome.caption });
+    return event ? { ...msg, ai: outcome, event: this.recordOnEvent(event, outcome) } : { ...msg, ai: outcome };
   }
 
   /**
    * A journal event (it has an id) is updated now, so glimpser/events publishes the description as soon as it
    * exists; an event not yet stored (a motion node's, with a key) carries it in data.ai for the event node.
    */
-  private recordOnEvent(event: EventFields, ai: Description): EventFields {
-    const data = isObject(event.data) ? event.data : {};
-    if (typeof event.id === 'string' && this.handles.journal) {
+  private recordOnEvent(event: DescribedEvent, ai: Description): DescribedEvent {
+    if (event.id !== undefined && this.handles.journal) {
       const changed = this.handles.journal.update(event.id, { data: { ai } });
       if (!changed) this.node.warn(`event ${event.id} is not in the journal (deleted by retention?): its description is on msg.ai only`);
     }
-    return { ...event, data: { ...data, ai } };
+    return { ...event, data: { ...event.data, ai } };
   }
-
-  private showSkipped(camera: string, skipped: Skipped): void {
-    const zone = this.config.timeZone || undefined;
-    if (skipped.skipped === 'budget') this.node.status(statusOf('skipped', `skipped: budget spent until ${formatClock(skipped.resetsAt, zone)}`));
-    else if (skipped.skipped === 'rate_limited') this.node.status(statusOf('connecting', `rate limited until ${formatClock(skipped.until, zone, true)}`));
-    else this.node.status(statusOf('skipped', `${camera}: skipped, the model refused`));
-  }
-
-  private notConfigured(): string | null {
-    if (!this.ai) return 'no glimpser-ai node chosen: pick one in the ai-describe node';
-    return this.ai.controller.notConfigured;
-  }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

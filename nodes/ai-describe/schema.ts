@@ -1,13 +1,15 @@
 import { Type, type Static } from '@sinclair/typebox';
-import Ajv from 'ajv';
 import { DEFAULT_MAX_SIDE } from '../../core/describe/image';
-import { checkTemplate, checkTimeZone, DEFAULT_PROMPT } from '../../core/describe/prompt';
+import { checkTemplate, checkTimeZone } from '../../core/describe/prompt';
+import { readNodeConfig, type NodeConfigSpec } from '../shared/config';
+import { AI_DESCRIBE_MIGRATIONS, AI_DESCRIBE_V1, coerceAiDescribeSetting } from './migrations';
 
 /** ai-describe node configuration, version 1. */
 export const AiDescribeConfigSchema = Type.Object(
   {
     version: Type.Literal(1),
     name: Type.String({ maxLength: 128 }),
+    /** Empty: no provider picked, so frames pass through (not an error). */
     ai: Type.String({ maxLength: 64 }),
     prompt: Type.String({ maxLength: 4000 }),
     notes: Type.String({ maxLength: 2000 }),
@@ -20,25 +22,20 @@ export const AiDescribeConfigSchema = Type.Object(
 
 export type AiDescribeConfig = Static<typeof AiDescribeConfigSchema>;
 
-export const AI_DESCRIBE_DEFAULTS: AiDescribeConfig = { version: 1, name: '', ai: '', prompt: DEFAULT_PROMPT, notes: '', timeZone: '', maxSide: DEFAULT_MAX_SIDE, maxKB: 1024 };
-const NUMERIC = new Set(['version', 'maxSide', 'maxKB']);
-const NODE_RED_KEYS = new Set(['id', 'type', 'z', 'g', 'x', 'y', 'wires', 'info', '_users']);
-const check = new Ajv({ strict: false }).compile<AiDescribeConfig>(AiDescribeConfigSchema);
+export const aiDescribeConfig: NodeConfigSpec<typeof AiDescribeConfigSchema> = {
+  type: 'ai-describe',
+  schema: AiDescribeConfigSchema,
+  v1: AI_DESCRIBE_V1,
+  migrations: AI_DESCRIBE_MIGRATIONS,
+  defaults: { ...AI_DESCRIBE_V1, version: 1, maxSide: DEFAULT_MAX_SIDE },
+  coerce: coerceAiDescribeSetting,
+  check: (config) => {
+    checkTemplate(config.prompt);
+    checkTimeZone(config.timeZone);
+  },
+};
 
 /** Reads and validates a stored ai-describe definition (missing settings get their defaults); errors name the setting. */
 export function aiDescribeConfigFrom(def: Record<string, unknown>): AiDescribeConfig {
-  const out: Record<string, unknown> = { ...AI_DESCRIBE_DEFAULTS };
-  for (const [key, value] of Object.entries(def)) {
-    if (NODE_RED_KEYS.has(key) || value === undefined) continue;
-    out[key] = NUMERIC.has(key) && typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)) ? Number(value) : value;
-  }
-  if (out.prompt === '') out.prompt = DEFAULT_PROMPT;
-  if (!check(out)) {
-    const error = check.errors?.[0];
-    const field = error?.instancePath.replace(/^\//, '') || String(error?.params.additionalProperty ?? 'config');
-    throw new Error(`ai-describe setting "${field}" ${error?.message ?? 'is invalid'}`);
-  }
-  checkTemplate(out.prompt);
-  checkTimeZone(out.timeZone);
-  return out;
+  return readNodeConfig(aiDescribeConfig, def);
 }

@@ -1,17 +1,19 @@
-import type { Node, NodeMessage } from 'node-red';
+import type { Node } from 'node-red';
 import cron, { type ScheduledTask } from 'node-cron';
 import { formatClock } from '../../core/describe/prompt';
-import { itemFromEvent, itemFromMessage, mergeItems, renderSummaryPrompt, SummaryWindow, type PreviousSummary, type Summary, type SummaryItem, type TakenWindow } from '../../core/describe/summary';
-import type { Skipped } from '../../core/describe/vision';
+import { itemFromEvent, itemFromMessage, mergeItems, renderSummaryPrompt, SummaryWindow, type PreviousSummary, type SummaryItem, type TakenWindow } from '../../core/describe/summary';
+import { isSkipped, type Summary } from '../../core/describe/vision';
+import type { SummaryInput } from '../../core/messages';
 import { eventJson, type EventJson } from '../../core/store/event-json';
 import type { EventJournal } from '../../core/store/journal';
 import { topics } from '../../core/topics';
-import type { AiConfigNode } from '../glimpser-ai/controller';
+import { aiServiceFor, notConfiguredOf, type AiService } from '../glimpser-ai/service';
+import { showAiReady, showAiSkipped } from '../shared/ai-status';
 import type { GlimpserHandles } from '../shared/handles';
-import { statusOf } from '../shared/node-kit';
+import type { NodeBehaviour, NodeContext, Send, Status } from '../shared/node-kit';
 import type { AiSummaryConfig } from './schema';
 
-/** Retained latest summary; becomes topics.summaries once core/topics.ts has it. */
+/** The journal event type of summaries (they are stored under the node's "Stored as camera"). */
 export const SUMMARY_EVENT_TYPE = 'summary';
 /** After a long stop, the first window reaches back at most this far for where the last summary ended. */
 const MAX_CATCH_UP_MS = 24 * 3600_000;
@@ -19,41 +21,58 @@ const MAX_CATCH_UP_MS = 24 * 3600_000;
 /** msg.summary: the stored journal event, or the same fields without id when the node runs outside the runtime. */
 export type SummaryEvent = EventJson | (Pick<EventJson, 'camera' | 'type' | 'startTime' | 'startTimeMs' | 'endTime' | 'endTimeMs' | 'data'> & { id: null });
 
+/** What an ai-summary node sends: the message that closed the window (if any) with the brief. */
+export type SummaryMessage = SummaryInput & { topic: 'summary'; payload: string; summary: SummaryEvent };
+
 /**
  * The behaviour of an ai-summary node: captions and events in, one brief per window out. A window closes on
  * the schedule or on msg.topic "summarize"; a window that could not be summarised (budget, 429, an error) is
  * kept, so the next summary covers it.
  */
-export class AiSummaryController {
+export class AiSummaryController implements NodeBehaviour<SummaryInput> {
+  private readonly node: Node;
+  private readonly config: AiSummaryConfig;
+  private readonly handles: GlimpserHandles;
+  private readonly status: Status;
+  private readonly ai: AiService;
   private readonly window: SummaryWindow;
   private readonly recent: PreviousSummary[] = [];
-  private task: ScheduledTask | null = null;
+  private readonly task: ScheduledTask | null = null;
   private running = false;
   private closed = false;
 
-  constructor(private readonly node: Node, private readonly config: AiSummaryConfig, private readonly ai: AiConfigNode | null, private readonly handles: GlimpserHandles, private readonly now: () => number = Date.now) {
+  constructor(ctx: NodeContext<AiSummaryConfig>, private readonly now: () => number = Date.now) {
+    this.node = ctx.node;
+    this.config = ctx.config;
+    this.handles = ctx.handles;
+    this.status = ctx.status;
+    this.ai = aiServiceFor(ctx);
     const startedAt = this.now();
     const last = this.previous(1)[0];
-    this.window = new SummaryWindow(config.maxItems, last && config.fromJournal && startedAt - last.end < MAX_CATCH_UP_MS ? last.end : startedAt);
+    this.window = new SummaryWindow(this.config.maxItems, last && this.config.fromJournal && startedAt - last.end < MAX_CATCH_UP_MS ? last.end : startedAt);
+    showAiReady(this.status, this.ai);
+    if (this.config.schedule !== '') {
+      this.task = cron.schedule(this.config.schedule, () => this.onSchedule(ctx.send), { timezone: this.zone, noOverlap: true });
+    }
   }
 
-  start(): void {
-    const notConfigured = this.notConfigured();
-    if (this.ai?.controller.configError) this.node.status(statusOf('error', `AI settings: ${this.ai.controller.configError}`));
-    else if (notConfigured) this.node.status(statusOf('idle', 'not configured — nothing is sent'));
-    else this.node.status(statusOf('idle', `ready (${this.ai!.controller.provider!.model})`));
-    if (this.config.schedule === '') return;
-    this.task = cron.schedule(this.config.schedule, () => this.onSchedule(), { timezone: this.config.timeZone || undefined, noOverlap: true });
-  }
-
-  /** An item is added to the window (nothing goes out); "summarize" closes the window now. */
-  async onMessage(msg: Record<string, unknown>): Promise<Record<string, unknown> | null> {
-    if (msg.topic === 'summarize') return this.summarize(msg);
+  /**
+   * An item is added to the window (nothing goes out); "summarize" closes the window now. A description that was
+   * skipped, without an event, carries nothing to summarise and is let go.
+   */
+  async input(msg: SummaryInput, send: Send): Promise<void> {
+    if (msg.topic === 'summarize') {
+      const out = await this.summarize(msg);
+      if (out) send(out);
+      return;
+    }
     const item = itemFromMessage(msg, this.now());
-    if (!item) throw new Error('ai-summary needs msg.ai (a description from ai-describe), msg.event (a motion, tamper or rule event), or msg.topic "summarize"');
+    if (!item) {
+      if (msg.ai) return;
+      throw new Error('ai-summary needs msg.ai (a description from ai-describe), msg.event (a motion, tamper or rule event), or msg.topic "summarize"');
+    }
     this.window.add(item);
-    this.node.status(statusOf('idle', `${this.window.size} items since ${formatClock(this.window.start, this.zone)}`));
-    return null;
+    this.status.show('idle', 'collecting', { count: this.window.size, since: formatClock(this.window.start, this.zone) });
   }
 
   close(): void {
@@ -61,53 +80,52 @@ export class AiSummaryController {
     void this.task?.destroy();
   }
 
-  private async onSchedule(): Promise<void> {
+  private async onSchedule(send: Send): Promise<void> {
     try {
       const out = await this.summarize({});
-      if (out && !this.closed) this.node.send(out as NodeMessage);
+      if (out && !this.closed) send(out);
     } catch (err) {
+      this.status.failed(err as Error);
       this.node.error((err as Error).message);
     }
   }
 
-  /** Closes the window and asks for its summary; null when it was skipped (the status says why). */
-  private async summarize(msg: Record<string, unknown>): Promise<Record<string, unknown> | null> {
-    if (this.ai?.controller.configError) return this.fail(new Error(`the glimpser-ai node's settings are wrong: ${this.ai.controller.configError}`));
-    const notConfigured = this.notConfigured();
+  /** Closes the window and asks for its summary; null when it was skipped (the status says why). Failures throw. */
+  private async summarize(msg: SummaryInput): Promise<SummaryMessage | null> {
+    const notConfigured = notConfiguredOf(this.ai);
     if (notConfigured) {
-      this.node.status(statusOf('idle', 'not configured — nothing is sent'));
+      showAiSkipped(this.status, notConfigured);
       return null;
     }
     if (this.running) {
-      this.node.status(statusOf('skipped', 'skipped: a summary is already being written'));
+      this.status.show('skipped', 'busy');
       return null;
     }
     const taken = this.window.take(this.now());
     const items = mergeItems(taken.items, this.journalItems(taken)).slice(-this.config.maxItems);
     if (items.length === 0) {
-      this.node.status(statusOf('skipped', `skipped: nothing since ${formatClock(taken.start, this.zone)}`));
+      this.status.show('skipped', 'nothing', { since: formatClock(taken.start, this.zone) });
       return null;
     }
-    const provider = this.ai!.controller.provider!;
     const prompt = renderSummaryPrompt({ start: taken.start, end: taken.end, items, dropped: taken.dropped, previous: this.previous(this.config.previous), timeZone: this.zone, notes: this.config.notes });
     this.running = true;
-    this.node.status(statusOf('connecting', `summarising ${items.length} items…`));
+    this.status.show('connecting', 'summarising', { count: items.length });
     let outcome;
     try {
-      outcome = await provider.summarize({ prompt });
+      outcome = await this.ai.summarize({ prompt });
     } catch (err) {
       this.window.restore(taken);
-      return this.fail(err as Error);
+      throw err;
     } finally {
       this.running = false;
     }
-    if ('skipped' in outcome) {
+    if (isSkipped(outcome)) {
       if (outcome.skipped !== 'refused') this.window.restore(taken);
-      this.showSkipped(outcome);
+      showAiSkipped(this.status, outcome, { zone: this.zone });
       return null;
     }
     const summary = await this.record(taken, items, outcome);
-    this.node.status(statusOf('online', `${formatClock(taken.end, this.zone)}: ${items.length} items, ${outcome.sources.length} cameras`));
+    this.status.show('online', 'summarised', { end: formatClock(taken.end, this.zone), count: items.length, cameras: outcome.sources.length });
     return { ...msg, topic: 'summary', payload: outcome.summary, summary };
   }
 
@@ -153,22 +171,6 @@ export class AiSummaryController {
     return journal.query({ camera: this.config.source, type: SUMMARY_EVENT_TYPE, limit: count }).events
       .filter((e) => typeof e.data.summary === 'string')
       .map((e) => ({ start: e.startTime, end: e.endTime ?? e.startTime, summary: e.data.summary as string }));
-  }
-
-  private showSkipped(skipped: Skipped): void {
-    if (skipped.skipped === 'budget') this.node.status(statusOf('skipped', `skipped: budget spent until ${formatClock(skipped.resetsAt, this.zone)}`));
-    else if (skipped.skipped === 'rate_limited') this.node.status(statusOf('connecting', `rate limited until ${formatClock(skipped.until, this.zone, true)}`));
-    else this.node.status(statusOf('skipped', 'skipped, the model refused'));
-  }
-
-  private fail(err: Error): never {
-    this.node.status(statusOf('error', err.message));
-    throw err;
-  }
-
-  private notConfigured(): string | null {
-    if (!this.ai) return 'no glimpser-ai node chosen: pick one in the ai-summary node';
-    return this.ai.controller.notConfigured;
   }
 
   private get zone(): string | undefined {

@@ -1,17 +1,22 @@
+import { checkNewEventMessage, type EventFields, type EventMessage } from '../../core/messages';
+import { eventJson } from '../../core/store/event-json';
 import type { StoredEvent } from '../../core/store/event';
 import type { EventJournal } from '../../core/store/journal';
+import type { NodeBehaviour, NodeContext, Send, Status } from '../shared/node-kit';
 import type { EventNodeConfig } from './schema';
 
-/** Fields of msg.event that go into the journal as they are. */
-const INSERT_FIELDS = ['camera', 'type', 'subtype', 'startTime', 'endTime', 'score', 'boxes', 'zones', 'kept', 'data'] as const;
-const PATCH_FIELDS = ['endTime', 'score', 'boxes', 'zones', 'data'] as const;
-
-function pick(source: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
-  return Object.fromEntries(fields.filter((f) => source[f] !== undefined).map((f) => [f, source[f]]));
+/** The fields that are set: the journal reads a field left out as "not given", but refuses one that is undefined. */
+function defined<T extends object>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 function isJpeg(value: unknown): value is Buffer {
   return Buffer.isBuffer(value) && value.length > 3 && value[0] === 0xff && value[1] === 0xd8;
+}
+
+/** What an update may change: a journal event keeps its camera, type and start. */
+function patchOf({ endTime, score, boxes, zones, data }: EventFields): Partial<EventFields> {
+  return defined({ endTime, score, boxes, zones, data });
 }
 
 /**
@@ -19,32 +24,50 @@ function isJpeg(value: unknown): value is Buffer {
  * inserts on its first phase and updates the same journal event on later ones; one with an `id` updates that event;
  * anything else is a new event. The stored event comes back on msg.event.
  */
-export class EventController {
+export class EventController implements NodeBehaviour<EventMessage> {
+  private readonly config: EventNodeConfig;
+  private readonly journal: EventJournal;
+  private readonly status: Status;
   private readonly journalIds = new Map<string, string>();
-  stored = 0;
+  private inserted = 0;
 
-  constructor(private readonly config: EventNodeConfig, private readonly journal: EventJournal) {}
+  constructor({ config, handles, status }: NodeContext<EventNodeConfig>) {
+    if (!handles.journal) throw new Error('no event journal: the event node needs the Glimpser runtime');
+    this.config = config;
+    this.journal = handles.journal;
+    this.status = status;
+    status.show('idle', 'ready');
+  }
 
-  async write(msg: Record<string, unknown>): Promise<StoredEvent> {
-    const event = msg.event;
-    if (typeof event !== 'object' || event === null || Array.isArray(event)) throw new Error('msg.event must be an object with at least camera and startTime (see the node help)');
-    const fields = event as Record<string, unknown>;
-    const key = typeof fields.key === 'string' ? fields.key : null;
-    const knownId = typeof fields.id === 'string' ? fields.id : key ? this.journalIds.get(key) : undefined;
-    let stored: StoredEvent;
-    if (knownId) {
-      const patch = pick(fields, PATCH_FIELDS);
-      const changed = Object.keys(patch).length > 0 ? this.journal.update(knownId, patch) : null;
-      const current = changed?.after ?? this.journal.get(knownId);
-      if (!current) throw new Error(`msg.event.id ${JSON.stringify(knownId)} is not in the journal`);
-      stored = current;
-    } else {
-      stored = this.journal.insert({ type: this.config.eventType, ...pick(fields, INSERT_FIELDS) });
-      this.stored += 1;
-      if (key) this.journalIds.set(key, stored.id);
-    }
-    if (this.config.snapshot && isJpeg(msg.payload)) stored = (await this.journal.saveSnapshot(stored.id, msg.payload)) ?? stored;
-    if (key && fields.phase === 'end') this.journalIds.delete(key);
+  /** Journal writes are synchronous; only saving a snapshot waits, so a refused event fails at once, in order. */
+  input(msg: EventMessage, send: Send): Promise<void> | void {
+    const { event } = msg;
+    const knownId = event.id ?? (event.key === undefined ? undefined : this.journalIds.get(event.key));
+    const stored = knownId ? this.update(knownId, event) : this.insert(msg);
+    if (!this.config.snapshot || !isJpeg(msg.payload)) return this.sendOn(msg, stored, send);
+    return this.journal.saveSnapshot(stored.id, msg.payload).then((withSnapshot) => this.sendOn(msg, withSnapshot ?? stored, send));
+  }
+
+  private sendOn(msg: EventMessage, stored: StoredEvent, send: Send): void {
+    if (msg.event.key !== undefined && msg.event.phase === 'end') this.journalIds.delete(msg.event.key);
+    this.status.show('online', 'stored', { count: this.inserted, type: stored.type, camera: stored.camera });
+    send({ ...msg, event: eventJson(stored) });
+  }
+
+  private update(id: string, event: EventFields): StoredEvent {
+    const patch = patchOf(event);
+    const changed = Object.keys(patch).length > 0 ? this.journal.update(id, patch) : null;
+    const current = changed?.after ?? this.journal.get(id);
+    if (!current) throw new Error(`msg.event.id ${JSON.stringify(id)} is not in the journal`);
+    return current;
+  }
+
+  private insert(msg: EventMessage): StoredEvent {
+    checkNewEventMessage(msg);
+    const { camera, type = this.config.eventType, subtype, startTime, endTime, score, boxes, zones, kept, data } = msg.event;
+    const stored = this.journal.insert(defined({ camera, type, subtype, startTime, endTime, score, boxes, zones, kept, data }));
+    this.inserted += 1;
+    if (msg.event.key !== undefined) this.journalIds.set(msg.event.key, stored.id);
     return stored;
   }
 }

@@ -1,12 +1,14 @@
 import { Type, type Static } from '@sinclair/typebox';
-import Ajv from 'ajv';
+import { EVENT_TYPE_PATTERN } from '../../core/store/event-schema';
+import { readNodeConfig, type NodeConfigSpec } from '../shared/config';
+import { EVENT_MIGRATIONS, EVENT_V1 } from './migrations';
 
 /** event node configuration, version 1. */
 export const EventNodeConfigSchema = Type.Object(
   {
     version: Type.Literal(1),
     name: Type.String({ maxLength: 128 }),
-    eventType: Type.String({ pattern: '^[a-z_]{1,32}$' }),
+    eventType: Type.String({ pattern: EVENT_TYPE_PATTERN.source }),
     snapshot: Type.Boolean(),
   },
   { additionalProperties: false },
@@ -14,15 +16,16 @@ export const EventNodeConfigSchema = Type.Object(
 
 export type EventNodeConfig = Static<typeof EventNodeConfigSchema>;
 
-const DEFAULTS: EventNodeConfig = { version: 1, name: '', eventType: 'motion', snapshot: true };
-const NODE_RED_KEYS = new Set(['id', 'type', 'z', 'g', 'x', 'y', 'wires', 'info', '_users']);
-const check = new Ajv({ strict: false }).compile<EventNodeConfig>(EventNodeConfigSchema);
+export const eventConfig: NodeConfigSpec<typeof EventNodeConfigSchema> = {
+  type: 'event',
+  schema: EventNodeConfigSchema,
+  v1: EVENT_V1,
+  migrations: EVENT_MIGRATIONS,
+  defaults: { ...EVENT_V1, version: 1 },
+  hints: { eventType: ' (1-32 characters of a-z or "_", e.g. motion)' },
+};
 
+/** Migrates a stored event node definition to the current version and validates it; the error names the setting. */
 export function eventNodeConfigFrom(def: Record<string, unknown>): EventNodeConfig {
-  const out: Record<string, unknown> = { ...DEFAULTS };
-  for (const [key, value] of Object.entries(def)) if (!NODE_RED_KEYS.has(key) && value !== undefined) out[key] = key === 'version' ? Number(value) : value;
-  if (check(out)) return out;
-  const error = check.errors?.[0];
-  const field = error?.instancePath.replace(/^\//, '') || String(error?.params.additionalProperty ?? 'config');
-  throw new Error(`event setting "${field}" ${error?.message ?? 'is invalid'}`);
+  return readNodeConfig(eventConfig, def);
 }

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
-import Ajv from 'ajv';
-import { checkRegions, type Polygon, type ZoneConfig } from '../../core/motion/regions';
+import { checkRegions, type CheckedRegions, type Polygon } from '../../core/motion/regions';
+import { readNodeConfig, type NodeConfigSpec } from '../shared/config';
+import { MOTION_MIGRATIONS, MOTION_V1 } from './migrations';
 
 /** motion node configuration, version 1. */
 export const MotionConfigSchema = Type.Object(
@@ -13,7 +14,9 @@ export const MotionConfigSchema = Type.Object(
     minDuration: Type.Number({ minimum: 0, maximum: 600 }),
     quiet: Type.Number({ minimum: 0.1, maximum: 3600 }),
     sceneThreshold: Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1 }),
+    /** JSON: a list of polygons, each a list of [x, y] fractions of the picture. */
     masks: Type.String({ maxLength: 65536 }),
+    /** JSON: named polygons, {"door": [[x, y], …]}. */
     zones: Type.String({ maxLength: 65536 }),
     tamper: Type.Boolean(),
     publish: Type.Boolean(),
@@ -26,16 +29,6 @@ export const MotionConfigSchema = Type.Object(
 
 export type MotionConfig = Static<typeof MotionConfigSchema>;
 
-export interface MotionSettings extends MotionConfig {
-  maskPolygons: Polygon[];
-  zoneList: ZoneConfig[];
-}
-
-const DEFAULTS: MotionConfig = { version: 1, name: '', mode: 'video', threshold: 25, minArea: 0.3, minDuration: 0.3, quiet: 3, sceneThreshold: 0.05, masks: '[]', zones: '{}', tamper: true, publish: true, camera: '', input: 'messages' };
-const NUMERIC = new Set(['version', 'threshold', 'minArea', 'minDuration', 'quiet', 'sceneThreshold']);
-const NODE_RED_KEYS = new Set(['id', 'type', 'z', 'g', 'x', 'y', 'wires', 'info', '_users']);
-const check = new Ajv({ strict: false }).compile<MotionConfig>(MotionConfigSchema);
-
 function parseJson(text: string, field: string): unknown {
   try {
     return JSON.parse(text || 'null');
@@ -44,22 +37,27 @@ function parseJson(text: string, field: string): unknown {
   }
 }
 
-/** Reads and validates a stored motion node definition (every missing setting gets its default); errors name the setting. */
-export function motionConfigFrom(def: Record<string, unknown>): MotionSettings {
-  const out: Record<string, unknown> = { ...DEFAULTS };
-  for (const [key, value] of Object.entries(def)) {
-    if (NODE_RED_KEYS.has(key) || value === undefined) continue;
-    out[key] = NUMERIC.has(key) && typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)) ? Number(value) : value;
-  }
-  if (!check(out)) {
-    const error = check.errors?.[0];
-    const field = error?.instancePath.replace(/^\//, '') || String(error?.params.additionalProperty ?? 'config');
-    throw new Error(`motion setting "${field}" ${error?.message ?? 'is invalid'}`);
-  }
-  const masks = parseJson(out.masks, 'masks') ?? [];
-  const zones = parseJson(out.zones, 'zones') ?? {};
+/** The masks and zones typed into the editor as JSON, checked polygon by polygon; errors name the setting. */
+export function motionRegions(config: Pick<MotionConfig, 'masks' | 'zones'>): CheckedRegions {
+  const masks = parseJson(config.masks, 'masks') ?? [];
+  const zones = parseJson(config.zones, 'zones') ?? {};
   if (!Array.isArray(masks)) throw new Error('motion setting "masks" must be a JSON array of polygons like [[[0,0],[0.2,0],[0.2,0.2]]]');
   if (typeof zones !== 'object' || Array.isArray(zones)) throw new Error('motion setting "zones" must be a JSON object of named polygons like {"door":[[0.1,0.1],[0.4,0.1],[0.4,0.9]]}');
-  const regions = checkRegions({ masks: masks as Polygon[], zones: Object.entries(zones as Record<string, Polygon>).map(([name, points]) => ({ name, points })) });
-  return { ...out, maskPolygons: regions.masks, zoneList: regions.zones };
+  return checkRegions({ masks: masks as Polygon[], zones: Object.entries(zones as Record<string, Polygon>).map(([name, points]) => ({ name, points })) });
+}
+
+export const motionConfig: NodeConfigSpec<typeof MotionConfigSchema> = {
+  type: 'motion',
+  schema: MotionConfigSchema,
+  v1: MOTION_V1,
+  migrations: MOTION_MIGRATIONS,
+  defaults: { ...MOTION_V1, version: 1, mode: 'video', input: 'messages' },
+  check: (config) => {
+    motionRegions(config);
+  },
+};
+
+/** Migrates a stored motion node definition to the current version and validates it; the error names the setting. */
+export function motionConfigFrom(def: Record<string, unknown>): MotionConfig {
+  return readNodeConfig(motionConfig, def);
 }

@@ -1,6 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
-import Ajv from 'ajv';
 import { parseRuleSet, type RuleSet } from '../../core/rules';
+import { readNodeConfig, type NodeConfigSpec } from '../shared/config';
+import { DEFAULT_RULES, RULE_GATE_MIGRATIONS, RULE_GATE_V1 } from './migrations';
+
+export { DEFAULT_RULES } from './migrations';
 
 /** rule-gate node configuration, version 1. The rules are JSON text so the editor keeps exactly what was typed. */
 export const RuleGateConfigSchema = Type.Object(
@@ -18,23 +21,25 @@ export interface RuleGateSettings extends RuleGateConfig {
   ruleSet: RuleSet;
 }
 
-export const DEFAULT_RULES = '{\n  "version": 1,\n  "rules": [],\n  "default": "pass"\n}';
-const DEFAULTS: RuleGateConfig = { version: 1, name: '', rules: DEFAULT_RULES };
-// Node-RED adds `outputs` to the definition of a node whose outputs the editor may change; this node has two.
-const NODE_RED_KEYS = new Set(['id', 'type', 'z', 'g', 'x', 'y', 'wires', 'info', '_users', 'outputs']);
-const check = new Ajv({ strict: false }).compile<RuleGateConfig>(RuleGateConfigSchema);
+// Node-RED also stores `outputs` on this node (the editor may change the output count); the kit leaves it out.
+export const ruleGateConfig: NodeConfigSpec<typeof RuleGateConfigSchema> = {
+  type: 'rule-gate',
+  schema: RuleGateConfigSchema,
+  v1: RULE_GATE_V1,
+  migrations: RULE_GATE_MIGRATIONS,
+  defaults: { ...RULE_GATE_V1, version: 1 },
+};
 
 /**
- * Reads and validates a stored rule-gate definition. A wrong rule set is reported by its JSON path inside the
- * rules (`rules[0].when.op: unknown operator "approx"; …`) since that is what the user must find and fix.
+ * The rule set the settings hold, an empty text being the default one. A wrong rule set is reported by its JSON
+ * path inside the rules (`rules[0].when.op: unknown operator "approx"; …`), since that is what the user must fix.
  */
+export function ruleSetOf(config: RuleGateConfig): RuleSet {
+  return parseRuleSet(config.rules.trim() === '' ? DEFAULT_RULES : config.rules);
+}
+
+/** Reads, migrates and validates a stored rule-gate definition, rule set included. */
 export function ruleGateConfigFrom(def: Record<string, unknown>): RuleGateSettings {
-  const out: Record<string, unknown> = { ...DEFAULTS };
-  for (const [key, value] of Object.entries(def)) if (!NODE_RED_KEYS.has(key) && value !== undefined) out[key] = key === 'version' ? Number(value) : value;
-  if (!check(out)) {
-    const error = check.errors?.[0];
-    const field = error?.instancePath.replace(/^\//, '') || String(error?.params.additionalProperty ?? 'config');
-    throw new Error(`rule-gate setting "${field}" ${error?.message ?? 'is invalid'}`);
-  }
-  return { ...out, ruleSet: parseRuleSet(out.rules.trim() === '' ? DEFAULT_RULES : out.rules) };
+  const config = readNodeConfig(ruleGateConfig, def);
+  return { ...config, ruleSet: ruleSetOf(config) };
 }

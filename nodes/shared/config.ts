@@ -99,7 +99,9 @@ export function readNodeConfig<S extends TObject>(spec: NodeConfigSpec<S>, def: 
     const typed = spec.coerce ? spec.coerce(key, value) : value;
     config[key] = key === 'version' || isNumeric(spec.schema.properties[key] as TSchema | undefined) ? numberFrom(typed) : typed;
   }
-  config = { ...spec.v1, ...config, version: config.version ?? 1 };
+  config.version ??= 1;
+  // Only a version 1 definition is read against the v1 settings; later versions are filled from current defaults.
+  if (config.version === 1) config = { ...spec.v1, ...config };
   const latest = currentVersion(spec.schema);
   if (typeof config.version !== 'number' || !Number.isInteger(config.version) || config.version < 1 || config.version > latest) {
     throw new NodeConfigError(`${spec.settingsName ?? spec.type} setting "version" is ${JSON.stringify(config.version)}: this Glimpser reads versions 1 to ${latest}`);

@@ -21,7 +21,7 @@ const LOOK: Record<NodeState, Pick<NodeStatus, 'fill' | 'shape'>> = {
 /** The one way a Glimpser node sends: a message, or one entry per output (null for none). */
 export type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
 
-export function statusOf(state: NodeState, text: string): NodeStatus {
+function statusOf(state: NodeState, text: string): NodeStatus {
   // The editor shows about 30 characters comfortably; longer error texts go to the debug sidebar via node.error.
   return { ...LOOK[state], text: text.length > 60 ? `${text.slice(0, 57)}…` : text };
 }
@@ -152,23 +152,4 @@ function configNodeController<T>(RED: NodeAPI, id: string, configType: string, s
   if (!found || found.type !== configType) throw new Error(`"${setting}" points at ${configType} ${id}, which is not deployed`);
   if (!found.controller) throw new Error(`${setting}: ${found.configError ?? `${configType} ${id} is not configured`}`);
   return found.controller;
-}
-
-/** @deprecated Transitional: removed once every node uses registerNode. */
-export function handleInput(node: Node, handler: (msg: NodeMessageInFlow, send: Send) => Promise<void> | void): void {
-  node.on('input', (msg: NodeMessageInFlow, send: Send, done: (err?: Error) => void) => {
-    Promise.resolve()
-      .then(() => handler(msg, send))
-      .then(() => done(), (err: unknown) => done(err instanceof Error ? err : new Error(String(err))));
-  });
-}
-
-/** @deprecated Transitional: removed once every node uses registerNode. */
-export function handleClose(node: Node, cleanup: (removed: boolean) => Promise<void> | void): void {
-  node.on('close', (removed: boolean, done: () => void) => {
-    Promise.resolve()
-      .then(() => cleanup(removed))
-      .catch((err: unknown) => node.error(`close failed: ${err instanceof Error ? err.message : String(err)}`))
-      .finally(() => done());
-  });
 }

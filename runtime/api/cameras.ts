@@ -3,9 +3,12 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { parseFrameId } from '../../core/archive/archive-layout';
 import { MAX_PAGE, type FrameArchive } from '../../core/archive/frame-archive';
 import type { CameraHandle, CameraRegistry } from '../../core/capture/registry';
-import { assertCameraId, type Frame } from '../../core/frames/frame';
+import type { Frame } from '../../core/frames/frame';
+import { assertCameraId } from '../../core/ids';
 import type { Logger } from '../../core/log/logger';
+import { apiErrors, badRequest, HttpError, notFound } from './errors';
 import { MjpegStreams } from './mjpeg';
+import { parseListQuery, type ListQuery, type ListQueryOptions } from './query';
 import { validateBody } from './validate';
 
 export interface CamerasRouterDeps {
@@ -21,7 +24,14 @@ export interface CamerasRouterDeps {
 }
 
 const KeepBody = Type.Object({ keep: Type.Boolean() }, { additionalProperties: false });
-const DEFAULT_PAGE = 50;
+
+/** `before` is the `next` of the previous page: the archive pages by frame id, not by time. */
+interface ArchiveListQuery extends ListQuery {
+  limit: number;
+  before?: string;
+}
+const ARCHIVE_QUERY: ListQueryOptions<ArchiveListQuery> = { parameters: ['limit', 'before'], copied: ['before'], base: { limit: 50 }, maxLimit: MAX_PAGE };
+
 /** A snapshot older than this is not "the latest": a camera making no JPEGs (motion only) is asked for one. */
 const SNAPSHOT_MAX_AGE_MS = 2000;
 
@@ -35,39 +45,24 @@ export function camerasRouter(deps: CamerasRouterDeps): Router {
   const freshTimeoutMs = deps.freshTimeoutMs ?? 10000;
   const router = express.Router();
 
-  router.param('id', (_req, res, next, id: string) => {
-    try {
-      assertCameraId(id);
-      next();
-    } catch (err) {
-      res.status(400).json({ error: 'invalid_request', message: (err as Error).message });
-    }
+  router.param('id', (_req, _res, next, id: string) => {
+    next(problemOf(() => assertCameraId(id)));
   });
-  router.param('frameId', (_req, res, next, id: string) => {
-    try {
-      parseFrameId(id);
-      next();
-    } catch (err) {
-      res.status(400).json({ error: 'invalid_request', message: (err as Error).message });
-    }
+  router.param('frameId', (_req, _res, next, id: string) => {
+    next(problemOf(() => parseFrameId(id)));
   });
 
   router.get('/cameras/:id/snapshot.jpg', async (req: Request, res: Response, next: NextFunction) => {
     try {
-      const camera = configured(cameras, req.params.id, res);
-      if (!camera) return;
+      const camera = configured(cameras, req.params.id);
       const fresh = flag(req.query.fresh);
-      if (fresh === null) {
-        res.status(400).json({ error: 'invalid_request', message: `query fresh ${JSON.stringify(req.query.fresh)} is invalid: expected 1 or 0` });
-        return;
-      }
+      if (fresh === null) throw badRequest(`query fresh ${JSON.stringify(req.query.fresh)} is invalid: expected 1 or 0`);
       if (fresh) {
         let frame: Frame;
         try {
           frame = await camera.requestFrame(freshTimeoutMs);
         } catch (err) {
-          res.status(504).json({ error: 'timeout', message: (err as Error).message });
-          return;
+          throw new HttpError(504, 'timeout', (err as Error).message);
         }
         sendJpeg(res, frame.jpeg, frame.meta.timestamp, 'no-store', frame.meta.sequence);
         return;
@@ -75,11 +70,8 @@ export function camerasRouter(deps: CamerasRouterDeps): Router {
       const frame = await camera.recentFrame(SNAPSHOT_MAX_AGE_MS, freshTimeoutMs);
       if (!frame) {
         const { state, lastError } = camera.status();
-        res.status(503).set('Retry-After', '1').json({
-          error: 'no_frame',
-          message: `camera "${camera.id}" has no frame yet (${lastError ?? state}): ask with ?fresh=1 to start it and wait for one`,
-        });
-        return;
+        const message = `camera "${camera.id}" has no frame yet (${lastError ?? state}): ask with ?fresh=1 to start it and wait for one`;
+        throw new HttpError(503, 'no_frame', message, { 'Retry-After': '1' });
       }
       sendJpeg(res, frame.jpeg, frame.meta.timestamp, 'no-store', frame.meta.sequence);
     } catch (err) {
@@ -88,42 +80,26 @@ export function camerasRouter(deps: CamerasRouterDeps): Router {
   });
 
   router.get('/cameras/:id/stream.mjpg', (req: Request, res: Response) => {
-    const camera = configured(cameras, req.params.id, res);
-    if (!camera) return;
-    streams.serve(camera, req, res);
+    streams.serve(configured(cameras, req.params.id), req, res);
   });
 
   router.get('/cameras/:id/archive', (req: Request, res: Response) => {
     const { id } = req.params;
-    if (!archiveHolds(archive, cameras, id, res)) return;
-    const limit = req.query.limit === undefined ? DEFAULT_PAGE : Number(req.query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) {
-      res.status(400).json({ error: 'invalid_request', message: `query limit ${JSON.stringify(req.query.limit)} is invalid: expected a whole number from 1 to ${MAX_PAGE}` });
-      return;
+    const store = archiveOf(archive, cameras, id);
+    const query = parseListQuery<ArchiveListQuery>(req.query, ARCHIVE_QUERY);
+    const { before } = query;
+    if (before !== undefined && problemOf(() => parseFrameId(before)) !== undefined) {
+      throw badRequest(`before: expected a frame id from the "next" of the previous page, got ${JSON.stringify(before)}`);
     }
-    const { before } = req.query;
-    if (before !== undefined && typeof before !== 'string') {
-      res.status(400).json({ error: 'invalid_request', message: 'query before is invalid: expected one frame id from the "next" of the previous page' });
-      return;
-    }
-    if (before !== undefined && !isFrameId(before)) {
-      res.status(400).json({ error: 'invalid_request', message: `query before ${JSON.stringify(before)} is invalid: expected a frame id from the "next" of the previous page` });
-      return;
-    }
-    const page = archive.list(id, { before, limit });
-    const frames = page.frames.map((frame) => ({ ...frame, url: `${req.baseUrl}/cameras/${id}/archive/${frame.id}.jpg` }));
-    res.json({ camera: id, frames, next: page.next });
+    const page = store.list(id, query);
+    res.json({ camera: id, frames: page.frames.map((frame) => ({ ...frame, url: `${req.baseUrl}/cameras/${id}/archive/${frame.id}.jpg` })), next: page.next });
   });
 
   router.get('/cameras/:id/archive/:frameId.jpg', async (req: Request, res: Response, next: NextFunction) => {
     try {
       const { id, frameId } = req.params;
-      if (!archiveHolds(archive, cameras, id, res)) return;
-      const found = await archive.get(id, frameId);
-      if (!found) {
-        res.status(404).json({ error: 'not_found', message: `camera "${id}" has no archived frame "${frameId}"` });
-        return;
-      }
+      const found = await archiveOf(archive, cameras, id).get(id, frameId);
+      if (!found) throw noFrame(id, frameId);
       // An archived frame never changes under its id; the private cache keeps it out of shared proxies.
       sendJpeg(res, found.jpeg, found.frame.timestamp, 'private, max-age=86400', found.frame.sequence);
     } catch (err) {
@@ -134,56 +110,42 @@ export function camerasRouter(deps: CamerasRouterDeps): Router {
   router.post('/cameras/:id/archive/:frameId/keep', express.json({ limit: '1kb' }), validateBody(KeepBody), async (req: Request, res: Response, next: NextFunction) => {
     try {
       const { id, frameId } = req.params;
-      if (!archiveHolds(archive, cameras, id, res)) return;
-      const frame = await archive.keep(id, frameId, (req.body as { keep: boolean }).keep);
-      if (!frame) {
-        res.status(404).json({ error: 'not_found', message: `camera "${id}" has no archived frame "${frameId}"` });
-        return;
-      }
+      const frame = await archiveOf(archive, cameras, id).keep(id, frameId, (req.body as { keep: boolean }).keep);
+      if (!frame) throw noFrame(id, frameId);
       res.json({ frame });
     } catch (err) {
       next(err);
     }
   });
 
-  // Only reached when this router runs on its own; under apiRouter a body error is answered there first.
-  router.use((err: Error & { type?: string }, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(err);
-    if (err.type === 'entity.parse.failed') {
-      res.status(400).json({ error: 'invalid_request', message: `body: not valid JSON (${err.message})` });
-      return;
-    }
-    log.error({ err: err.message }, 'camera request failed');
-    res.status(500).json({ error: 'internal', message: 'internal error; see the server log' });
-  });
+  router.use(apiErrors(log, 'camera request failed'));
   return router;
 }
 
-function configured(cameras: CameraRegistry, id: string, res: Response): CameraHandle | undefined {
+function configured(cameras: CameraRegistry, id: string): CameraHandle {
   const camera = cameras.get(id);
-  if (!camera) res.status(404).json({ error: 'not_found', message: `camera "${id}" is not configured: no deployed glimpser-camera node has that id` });
+  if (!camera) throw notFound(`camera "${id}" is not configured: no deployed glimpser-camera node has that id`);
   return camera;
 }
 
 /** Archived frames outlive a camera's node, so a removed camera with frames still answers. */
-function archiveHolds(archive: FrameArchive | undefined, cameras: CameraRegistry, id: string, res: Response): archive is FrameArchive {
-  if (!archive) {
-    res.status(404).json({ error: 'not_found', message: 'the frame archive is not enabled' });
-    return false;
-  }
-  if (!cameras.get(id) && !archive.has(id)) {
-    res.status(404).json({ error: 'not_found', message: `camera "${id}" is not configured and has no archived frames` });
-    return false;
-  }
-  return true;
+function archiveOf(archive: FrameArchive | undefined, cameras: CameraRegistry, id: string): FrameArchive {
+  if (!archive) throw notFound('the frame archive is not enabled');
+  if (!cameras.get(id) && !archive.has(id)) throw notFound(`camera "${id}" is not configured and has no archived frames`);
+  return archive;
 }
 
-function isFrameId(value: string): boolean {
+function noFrame(camera: string, frameId: string): HttpError {
+  return notFound(`camera "${camera}" has no archived frame "${frameId}"`);
+}
+
+/** A path parameter's check as a 400 to pass to `next`, or undefined when the value is fine. */
+function problemOf(check: () => unknown): HttpError | undefined {
   try {
-    parseFrameId(value);
-    return true;
-  } catch {
-    return false;
+    check();
+    return undefined;
+  } catch (err) {
+    return badRequest((err as Error).message);
   }
 }
 

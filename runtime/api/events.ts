@@ -1,10 +1,10 @@
 import { Type } from '@sinclair/typebox';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from '../../core/log/logger';
-import { EventValidationError } from '../../core/store/event';
 import { eventJson, type EventJson } from '../../core/store/event-json';
-import type { EventJournal, StoredEvent } from '../../core/store/journal';
-import { BadRequest, parseListQuery } from './query';
+import type { EventJournal, EventQuery, StoredEvent } from '../../core/store/journal';
+import { apiErrors, notFound, type HttpError } from './errors';
+import { parseListQuery, queryJournal } from './query';
 import { validateBody } from './validate';
 
 /**
@@ -31,6 +31,7 @@ export interface EventsRouterDeps {
 export type EventResponse = EventJson & { snapshotUrl: string | null };
 
 const KeepBody = Type.Object({ keep: Type.Boolean() }, { additionalProperties: false });
+/** Turns the query string into a journal query; the journal itself checks camera, type, zone and cursor. */
 const LIST_QUERY = { parameters: ['camera', 'type', 'zone', 'from', 'to', 'limit', 'cursor'], copied: ['camera', 'type', 'zone', 'cursor'], base: { limit: 50 } } as const;
 
 export function eventsRouter(deps: EventsRouterDeps): Router {
@@ -40,59 +41,48 @@ export function eventsRouter(deps: EventsRouterDeps): Router {
     const json = eventJson(event);
     return { ...json, snapshotUrl: json.hasSnapshot ? `${req.baseUrl}/events/${event.id}/snapshot.jpg` : null };
   };
+  const stored = (id: string): StoredEvent => {
+    const event = journal.get(id);
+    if (!event) throw noEvent(id);
+    return event;
+  };
 
   router.get('/events', (req: Request, res: Response) => {
-    try {
-      const page = journal.query(parseListQuery(req.query, { ...LIST_QUERY, base: { ...LIST_QUERY.base } }));
-      res.json({ events: page.events.map((event) => respond(req, event)), next: page.next });
-    } catch (err) {
-      if (!(err instanceof BadRequest || err instanceof EventValidationError)) throw err;
-      res.status(400).json({ error: 'invalid_request', message: err.message });
-    }
+    const page = queryJournal(journal, parseListQuery<EventQuery>(req.query, { ...LIST_QUERY, base: { ...LIST_QUERY.base } }));
+    res.json({ events: page.events.map((event) => respond(req, event)), next: page.next });
   });
 
   router.get('/events/:id', (req: Request, res: Response) => {
-    const event = journal.get(req.params.id);
-    if (!event) return notFound(res, req.params.id);
-    res.json({ event: respond(req, event) });
+    res.json({ event: respond(req, stored(req.params.id)) });
   });
 
   router.get('/events/:id/snapshot.jpg', (req: Request, res: Response, next: NextFunction) => {
     const { id } = req.params;
-    if (!journal.get(id)) return notFound(res, id);
+    stored(id);
     const file = journal.snapshotPath(id);
-    const noSnapshot = () => res.status(404).json({ error: 'not_found', message: `event "${id}" has no snapshot` });
-    if (file === null) return noSnapshot();
+    if (file === null) throw noSnapshot(id);
     // The containment check is the journal's; dot folders in the data path (e.g. ~/.glimpser) are fine.
     res.sendFile(file, { dotfiles: 'allow', headers: { 'Content-Type': 'image/jpeg', 'Cache-Control': 'private, no-cache' } }, (err?: NodeJS.ErrnoException) => {
       if (!err) return;
       // Deleted by retention between the look-up and the read.
-      if (err.code === 'ENOENT' && !res.headersSent) noSnapshot();
-      else next(err);
+      next(err.code === 'ENOENT' ? noSnapshot(id) : err);
     });
   });
 
   router.post('/events/:id/keep', express.json({ limit: '1kb' }), validateBody(KeepBody), (req: Request, res: Response) => {
     const event = journal.keep(req.params.id, (req.body as { keep: boolean }).keep);
-    if (!event) return notFound(res, req.params.id);
+    if (!event) throw noEvent(req.params.id);
     res.json({ event: respond(req, event) });
   });
 
-  // Only reached when this router runs on its own; under apiRouter errors are answered there first.
-  router.use((err: Error & { type?: string }, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(err);
-    if (err.type === 'entity.parse.failed') {
-      res.status(400).json({ error: 'invalid_request', message: `body: not valid JSON (${err.message})` });
-      return;
-    }
-    log.error({ err: err.message }, 'event request failed');
-    res.status(500).json({ error: 'internal', message: 'internal error; see the server log' });
-  });
+  router.use(apiErrors(log, 'event request failed'));
   return router;
 }
 
-function notFound(res: Response, id: string): void {
-  res.status(404).json({ error: 'not_found', message: `no event "${id}"` });
+function noEvent(id: string): HttpError {
+  return notFound(`no event "${id}"`);
 }
 
-/** Turns the query string into a journal query; the journal itself checks camera, type, zone and cursor. */
+function noSnapshot(id: string): HttpError {
+  return notFound(`event "${id}" has no snapshot`);
+}

@@ -3,8 +3,8 @@ import type { Request, Response } from 'express';
 import type { CameraHandle } from '../../core/capture/registry';
 import type { Frame } from '../../core/frames/frame';
 import type { Logger } from '../../core/log/logger';
-
 import { metrics } from '../../core/metrics';
+import { sendError } from './errors';
 
 export interface StreamClientStats {
   id: number;
@@ -120,10 +120,7 @@ export class MjpegStreams {
     const { maxClientsPerCamera, log } = this.options;
     const clients = this.clients.get(camera.id) ?? new Set<StreamClient>();
     if (clients.size >= maxClientsPerCamera) {
-      res.status(429).json({
-        error: 'too_many_clients',
-        message: `camera "${camera.id}" already has ${clients.size} live-view clients, the most allowed (maxClientsPerCamera); close one and retry`,
-      });
+      sendError(res, 429, 'too_many_clients', `camera "${camera.id}" already has ${clients.size} live-view clients, the most allowed (maxClientsPerCamera); close one and retry`);
       return;
     }
     res.status(200).set({

@@ -13,6 +13,7 @@ import { rulesRouter } from './rules';
 import { summariesRouter } from './summaries';
 import type { MjpegStreams } from './mjpeg';
 import { versions } from '../version';
+import { apiErrors, HttpError, notFound } from './errors';
 import { validateBody } from './validate';
 
 export interface ApiDeps {
@@ -37,17 +38,13 @@ export function apiRouter(deps: ApiDeps): Router {
   router.post('/auth/login', validateBody(LoginBody), async (req: Request, res: Response, next: NextFunction) => {
     try {
       const client = req.socket.remoteAddress ?? 'unknown';
-      if (deps.auth.isLockedOut(client)) {
-        res.status(429).json({ error: 'too_many_attempts', message: 'too many failed sign-ins from this address; try again in a few minutes' });
-        return;
-      }
+      if (deps.auth.isLockedOut(client)) throw new HttpError(429, 'too_many_attempts', 'too many failed sign-ins from this address; try again in a few minutes');
       const { username, password } = req.body as { username: string; password: string };
       const user = await deps.users.verify(username, password);
       if (!user) {
         deps.auth.recordFailure(client, 'login');
         deps.log.info({ username, client }, 'sign-in refused');
-        res.status(401).json({ error: 'unauthorized', message: 'wrong username or password' });
-        return;
+        throw new HttpError(401, 'unauthorized', 'wrong username or password');
       }
       const { token, expiresAt } = deps.tokens.issue(user.username);
       deps.log.info({ username: user.username }, 'signed in');
@@ -76,22 +73,9 @@ export function apiRouter(deps: ApiDeps): Router {
   if (deps.journal) router.use(summariesRouter({ journal: deps.journal, log: deps.log }));
   router.use(camerasRouter({ cameras: deps.cameras, archive: deps.archive, log: deps.log, maxClientsPerCamera: deps.maxStreamClientsPerCamera, streams: deps.streams }));
 
-  router.use((_req, res) => {
-    res.status(404).json({ error: 'not_found', message: 'no such API endpoint' });
+  router.use((_req, _res, next) => {
+    next(notFound('no such API endpoint'));
   });
-
-  router.use((err: Error & { status?: number; type?: string }, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(err);
-    if (err.type === 'entity.parse.failed') {
-      res.status(400).json({ error: 'invalid_request', message: `body: not valid JSON (${err.message})` });
-      return;
-    }
-    if (err.type === 'entity.too.large') {
-      res.status(413).json({ error: 'too_large', message: 'body: larger than 256 KiB' });
-      return;
-    }
-    deps.log.error({ err: err.message }, 'api request failed');
-    res.status(500).json({ error: 'internal', message: 'internal error; see the server log' });
-  });
+  router.use(apiErrors(deps.log, 'api request failed'));
   return router;
 }

@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from '../../core/log/logger';
 import { RuleGate, RuleSetError } from '../../core/rules';
+import { apiErrors, badRequest } from './errors';
 import { validateBody } from './validate';
 
 /**
@@ -36,30 +37,17 @@ export function rulesRouter(deps: RulesRouterDeps): Router {
   router.post('/rules/test', express.json({ limit: '256kb' }), validateBody(TestBody), (req: Request, res: Response) => {
     const body = req.body as { rules: unknown; event: Record<string, unknown>; msg?: Record<string, unknown>; now?: string };
     const now = body.now === undefined ? Date.now() : ISO_WITH_ZONE.test(body.now) ? Date.parse(body.now) : Number.NaN;
-    if (Number.isNaN(now)) {
-      res.status(400).json({ error: 'invalid_request', message: `now: expected an ISO 8601 time with a zone like "2026-06-01T23:14:00+02:00", got ${JSON.stringify(body.now)}` });
-      return;
-    }
+    if (Number.isNaN(now)) throw badRequest(`now: expected an ISO 8601 time with a zone like "2026-06-01T23:14:00+02:00", got ${JSON.stringify(body.now)}`);
     let gate: RuleGate;
     try {
       gate = new RuleGate(body.rules, { now: () => now });
     } catch (err) {
       if (!(err instanceof RuleSetError)) throw err;
-      res.status(400).json({ error: 'invalid_request', message: `${err.path === '$' ? 'rules' : `rules.${err.path}`}: ${err.problem}` });
-      return;
+      throw badRequest(`${err.path === '$' ? 'rules' : `rules.${err.path}`}: ${err.problem}`);
     }
     res.json({ decision: gate.decide({ ...body.msg, event: body.event }) });
   });
 
-  // Only reached when this router runs on its own; under apiRouter errors are answered there first.
-  router.use((err: Error & { type?: string }, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(err);
-    if (err.type === 'entity.parse.failed') {
-      res.status(400).json({ error: 'invalid_request', message: `body: not valid JSON (${err.message})` });
-      return;
-    }
-    deps.log.error({ err: err.message }, 'rule test failed');
-    res.status(500).json({ error: 'internal', message: 'internal error; see the server log' });
-  });
+  router.use(apiErrors(deps.log, 'rule test failed'));
   return router;
 }

@@ -1,8 +1,8 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from '../../core/log/logger';
-import { EventValidationError } from '../../core/store/event';
-import type { EventJournal, StoredEvent } from '../../core/store/journal';
-import { BadRequest, parseListQuery } from './query';
+import type { EventJournal, EventQuery, StoredEvent } from '../../core/store/journal';
+import { apiErrors } from './errors';
+import { parseListQuery, queryJournal } from './query';
 
 /**
  * The ai-summary node's briefs under /api, mounted after authentication. They are journal events of type
@@ -37,24 +37,17 @@ export interface SummaryResponse {
   tokens: unknown;
 }
 
+/** Same rules as GET /events (runtime/api/events.ts), restricted to the parameters that make sense here. */
 const LIST_QUERY = { parameters: ['from', 'to', 'limit', 'cursor'], copied: ['cursor'] } as const;
 
 export function summariesRouter(deps: SummariesRouterDeps): Router {
   const { journal, log } = deps;
   const router = express.Router();
   router.get('/summaries', (req: Request, res: Response) => {
-    try {
-      const page = journal.query(parseListQuery(req.query, { ...LIST_QUERY, base: { type: 'summary', limit: 20 } }));
-      res.json({ summaries: page.events.map(summaryJson), next: page.next });
-    } catch (err) {
-      if (err instanceof BadRequest || err instanceof EventValidationError) {
-        res.status(400).json({ error: 'invalid_request', message: err.message });
-        return;
-      }
-      log.error({ err: (err as Error).message }, 'summaries request failed');
-      res.status(500).json({ error: 'internal', message: 'internal error; see the server log' });
-    }
+    const page = queryJournal(journal, parseListQuery<EventQuery>(req.query, { ...LIST_QUERY, base: { type: 'summary', limit: 20 } }));
+    res.json({ summaries: page.events.map(summaryJson), next: page.next });
   });
+  router.use(apiErrors(log, 'summaries request failed'));
   return router;
 }
 
@@ -74,5 +67,3 @@ function summaryJson(event: StoredEvent): SummaryResponse {
     tokens: data.tokens ?? null,
   };
 }
-
-/** Same rules as GET /events (runtime/api/events.ts), restricted to the parameters that make sense here. */

@@ -1,6 +1,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import Ajv, { type ErrorObject } from 'ajv';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { badRequest } from './errors';
 
 const ajv = new Ajv({ allErrors: false, strict: false });
 
@@ -15,11 +16,7 @@ function describe(error: ErrorObject | undefined): string {
 /** Express middleware that answers 400 naming the first wrong field unless the JSON body matches the schema. */
 export function validateBody<T extends TSchema>(schema: T): RequestHandler {
   const check = ajv.compile<Static<T>>(schema);
-  return (req: Request, res: Response, next: NextFunction) => {
-    if (!check(req.body)) {
-      res.status(400).json({ error: 'invalid_request', message: describe(check.errors?.[0]) });
-      return;
-    }
-    next();
+  return (req: Request, _res: Response, next: NextFunction) => {
+    next(check(req.body) ? undefined : badRequest(describe(check.errors?.[0])));
   };
 }

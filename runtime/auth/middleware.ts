@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { metrics } from '../../core/metrics';
 import type { User, UserStore } from '../stores/users';
 import type { TokenSigner } from './tokens';
+import { sendError } from '../api/errors';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -57,7 +58,7 @@ export class Authenticator {
     return (req: Request, res: Response, next: NextFunction) => {
       const client = req.socket.remoteAddress ?? 'unknown';
       if (this.isLockedOut(client)) {
-        res.status(429).json({ error: 'too_many_attempts', message: 'too many failed sign-ins from this address; try again in a few minutes' });
+        sendError(res, 429, 'too_many_attempts', 'too many failed sign-ins from this address; try again in a few minutes');
         return;
       }
       this.fromHeader(req.headers.authorization).then(({ user, method }) => {
@@ -68,7 +69,7 @@ export class Authenticator {
         }
         if (method !== 'none') this.recordFailure(client, method);
         res.setHeader('WWW-Authenticate', 'Basic realm="glimpser", charset="UTF-8"');
-        res.status(401).json({ error: 'unauthorized', message: method === 'none' ? 'sign in with HTTP Basic or a bearer token from POST /api/auth/login' : 'wrong credentials' });
+        sendError(res, 401, 'unauthorized', method === 'none' ? 'sign in with HTTP Basic or a bearer token from POST /api/auth/login' : 'wrong credentials');
       }, next);
     };
   }

@@ -1,14 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { EventEmitter } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
 import { ImageSource, type ImageSourceOptions } from '../../core/capture/image-source';
 import type { CameraStatus } from '../../core/capture/source';
 import type { Frame } from '../../core/frames/frame';
-import type { Logger } from '../../core/log/logger';
 import { metrics } from '../../core/metrics';
-import { ffprobeImage } from '../support/tools';
+import { ffprobeImage, freePort, metricValue, recordingLogger, waitFor } from '../support/tools';
 
 const USER = 'viewer';
 const PASSWORD = 'pa55-w0rd-for-snapshots';
@@ -19,7 +18,9 @@ let server: Server;
 let base: string;
 let jpeg: Buffer;
 let png: Buffer;
-const stats = { unauthorized: 0, bigBytesWritten: 0, bigClosedEarly: false, nonceUses: new Map<string, number>() };
+const stats = { unauthorized: 0, bigBytesWritten: 0, bigClosedEarly: false, nonceUses: new Map<string, number>(), urls: [] as string[] };
+/** What the camera server did that tests wait on: 'big-closed' once a /big.jpg response is over. */
+const served = new EventEmitter();
 const sources: ImageSource[] = [];
 
 /** Checks a Digest Authorization the way a camera would, written from RFC 7616 §3.4.1 independently of the client. */
@@ -42,6 +43,7 @@ function sendJpeg(res: ServerResponse): void {
 }
 
 function handle(req: IncomingMessage, res: ServerResponse): void {
+  stats.urls.push(req.url ?? '');
   const path = new URL(req.url ?? '/', 'http://x').pathname;
   const digest = /^\/digest-(md5|sha256)\//.exec(path);
   if (path === '/basic/snap.jpg') {
@@ -80,6 +82,7 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     res.on('close', () => {
       stats.bigBytesWritten = written;
       stats.bigClosedEarly = written < BIG_BYTES;
+      served.emit('big-closed');
     });
     const chunk = Buffer.alloc(64 * 1024, 0xab);
     const pump = () => {
@@ -117,56 +120,31 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-function recordingLogger(lines: string[]): Logger {
-  const log = (obj: Record<string, unknown> | string, msg?: string) => lines.push(JSON.stringify(obj) + (msg ?? ''));
-  const logger: Logger = { error: log, warn: log, info: log, debug: log, child: () => logger };
-  return logger;
-}
-
 function makeSource(options: Partial<ImageSourceOptions> & { url: string }): ImageSource {
   const source = new ImageSource({ camera: 'snap', everyMs: 200, timeoutMs: 3000, backoff: { initialMs: 100, maxMs: 200 }, failuresBeforeOffline: 2, ...options });
   sources.push(source);
   return source;
 }
 
-function next<T>(emitter: EventEmitter, event: string, matches: (value: T) => boolean = () => true, timeoutMs = 10000): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      emitter.off(event, listener);
-      reject(new Error(`no matching '${event}' within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const listener = (value: T) => {
-      if (!matches(value)) return;
-      clearTimeout(timer);
-      emitter.off(event, listener);
-      resolve(value);
-    };
-    emitter.on(event, listener);
-  });
-}
-
 async function firstFrame(source: ImageSource): Promise<Frame> {
-  const frame = next<Frame>(source, 'frame');
+  const frame = waitFor<Frame>(source, 'frame');
   source.start();
   return frame;
 }
 
 /** Starts the source and resolves with the status once it is offline. */
 async function offline(source: ImageSource): Promise<CameraStatus> {
-  const status = next<CameraStatus>(source, 'status', (s) => s.state === 'offline');
+  const status = waitFor<CameraStatus>(source, 'status', (s) => s.state === 'offline');
   source.start();
   return status;
 }
 
-async function rejected(reason: string): Promise<number> {
-  const { values } = await metrics.framesRejectedTotal.get();
-  return values.find((v) => v.labels.camera === 'snap' && v.labels.reason === reason)?.value ?? 0;
-}
+const rejected = (reason: string): Promise<number> => metricValue(metrics.framesRejectedTotal, { camera: 'snap', reason });
 
 describe('ImageSource (an "image" camera polling a snapshot URL)', () => {
   it('fetches a JPEG behind HTTP Basic auth (RFC 7617) and passes it on unchanged, going online', async () => {
-    const lines: string[] = [];
-    const source = makeSource({ url: `http://${USER}:${PASSWORD}@${base.slice(7)}/basic/snap.jpg`, logger: recordingLogger(lines) });
+    const { logger, entries } = recordingLogger();
+    const source = makeSource({ url: `http://${USER}:${PASSWORD}@${base.slice(7)}/basic/snap.jpg`, logger });
     const statuses: CameraStatus[] = [];
     source.on('status', (s: CameraStatus) => statuses.push(s));
     const frame = await firstFrame(source);
@@ -174,9 +152,9 @@ describe('ImageSource (an "image" camera polling a snapshot URL)', () => {
     expect(frame.meta).toMatchObject({ camera: 'snap', sequence: 1, width: 320, height: 240, bytes: jpeg.length });
     expect(ffprobeImage(frame.jpeg)).toEqual({ codec: 'mjpeg', width: 320, height: 240 });
     expect(statuses.map((s) => s.state)).toEqual(['connecting', 'online']);
-    const second = await next<Frame>(source, 'frame');
+    const second = await waitFor<Frame>(source, 'frame');
     expect(second.meta.sequence).toBe(2);
-    expect(lines.join('\n')).not.toContain(PASSWORD);
+    expect(JSON.stringify(entries)).not.toContain(PASSWORD);
     expect(JSON.stringify(source.status())).not.toContain(PASSWORD);
   });
 
@@ -185,7 +163,7 @@ describe('ImageSource (an "image" camera polling a snapshot URL)', () => {
     const source = makeSource({ url: `${base}/digest-${algorithm}/snap`, credentials: { username: USER, password: PASSWORD } });
     const frame = await firstFrame(source);
     expect(ffprobeImage(frame.jpeg)).toEqual({ codec: 'mjpeg', width: 320, height: 240 });
-    await next<Frame>(source, 'frame', (f) => f.meta.sequence === 3);
+    await waitFor<Frame>(source, 'frame', (f) => f.meta.sequence === 3);
     // One challenge at the start; later polls authenticate up front.
     expect(stats.unauthorized - before).toBe(1);
     expect(stats.nonceUses.get(`${algorithm}-nonce-0001`)).toBeGreaterThanOrEqual(3);
@@ -213,41 +191,39 @@ describe('ImageSource (an "image" camera polling a snapshot URL)', () => {
 
   it('refuses a body over maxBytes while it streams in, without reading the rest', async () => {
     const before = await rejected('oversize');
+    const closed = waitFor(served, 'big-closed', () => true, 10000);
     const status = await offline(makeSource({ url: `${base}/big.jpg`, maxBytes: 256 * 1024 }));
     expect(status.lastError).toMatch(/big\.jpg sent \d+ KiB or more, over the 256 KiB limit \(maxBytes\)$/);
     expect(await rejected('oversize')).toBeGreaterThan(before);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await closed;
     expect(stats.bigClosedEarly).toBe(true);
     expect(stats.bigBytesWritten).toBeLessThan(BIG_BYTES);
   });
 
   it('goes offline with the connection error when nothing listens on the port', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const port = await freePort();
     const status = await offline(makeSource({ url: `http://127.0.0.1:${port}/snap.jpg` }));
     expect(status.lastError).toBe(`http://127.0.0.1:${port}/snap.jpg could not be fetched: ECONNREFUSED`);
     expect(status.restarts).toBeGreaterThan(0);
   });
 
   it('reports 401 for wrong credentials, with the password nowhere in status or logs', async () => {
-    const lines: string[] = [];
+    const { logger, entries } = recordingLogger();
     const wrong = 'not-the-right-password';
-    const source = makeSource({ url: `${base}/digest-md5/snap`, credentials: { username: USER, password: wrong }, logger: recordingLogger(lines) });
+    const source = makeSource({ url: `${base}/digest-md5/snap`, credentials: { username: USER, password: wrong }, logger });
     const status = await offline(source);
     expect(status.lastError).toBe(`${base}/digest-md5/snap returned 401 Unauthorized: the camera refused the username and password`);
-    const basic = await offline(makeSource({ url: `http://${USER}:${wrong}@${base.slice(7)}/basic/snap.jpg`, logger: recordingLogger(lines) }));
+    const basic = await offline(makeSource({ url: `http://${USER}:${wrong}@${base.slice(7)}/basic/snap.jpg`, logger }));
     expect(basic.lastError).toContain('http://***:***@127.0.0.1');
     expect(basic.lastError).toContain('401');
-    expect(lines.join('\n')).not.toContain(wrong);
+    expect(JSON.stringify(entries)).not.toContain(wrong);
   });
 
   it('goes offline after offlineAfterMs without an image while a request hangs, then reports the timeout', async () => {
     const source = makeSource({ url: `${base}/slow.jpg`, offlineAfterMs: 300, timeoutMs: 1000 });
     const status = await offline(source);
     expect(status.lastError).toMatch(/slow\.jpg: no image for 0\.\d s$/);
-    const timedOut = await next<CameraStatus>(source, 'status', (s) => s.lastError?.includes('did not answer') === true);
+    const timedOut = await waitFor<CameraStatus>(source, 'status', (s) => s.lastError?.includes('did not answer') === true);
     expect(timedOut.lastError).toBe(`${base}/slow.jpg did not answer within 1 s`);
   });
 
@@ -270,13 +246,18 @@ describe('ImageSource (an "image" camera polling a snapshot URL)', () => {
   });
 
   it('stops polling on stop() and reports stopped', async () => {
-    const source = makeSource({ url: `${base}/snap.png` });
+    const source = makeSource({ url: `${base}/snap.png?poller=stopped` });
     await firstFrame(source);
     await source.stop();
     expect(source.status().state).toBe('stopped');
     let late = 0;
     source.on('frame', () => (late += 1));
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    const polls = stats.urls.filter((url) => url.endsWith('poller=stopped')).length;
+    // A second source on the same everyMs polls twice, so at least one full period passes with the first stopped.
+    const clock = makeSource({ url: `${base}/snap.png?poller=clock` });
+    await firstFrame(clock);
+    await waitFor<Frame>(clock, 'frame');
     expect(late).toBe(0);
+    expect(stats.urls.filter((url) => url.endsWith('poller=stopped'))).toHaveLength(polls);
   });
 });

@@ -1,4 +1,5 @@
-import type { GreyFrame, MotionBox } from '../../core/motion/detector';
+import type { GreyFrame } from '../../core/frames/grey';
+import type { MotionBox } from '../../core/motion/detector';
 import { MotionEventTracker, type MotionTransition } from '../../core/motion/lifecycle';
 import { TamperDetector, type TamperEvent } from '../../core/motion/tamper';
 import { VideoMotionDetector, type VideoMotionOptions } from '../../core/motion/video-motion';

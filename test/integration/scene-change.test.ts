@@ -2,8 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BrowserPool } from '../../core/capture/browser-pool';
 import { captureWebsite } from '../../core/capture/website';
-import type { GreyFrame } from '../../core/motion/detector';
-import { jpegToGrey } from '../../core/motion/grey';
+import { jpegToGrey, type GreyFrame } from '../../core/frames/grey';
 import type { Polygon, ZoneConfig } from '../../core/motion/regions';
 import { SceneChangeDetector } from '../../core/motion/scene-change';
 

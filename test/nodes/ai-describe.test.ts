@@ -1,36 +1,13 @@
-import type { NodeMessage, NodeStatus } from 'node-red';
 import sharp from 'sharp';
 import type { EventJournal } from '../../core/store/journal';
 import aiDescribeNode from '../../nodes/ai-describe/ai-describe';
 import glimpserAiNode from '../../nodes/glimpser-ai/glimpser-ai';
 import type { GlimpserHandles } from '../../nodes/shared/handles';
 import type { EmbeddedBroker } from '../../runtime/broker';
+import { collect, loggedErrors, recordStatuses } from '../support/flow';
 import { glimpserHandlesWithJournal, helper, type HandlesWithJournal, type FlowNode } from '../support/node-red-helper';
 import { OpenAIServer } from '../support/openai-server';
 import { eventually } from '../support/tools';
-
-type Msg = NodeMessage & Record<string, unknown>;
-
-function collect(id: string): Msg[] {
-  const seen: Msg[] = [];
-  helper.getNode(id).on('input', (msg: Msg) => seen.push(msg));
-  return seen;
-}
-
-function statuses(id: string): NodeStatus[] {
-  const seen: NodeStatus[] = [];
-  const node = helper.getNode(id);
-  const original = node.status.bind(node);
-  node.status = ((status: NodeStatus) => {
-    seen.push(status);
-    return original(status);
-  }) as typeof node.status;
-  return seen;
-}
-
-function loggedErrors(id: string): string[] {
-  return helper.log().args.map((a: unknown[]) => a[0] as { level: number; id: string; msg: unknown }).filter((m) => m.id === id && m.level === 20).map((m) => String(m.msg));
-}
 
 const scene = (personAt: number | null, width = 640, height = 360) =>
   sharp({ create: { width, height, channels: 3, background: '#506070' } })
@@ -110,7 +87,7 @@ describe('glimpser-ai and ai-describe nodes', () => {
 
   it('passes frames through with the "not configured" status when OpenAI has no API key', async () => {
     await helper.load([glimpserAiNode, aiDescribeNode], flow({ baseUrl: 'https://api.openai.com/v1' }));
-    const seen = statuses('describer');
+    const seen = recordStatuses('describer');
     const out = collect('out');
     helper.getNode('describer').receive(frameMsg(await scene(null)));
     await eventually(async () => (out.length === 1 ? true : undefined), 5000, 'passed through');
@@ -120,7 +97,7 @@ describe('glimpser-ai and ai-describe nodes', () => {
 
   it('skips with a grey status and sends no request once the budget is spent', async () => {
     await helper.load([glimpserAiNode, aiDescribeNode], flow({ requestsPerHour: 1 }), { provider: { apiKey: 'k' } });
-    const seen = statuses('describer');
+    const seen = recordStatuses('describer');
     const out = collect('out');
     helper.getNode('describer').receive(frameMsg(await scene(null)));
     await eventually(async () => (out.length === 1 ? true : undefined), 5000, 'first');
@@ -134,7 +111,7 @@ describe('glimpser-ai and ai-describe nodes', () => {
   it('shows a yellow "rate limited until" status after a 429 and passes frames through without asking again', async () => {
     server.script({ kind: 'status', status: 429, headers: { 'retry-after': '120' } });
     await helper.load([glimpserAiNode, aiDescribeNode], flow({}), { provider: { apiKey: 'k' } });
-    const seen = statuses('describer');
+    const seen = recordStatuses('describer');
     const out = collect('out');
     helper.getNode('describer').receive(frameMsg(await scene(null)));
     helper.getNode('describer').receive(frameMsg(await scene(0.5)));
@@ -157,11 +134,43 @@ describe('glimpser-ai and ai-describe nodes', () => {
   it('fails a slow reply with a clear error and a red status', async () => {
     server.script({ kind: 'slow', delayMs: 3000 });
     await helper.load([glimpserAiNode, aiDescribeNode], flow({ timeout: 0.3 }), { provider: { apiKey: 'k' } });
-    const seen = statuses('describer');
+    const seen = recordStatuses('describer');
     helper.getNode('describer').receive(frameMsg(await scene(null)));
     await eventually(async () => (loggedErrors('describer').length === 1 ? true : undefined), 5000, 'an error');
     expect(loggedErrors('describer')[0]).toMatch(/no reply from http:\/\/127\.0\.0\.1:\d+\/v1 \(model gpt-4o-mini\) within 300 ms/);
     expect(seen.at(-1)).toMatchObject({ fill: 'red', shape: 'dot' });
+  });
+
+  it('fails a message of the wrong shape naming the field, and describes the next good one', async () => {
+    await helper.load([glimpserAiNode, aiDescribeNode], flow({}), { provider: { apiKey: 'k' } });
+    const seen = recordStatuses('describer');
+    const out = collect('out');
+    const node = helper.getNode('describer');
+    node.receive({ payload: 'not a picture', frame: { camera: 'porch', timestamp: 1 } });
+    node.receive({ ...frameMsg(await scene(null)), frame: { camera: 'porch', timestamp: 'noon' } });
+    node.receive({ ...frameMsg(await scene(null)), event: { id: 42, camera: 'porch' } });
+    await eventually(async () => (loggedErrors('describer').length === 3 ? true : undefined), 5000, 'three errors');
+    const errors = loggedErrors('describer');
+    expect(errors.some((e) => /msg\.payload: expected a JPEG Buffer .*got "not a picture"/.test(e))).toBe(true);
+    expect(errors.some((e) => /msg\.frame\.timestamp: expected the capture time in milliseconds since the epoch, got "noon"/.test(e))).toBe(true);
+    expect(errors.some((e) => /msg\.event\.id: expected the id of a journal event \(text\), got 42/.test(e))).toBe(true);
+    expect(seen).toContainEqual({ fill: 'red', shape: 'dot', text: expect.stringMatching(/^msg\.payload: expected a JPEG Buffer/) });
+    expect(server.requests).toHaveLength(0);
+    node.receive(frameMsg(await scene(0.5)));
+    await eventually(async () => (out.length === 1 ? true : undefined), 5000, 'the good frame described');
+    expect(out[0].ai).toMatchObject({ caption: 'A person walks up the driveway', cached: false });
+    expect(seen.at(-1)).toEqual({ fill: 'green', shape: 'dot', text: 'porch: A person walks up the driveway' });
+  });
+
+  it('fails with the AI provider\'s wrong setting when the glimpser-ai node it picked cannot start', async () => {
+    await helper.load([glimpserAiNode, aiDescribeNode], [
+      { id: 'provider', type: 'glimpser-ai', baseUrl: 'http://localhost:11434/v1', model: '' },
+      { id: 'describer', type: 'ai-describe', ai: 'provider', wires: [[]] },
+    ] as FlowNode[]);
+    expect(loggedErrors('describer').join('\n')).toMatch(/^ai: glimpser-ai setting "model" must NOT have fewer than 1 characters \(expected a model name/);
+    helper.getNode('describer').receive(frameMsg(await scene(null)));
+    await eventually(async () => (loggedErrors('describer').length === 2 ? true : undefined), 5000, 'the input refused');
+    expect(loggedErrors('describer')[1]).toMatch(/ai-describe is not configured: ai: glimpser-ai setting "model"/);
   });
 
   it('names a wrong setting of either node', async () => {

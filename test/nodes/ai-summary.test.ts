@@ -3,7 +3,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express from 'express';
-import type { NodeMessage, NodeStatus } from 'node-red';
 import { silentLogger } from '../../core/log/logger';
 import type { EventJournal } from '../../core/store/journal';
 import aiSummaryNode from '../../nodes/ai-summary/ai-summary';
@@ -12,34 +11,14 @@ import glimpserAiNode from '../../nodes/glimpser-ai/glimpser-ai';
 import type { GlimpserHandles } from '../../nodes/shared/handles';
 import type { EmbeddedBroker } from '../../runtime/broker';
 import { summariesRouter } from '../../runtime/api/summaries';
+import { collect, loggedErrors, recordStatuses } from '../support/flow';
 import { glimpserHandlesWithJournal, helper, type HandlesWithJournal, type FlowNode } from '../support/node-red-helper';
 import { OpenAIServer } from '../support/openai-server';
 import { eventually } from '../support/tools';
 
-type Msg = NodeMessage & Record<string, unknown>;
 const MIN = 60_000;
 const BRIEF = { summary: 'A courier delivered a parcel at the porch; a fox crossed the yard.', sources: [{ camera: 'porch', brief: 'Parcel delivered.', severity: 'low' }, { camera: 'yard', brief: 'A fox.', severity: 'low' }] };
 
-function collect(id: string): Msg[] {
-  const seen: Msg[] = [];
-  helper.getNode(id).on('input', (msg: Msg) => seen.push(msg));
-  return seen;
-}
-
-function statuses(id: string): NodeStatus[] {
-  const seen: NodeStatus[] = [];
-  const node = helper.getNode(id);
-  const original = node.status.bind(node);
-  node.status = ((status: NodeStatus) => {
-    seen.push(status);
-    return original(status);
-  }) as typeof node.status;
-  return seen;
-}
-
-function loggedErrors(id: string): string[] {
-  return helper.log().args.map((a: unknown[]) => a[0] as { level: number; id: string; msg: unknown }).filter((m) => m.id === id && m.level === 20).map((m) => String(m.msg));
-}
 
 const caption = (camera: string, timestamp: number, text: string) => ({ payload: Buffer.from([0xff, 0xd8]), frame: { camera, timestamp }, ai: { caption: text, severity: 'low' } });
 
@@ -119,7 +98,7 @@ describe('ai-summary node', () => {
 
   it('skips with a status and sends no request when not configured, over budget, or with nothing to summarise', async () => {
     await helper.load([glimpserAiNode, aiSummaryNode], flow({ baseUrl: 'https://api.openai.com/v1' }, { source: 'none' }));
-    let seen = statuses('summary');
+    let seen = recordStatuses('summary');
     helper.getNode('summary').receive(caption('porch', Date.now(), 'A courier'));
     helper.getNode('summary').receive({ topic: 'summarize' });
     await eventually(async () => (seen.length >= 2 ? true : undefined), 3000, 'a status');
@@ -128,7 +107,7 @@ describe('ai-summary node', () => {
 
     server.script({ kind: 'content', content: JSON.stringify(BRIEF) });
     await helper.load([glimpserAiNode, aiSummaryNode], flow({ requestsPerHour: 1 }, { source: 'budget', fromJournal: false }), { provider: { apiKey: 'k' } });
-    seen = statuses('summary');
+    seen = recordStatuses('summary');
     const out = collect('out');
     const node = helper.getNode('summary');
     node.receive({ topic: 'summarize' });
@@ -147,12 +126,35 @@ describe('ai-summary node', () => {
   it('reports a reply that is malformed twice with node.error and a red status', async () => {
     server.script({ kind: 'content', content: 'Nothing happened.' }, { kind: 'content', content: '{"summary": "x"}' });
     await helper.load([glimpserAiNode, aiSummaryNode], flow({}, { source: 'broken', fromJournal: false }), { provider: { apiKey: 'k' } });
-    const seen = statuses('summary');
+    const seen = recordStatuses('summary');
     helper.getNode('summary').receive(caption('porch', Date.now(), 'A courier'));
     helper.getNode('summary').receive({ topic: 'summarize' });
     await eventually(async () => (loggedErrors('summary').length === 1 ? true : undefined), 5000, 'an error');
     expect(loggedErrors('summary')[0]).toMatch(/sent a malformed reply twice; the last: reply field "sources"/);
     expect(seen.at(-1)).toMatchObject({ fill: 'red', shape: 'dot' });
+  });
+
+  it('fails a message of the wrong shape naming the field, lets a skipped description go, and collects the next good one', async () => {
+    server.script({ kind: 'content', content: JSON.stringify(BRIEF) });
+    await helper.load([glimpserAiNode, aiSummaryNode], flow({}, { source: 'shape', fromJournal: false }), { provider: { apiKey: 'k' } });
+    const seen = recordStatuses('summary');
+    const out = collect('out');
+    const node = helper.getNode('summary');
+    node.receive({ ai: { caption: 7 } });
+    node.receive({ event: { camera: 'porch', type: 'motion', startTime: Date.now(), zones: 'door' } });
+    node.receive({ frame: { camera: 'porch', timestamp: Date.now() }, ai: { skipped: 'budget', reason: 'spent' } });
+    node.receive({ payload: 'hello' });
+    await eventually(async () => (loggedErrors('summary').length === 3 ? true : undefined), 5000, 'three errors');
+    const errors = loggedErrors('summary');
+    expect(errors.some((e) => /msg\.ai: expected a description from ai-describe .*got \{"caption":7\}/.test(e))).toBe(true);
+    expect(errors.some((e) => /msg\.event\.zones: expected a list of zone names, got "door"/.test(e))).toBe(true);
+    expect(errors.some((e) => /ai-summary needs msg\.ai/.test(e))).toBe(true);
+    expect(seen).toContainEqual({ fill: 'red', shape: 'dot', text: expect.stringMatching(/^msg\.ai: expected a description/) });
+    node.receive(caption('porch', Date.now(), 'A courier'));
+    node.receive({ topic: 'summarize' });
+    await eventually(async () => (out.length === 1 ? true : undefined), 5000, 'the summary');
+    expect(server.requests).toHaveLength(1);
+    expect(server.requests[0].user).toMatch(/1 items, grouped by camera:\n\nCamera "porch" \(1 item\):\n- \d\d:\d\d:\d\d description \[low\]: A courier$/);
   });
 
   it('names a wrong setting', async () => {

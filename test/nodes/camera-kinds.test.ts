@@ -2,12 +2,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
-import type { NodeMessage } from 'node-red';
+import { checkFrameMessage, type FrameMessage } from '../../core/messages';
 import captureNode from '../../nodes/capture/capture';
 import cameraNode from '../../nodes/glimpser-camera/glimpser-camera';
 import type { GlimpserHandles } from '../../nodes/shared/handles';
 import type { EmbeddedBroker } from '../../runtime/broker';
 import { descendantsOf } from '../support/glimpser-process';
+import { nextMessage } from '../support/flow';
 import { MjpegTestServer } from '../support/mjpeg-server';
 import { glimpserHandles, helper, type FlowNode } from '../support/node-red-helper';
 import { eventually, ffprobeImage } from '../support/tools';
@@ -16,14 +17,9 @@ const sink: FlowNode = { id: 'out', type: 'helper' };
 const camera = (overrides: Record<string, unknown>): FlowNode => ({ id: 'cam', type: 'glimpser-camera', version: 2, name: 'Kind test', cameraId: 'kind-test', offlineAfter: 10, ...overrides });
 const capture = (overrides: Record<string, unknown> = {}): FlowNode => ({ id: 'cap', type: 'capture', version: 2, camera: 'cam', mode: 'continuous', fps: 5, timeout: 20, publish: true, wires: [['out']], ...overrides });
 
-function nextMessage(timeoutMs = 20000): Promise<NodeMessage & { payload: Buffer; frame: { camera: string; width: number; height: number } }> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no frame within ${timeoutMs} ms`)), timeoutMs);
-    helper.getNode('out').once('input', (msg: NodeMessage & { payload: Buffer; frame: { camera: string; width: number; height: number } }) => {
-      clearTimeout(timer);
-      resolve(msg);
-    });
-  });
+/** The next frame the sink receives. */
+async function nextFrame(timeoutMs = 20000): Promise<FrameMessage> {
+  return checkFrameMessage(await nextMessage('out', timeoutMs));
 }
 
 function processesNamed(...names: string[]): number[] {
@@ -65,7 +61,7 @@ describe('glimpser-camera kinds in a flow', () => {
     let republished = 0;
     const unsubscribe = await broker.subscribe('glimpser/cameras/kind-test/frame', () => (republished += 1));
     const device = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { username: 'shed-device', password: 'device-secret-1', reconnectPeriod: 0 });
-    const received = nextMessage();
+    const received = nextFrame();
     await device.publishAsync('glimpser/cameras/kind-test/frame', jpeg);
     const msg = await received;
     expect(msg.payload.equals(jpeg)).toBe(true);
@@ -86,7 +82,7 @@ describe('glimpser-camera kinds in a flow', () => {
     await server.start();
     try {
       await helper.load([cameraNode, captureNode], [camera({ source: 'image', url: server.url('/snapshot.jpg'), every: 0.5, width: 320, height: 240 }), capture(), sink]);
-      const msg = await nextMessage();
+      const msg = await nextFrame();
       expect(ffprobeImage(msg.payload)).toEqual({ codec: 'mjpeg', width: 320, height: 240 });
     } finally {
       await server.stop();
@@ -102,7 +98,7 @@ describe('glimpser-camera kinds in a flow', () => {
     try {
       const url = `http://127.0.0.1:${(page.address() as AddressInfo).port}/`;
       await helper.load([cameraNode, captureNode], [camera({ source: 'website', url, every: 30, width: 480, height: 320 }), capture({ mode: 'on-demand' }), sink]);
-      const answer = nextMessage(60000);
+      const answer = nextFrame(60000);
       helper.getNode('cap').receive({});
       expect(ffprobeImage((await answer).payload)).toEqual({ codec: 'mjpeg', width: 480, height: 320 });
       expect(processesNamed('chromium', 'chrome', 'chromedriver').length).toBeGreaterThan(0);

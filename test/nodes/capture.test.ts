@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import type { NodeMessage, NodeStatus } from 'node-red';
 import captureNode from '../../nodes/capture/capture';
 import cameraNode from '../../nodes/glimpser-camera/glimpser-camera';
 import { descendantsOf } from '../support/glimpser-process';
+import { nextMessage, recordStatuses } from '../support/flow';
 import { glimpserHandles, helper, type FlowNode } from '../support/node-red-helper';
 import { eventually, ffprobeImage } from '../support/tools';
 import type { EmbeddedBroker } from '../../runtime/broker';
@@ -20,27 +20,6 @@ function ffmpegChildren(): number[] {
       return false;
     }
   });
-}
-
-function nextMessage(id: string, timeoutMs = 15000): Promise<NodeMessage & Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no message from ${id} within ${timeoutMs} ms`)), timeoutMs);
-    helper.getNode(id).once('input', (msg: NodeMessage & Record<string, unknown>) => {
-      clearTimeout(timer);
-      resolve(msg);
-    });
-  });
-}
-
-function recordStatuses(id: string): NodeStatus[] {
-  const seen: NodeStatus[] = [];
-  const node = helper.getNode(id);
-  const original = node.status.bind(node);
-  node.status = (status: NodeStatus) => {
-    seen.push(status);
-    return original(status);
-  };
-  return seen;
 }
 
 describe('capture node with a glimpser-camera', () => {

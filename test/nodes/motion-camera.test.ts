@@ -2,16 +2,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { NodeMessage } from 'node-red';
 import type { Frame } from '../../core/frames/frame';
 import cameraNode from '../../nodes/glimpser-camera/glimpser-camera';
 import motionNode from '../../nodes/motion/motion';
 import type { GlimpserHandles } from '../../nodes/shared/handles';
 import type { EmbeddedBroker } from '../../runtime/broker';
+import { loggedErrors, type Msg } from '../support/flow';
 import { glimpserHandles, helper, type FlowNode } from '../support/node-red-helper';
 import { eventually, ffprobeImage, findTool } from '../support/tools';
-
-type Msg = NodeMessage & Record<string, unknown>;
 
 /** 2 s of a still scene, a box crossing it for 1.5 s, then 3 s still again: 320x180 at 10 fps. */
 function makeClip(dir: string): string {
@@ -94,9 +92,8 @@ describe('motion node reading its camera directly', () => {
 
   it('refuses wired frames while it reads a camera, and needs a camera to read', async () => {
     await helper.load([cameraNode, motionNode], [...flow(), { id: 'lonely', type: 'motion', version: 1, input: 'camera', camera: '', wires: [[], []] }]);
-    const logged = (): Array<{ level: number; id: string; msg: unknown }> => helper.log().args.map((a: unknown[]) => a[0] as { level: number; id: string; msg: unknown });
-    expect(logged().some((m) => m.id === 'lonely' && m.level === 20 && /no camera is selected/.test(String(m.msg)))).toBe(true);
+    expect(loggedErrors('lonely').some((m) => /no camera is selected/.test(m))).toBe(true);
     helper.getNode('detector').receive({ payload: Buffer.from([0xff, 0xd8, 0xff]) });
-    await eventually(async () => (logged().some((m) => m.id === 'detector' && m.level === 20 && /reads camera clip directly/.test(String(m.msg))) ? true : undefined), 5000, 'the refusal');
+    await eventually(async () => (loggedErrors('detector').some((m) => /reads camera clip directly/.test(m)) ? true : undefined), 5000, 'the refusal');
   });
 });

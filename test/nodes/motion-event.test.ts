@@ -1,27 +1,16 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { NodeMessage } from 'node-red';
 import sharp from 'sharp';
 import { EventJournal } from '../../core/store/journal';
 import eventNode from '../../nodes/event/event';
 import motionNode from '../../nodes/motion/motion';
 import type { GlimpserHandles } from '../../nodes/shared/handles';
 import type { EmbeddedBroker } from '../../runtime/broker';
+import { collect, logged, loggedErrors, LOG, statusesOf } from '../support/flow';
 import { glimpserHandles, helper, type FlowNode } from '../support/node-red-helper';
 import { eventually } from '../support/tools';
 
-type Msg = NodeMessage & Record<string, unknown>;
-
-function collect(id: string): Msg[] {
-  const seen: Msg[] = [];
-  helper.getNode(id).on('input', (msg: Msg) => seen.push(msg));
-  return seen;
-}
-
-function loggedErrors(id: string): string[] {
-  return helper.log().args.map((a: unknown[]) => a[0] as { level: number; id: string; msg: unknown }).filter((m) => m.id === id && m.level === 20).map((m) => String(m.msg));
-}
 
 const card = (width: number, height: number, boxX: number | null) =>
   sharp({ create: { width, height, channels: 3, background: '#404040' } })
@@ -100,13 +89,26 @@ describe('motion and event nodes', () => {
   it('answers a payload that is not a JPEG with a clear error and keeps detecting', async () => {
     await helper.load([motionNode], [{ id: 'm1', type: 'motion', wires: [['frames'], []] }, { id: 'frames', type: 'helper' }] as FlowNode[]);
     const frames = collect('frames');
-    helper.getNode('m1').receive({ payload: Buffer.from('<html>not a picture</html>'), frame: { camera: 'yard', timestamp: 1, sequence: 1 } });
+    // A whole frame message, so the JPEG decoder (not the message check) is what refuses it.
+    helper.getNode('m1').receive(frameMsg(Buffer.from('<html>not a picture</html>'), 1, 1));
     helper.getNode('m1').receive({ payload: 'text', frame: { camera: 'yard', timestamp: 2, sequence: 2 } });
     helper.getNode('m1').receive(frameMsg(await card(320, 180, null), 3, 3));
     await eventually(async () => (frames.length === 1 ? true : undefined), 5000, 'a good frame after bad ones');
     const errors = loggedErrors('m1');
     expect(errors.some((e) => /not a JPEG/.test(e))).toBe(true);
-    expect(errors.some((e) => /msg.payload must be a JPEG Buffer/.test(e))).toBe(true);
+    expect(errors.some((e) => /msg\.payload: expected a JPEG Buffer, got "text"/.test(e))).toBe(true);
+  });
+
+  it('fails a message of the wrong shape with a status naming the field, and keeps detecting', async () => {
+    await helper.load([motionNode], [{ id: 'm1', type: 'motion', wires: [['frames'], []] }, { id: 'frames', type: 'helper' }] as FlowNode[]);
+    const frames = collect('frames');
+    const good = frameMsg(await card(320, 180, null), 1, 1000);
+    helper.getNode('m1').receive({ ...good, frame: { ...good.frame, timestamp: 'noon' } });
+    helper.getNode('m1').receive(good);
+    await eventually(async () => (frames.length === 1 ? true : undefined), 5000, 'the good frame after the bad one');
+    expect(loggedErrors('m1')).toEqual([expect.stringMatching(/msg\.frame\.timestamp: expected the capture time in milliseconds since the epoch, got "noon"/)]);
+    expect(statusesOf('m1')).toContainEqual(expect.objectContaining({ fill: 'red', text: expect.stringMatching(/^msg\.frame\.timestamp: expected/) }));
+    expect(frames[0]).toMatchObject({ frame: good.frame, motion: { motion: false, calibrating: true } });
   });
 
   it('starts over with a warning when a frame of another size arrives mid-stream', async () => {
@@ -116,8 +118,8 @@ describe('motion and event nodes', () => {
     helper.getNode('m1').receive(frameMsg(await card(640, 480, null), 2, 1200));
     helper.getNode('m1').receive(frameMsg(await card(640, 480, null), 3, 1400));
     await eventually(async () => (frames.length === 3 ? true : undefined), 5000, 'all three frames through');
-    const warnings = helper.log().args.map((a: unknown[]) => a[0] as { level: number; id: string; msg: unknown }).filter((m) => m.id === 'm1' && m.level === 30);
-    expect(warnings.some((w) => /frame size changed from 213×120 to 160×120|frame size changed/.test(String(w.msg)))).toBe(true);
+    const warnings = logged('m1', LOG.warn);
+    expect(warnings.some((w) => /frame size changed from 213×120 to 160×120|frame size changed/.test(w))).toBe(true);
     expect((frames[2].motion as { motion: boolean }).motion).toBe(false);
   });
 

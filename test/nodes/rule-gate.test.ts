@@ -1,20 +1,9 @@
-import type { NodeMessage } from 'node-red';
 import { register } from 'prom-client';
+import { checkGateMessage } from '../../core/messages';
 import ruleGateNode from '../../nodes/rule-gate/rule-gate';
+import { collect, logged, nextMessage, statusesOf } from '../support/flow';
 import { helper, type FlowNode } from '../support/node-red-helper';
 import { eventually } from '../support/tools';
-
-type Msg = NodeMessage & Record<string, unknown>;
-
-function collect(id: string): Msg[] {
-  const seen: Msg[] = [];
-  helper.getNode(id).on('input', (msg: Msg) => seen.push(msg));
-  return seen;
-}
-
-function logged(id: string, level: number): string[] {
-  return helper.log().args.map((a: unknown[]) => a[0] as { level: number; id: string; msg: unknown }).filter((m) => m.id === id && m.level === level).map((m) => String(m.msg));
-}
 
 const rules = JSON.stringify({
   version: 1,
@@ -32,15 +21,6 @@ const flow = (def: Record<string, unknown>): FlowNode[] => [
 ];
 
 const eventMsg = (camera: string, type: string, zones: string[]) => ({ topic: `cameras/${camera}/motion`, event: { camera, type, zones, startTime: 1, endTime: null, score: 0.5 } });
-
-type Status = { text?: string; fill?: string };
-
-/** Every status the node has shown, construction included: the test helper spies on Node.prototype.status. */
-function statusesOf(id: string): Status[] {
-  const node = helper.getNode(id);
-  const spy = node.status as unknown as { getCalls(): Array<{ thisValue: unknown; args: Status[] }> };
-  return spy.getCalls().filter((call) => call.thisValue === node).map((call) => call.args[0]);
-}
 
 /** The helper's supertest client on the editor's admin routes (its type declaration leaves it out). */
 interface AdminRequest {
@@ -89,6 +69,26 @@ describe('rule-gate node', () => {
     helper.getNode('gate1').receive(eventMsg('garage', 'motion', ['street']));
     await eventually(async () => (blocked.length === 1 ? true : undefined), 5000, 'a blocked message');
     expect(statusesOf('gate1').at(-1)).toMatchObject({ fill: 'grey', text: 'block: default · 0 passed, 1 blocked' });
+  });
+
+  it('judges a message of any shape: one without the event its rules read meets the default, and the next event still passes', async () => {
+    const passDoor = JSON.stringify({ version: 1, rules: [{ name: 'door', when: { path: 'event.zones', op: 'contains', value: 'door' } }], default: 'block' });
+    await helper.load([ruleGateNode], flow({ rules: passDoor, outputs: 2 }));
+    let blocked = nextMessage('blocked');
+    helper.getNode('gate1').receive({ payload: 'no event', event: 42 });
+    const judged = await blocked;
+    expect(checkGateMessage(judged).gate).toEqual({ passed: false, rule: null, reason: 'no rule matched → default block' });
+    expect(judged.payload).toBe('no event');
+    expect(statusesOf('gate1').at(-1)).toMatchObject({ fill: 'grey', text: 'block: default · 0 passed, 1 blocked' });
+
+    const passed = nextMessage('passed');
+    helper.getNode('gate1').receive(eventMsg('porch', 'motion', ['door']));
+    expect(checkGateMessage(await passed).gate).toMatchObject({ passed: true, rule: 'door' });
+    expect(statusesOf('gate1').at(-1)).toMatchObject({ fill: 'green', text: 'pass: door · 1 passed, 1 blocked' });
+    blocked = nextMessage('blocked');
+    helper.getNode('gate1').receive({ event: { camera: 'porch', zones: ['street'] } });
+    expect((await blocked).gate).toMatchObject({ passed: false, rule: null });
+    expect(logged('gate1', 20)).toEqual([]);
   });
 
   it('refuses a rule set with an unknown operator, naming its path in a red status and the log', async () => {

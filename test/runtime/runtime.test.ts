@@ -205,7 +205,7 @@ describe('runtime lifecycle', () => {
     expect(stderr).toContain('expected an integer from 0 to 65535');
   });
 
-  it('on SIGTERM publishes offline, stops every ffmpeg it started and exits 0 within 10 s', async () => {
+  it('on SIGTERM publishes offline, stops every ffmpeg it started and exits 0 before its 9 s stop deadline', async () => {
     const app = await startGlimpser();
     const children = descendantsOf(app.proc.pid!);
     const ffmpegs = children.filter((pid) => {
@@ -220,10 +220,11 @@ describe('runtime lifecycle', () => {
     const availability: string[] = [];
     await new Promise<void>((resolve) => watcher.on('connect', () => watcher.subscribe('glimpser/available', () => resolve())));
     watcher.on('message', (_t, payload) => availability.push(payload.toString()));
-    const { code, ms } = await app.stop();
+    const { code } = await app.stop();
     watcher.end(true);
+    // Exit code 0 means stop() finished: at its 9 s deadline the runtime exits 1 ("stop took longer than 9 s").
     expect(code).toBe(0);
-    expect(ms).toBeLessThan(10000);
+    expect(app.logs.join('\n')).not.toContain('stop took longer');
     expect(availability).toContain('offline');
     for (const pid of children) expect(isAlive(pid)).toBe(false);
   });

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { GreyFrame } from '../../core/motion/detector';
+import type { GreyFrame } from '../../core/frames/grey';
 import type { Polygon } from '../../core/motion/regions';
 import { findTool } from './tools';
 

@@ -14,8 +14,8 @@ export interface RunningGlimpser {
   password: string;
   base: string;
   logs: string[];
-  /** Sends SIGTERM and resolves with the exit code and how long the exit took. */
-  stop(): Promise<{ code: number | null; ms: number }>;
+  /** Sends SIGTERM and resolves with the exit code once the process has exited. */
+  stop(): Promise<{ code: number | null }>;
 }
 
 export function tempDataDir(): string {
@@ -65,11 +65,11 @@ export function startGlimpser(dataDir = tempDataDir(), env: Record<string, strin
   });
 }
 
-export function stopProcess(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; ms: number }> {
-  const began = Date.now();
+/** Sends `signal` and resolves with the exit code once the process has exited (at once if it already has). */
+export function stopProcess(proc: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null }> {
   return new Promise((resolve) => {
-    if (proc.exitCode !== null) return resolve({ code: proc.exitCode, ms: 0 });
-    proc.once('exit', (code) => resolve({ code, ms: Date.now() - began }));
+    if (proc.exitCode !== null) return resolve({ code: proc.exitCode });
+    proc.once('exit', (code) => resolve({ code }));
     proc.kill(signal);
   });
 }

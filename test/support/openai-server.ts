@@ -33,6 +33,9 @@ export class OpenAIServer {
   private readonly queue: ScriptedReply[] = [];
   private counter = 0;
   private readonly delays = new Set<NodeJS.Timeout>();
+  private inFlight = 0;
+  /** The most requests this server has held open at once: what a client's concurrency limit is judged by. */
+  peakInFlight = 0;
 
   private constructor(private readonly server: Server, readonly baseURL: string) {}
 
@@ -57,6 +60,9 @@ export class OpenAIServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.inFlight += 1;
+    this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
+    res.once('close', () => (this.inFlight -= 1));
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') return this.error(res, 404, `no route ${req.method} ${req.url}`);

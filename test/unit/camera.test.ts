@@ -6,6 +6,7 @@ import type { CameraStatus, FrameSource } from '../../core/capture/source';
 import type { Frame } from '../../core/frames/frame';
 import { FramePostProcessor } from '../../core/frames/postprocess';
 import { silentLogger } from '../../core/log/logger';
+import { recordingLogger, waitFor, type LogEntry } from '../support/tools';
 
 /** A frame source driven by the test: Camera's job (sharing, lifecycle, state, post-processing) is what is tested. */
 class ScriptedSource extends EventEmitter implements FrameSource {
@@ -80,19 +81,26 @@ describe('Camera', () => {
   it('drops blank frames in post-processing and delivers the others, newest-wins while busy', async () => {
     const source = new ScriptedSource();
     const processor = new FramePostProcessor({ quality: 80, rejectBlank: { enabled: true } });
-    const camera = new Camera('cam', 'Camera', source, undefined, silentLogger, false, processor);
+    const { logger, events: logEvents } = recordingLogger();
+    const camera = new Camera('cam', 'Camera', source, undefined, logger, false, processor);
     const delivered: number[] = [];
-    camera.attach({ onFrame: (f) => delivered.push(f.meta.sequence), onStatus: () => undefined });
+    const frames = new EventEmitter();
+    const onFrame = (frame: Frame): void => {
+      delivered.push(frame.meta.sequence);
+      frames.emit('frame', frame.meta.sequence);
+    };
+    camera.attach({ onFrame, onStatus: () => undefined });
     const [good, dark] = await Promise.all([pattern(), black()]);
     source.frame(good, 1);
     source.frame(dark, 2);
     source.frame(good, 3);
     source.frame(good, 4);
-    await new Promise((r) => setTimeout(r, 500));
+    await waitFor<number>(frames, 'frame', (sequence) => sequence === 4, 5000);
     // 1 is processed at once; 2 and 3 are replaced by 4 while 1 is busy: a slow pipeline never queues.
     expect(delivered).toEqual([1, 4]);
     source.frame(dark, 5);
-    await new Promise((r) => setTimeout(r, 300));
+    // The camera logs each frame post-processing rejected: once 5 is rejected, nothing more can arrive.
+    await waitFor<LogEntry>(logEvents, 'entry', (entry) => entry.msg === 'frame rejected' && entry.obj.sequence === 5, 5000);
     expect(delivered).toEqual([1, 4]);
     await camera.close();
   });

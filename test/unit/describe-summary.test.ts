@@ -1,5 +1,6 @@
 import { OpenAIVisionProvider } from '../../core/describe/openai-provider';
-import { itemFromEvent, itemFromMessage, mergeItems, parseSummaryReply, renderSummaryPrompt, SUMMARY_SYSTEM_PROMPT, SummaryWindow, type SummaryItem } from '../../core/describe/summary';
+import { parseSummaryReply } from '../../core/describe/reply';
+import { itemFromEvent, itemFromMessage, mergeItems, renderSummaryPrompt, SUMMARY_SYSTEM_PROMPT, SummaryWindow, type SummaryItem } from '../../core/describe/summary';
 import { DescribeError } from '../../core/describe/vision';
 import { OpenAIServer } from '../support/openai-server';
 

@@ -109,14 +109,11 @@ describe('JpegSplitter', () => {
     expect(rejects.map(([reason]) => reason)).toEqual(['oversize']);
   });
 
-  test('a 2 MB frame in 64-byte chunks is split in linear time', () => {
-    const started = process.hrtime.bigint();
+  // That this takes linear time (the same bytes a second at any frame size) is measured by bench/jpeg.ts.
+  test('a 2 MB frame in 64-byte chunks comes out whole', () => {
     const frames = splitInChunks(big, () => 64);
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
     expect(frames).toHaveLength(1);
     expect(frames[0].equals(big)).toBe(true);
-    // Re-scanning from the frame start on each of the 31,000 pushes would take minutes.
-    expect(ms).toBeLessThan(2000);
   });
 
   test('returned frames own their memory and do not change when the input chunk is reused', () => {

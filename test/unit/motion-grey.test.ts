@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { jpegToGrey } from '../../core/motion/grey';
+import { jpegToGrey } from '../../core/frames/grey';
 import { findTool } from '../support/tools';
 
 /** A real JPEG from ffmpeg: the left half black, the right half white. */

@@ -1,4 +1,4 @@
-import type { GreyFrame } from '../../core/motion/detector';
+import type { GreyFrame } from '../../core/frames/grey';
 import { SceneChangeDetector } from '../../core/motion/scene-change';
 import { SsimWindows, windowSsim } from '../../core/motion/ssim';
 

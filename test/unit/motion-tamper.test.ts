@@ -1,4 +1,5 @@
-import type { DetectorReset, GreyFrame } from '../../core/motion/detector';
+import type { GreyFrame } from '../../core/frames/grey';
+import type { DetectorReset } from '../../core/motion/detector';
 import { TamperDetector, type TamperEvent } from '../../core/motion/tamper';
 
 const W = 160;

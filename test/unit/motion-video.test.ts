@@ -1,6 +1,6 @@
-import type { GreyPlane } from '../../core/capture/ffmpeg-source';
+import type { GreyFrame, GreyPlane } from '../../core/frames/grey';
 import type { Logger } from '../../core/log/logger';
-import type { DetectorReset, GreyFrame, MotionResult } from '../../core/motion/detector';
+import type { DetectorReset, MotionResult } from '../../core/motion/detector';
 import { VideoMotionDetector, type VideoMotionOptions } from '../../core/motion/video-motion';
 
 const W = 160;

@@ -48,11 +48,15 @@ describe('FrameSampler', () => {
 
   it('cron mode takes the newest frame on each tick of the expression', async () => {
     const sent: number[] = [];
-    const sampler = new FrameSampler({ kind: 'cron', expression: '* * * * * *', timeoutMs: 3000 }, (f) => sent.push(f.meta.sequence));
+    let ticked!: () => void;
+    const tick = new Promise<void>((resolve) => (ticked = resolve));
+    const sampler = new FrameSampler({ kind: 'cron', expression: '* * * * * *', timeoutMs: 3000 }, (f) => {
+      sent.push(f.meta.sequence);
+      ticked();
+    });
     sampler.offer(frame(1, 0));
     sampler.offer(frame(2, 10));
-    const began = Date.now();
-    while (sent.length === 0 && Date.now() - began < 3000) await new Promise((r) => setTimeout(r, 50));
+    await tick;
     expect(sent).toEqual([2]);
     sampler.close();
   });

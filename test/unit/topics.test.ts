@@ -1,4 +1,4 @@
-import { assertCameraId } from '../../core/frames/frame';
+import { assertCameraId } from '../../core/ids';
 import { parseCameraTopic, topics } from '../../core/topics';
 
 describe('topics', () => {

@@ -1,17 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
-import type { GreyPlane } from '../../core/capture/ffmpeg-source';
 import type { CameraStatus } from '../../core/capture/source';
 import { resolveMediaUrl, YtdlpSource, type YtdlpSourceOptions } from '../../core/capture/ytdlp';
 import type { Frame } from '../../core/frames/frame';
+import type { GreyPlane } from '../../core/frames/grey';
 import { MjpegTestServer } from '../support/mjpeg-server';
-import { findTool } from '../support/tools';
-import { waitFor } from '../support/events';
+import { eventually, findTool, freePort, waitFor } from '../support/tools';
 
 let dir: string;
 let scripts = 0;
@@ -38,6 +34,9 @@ function fakeYtdlp(body: string): { path: string; calls: () => string[]; file: (
   return { path: script, calls, file: (name) => path.join(home, name), times };
 }
 
+/** A yt-dlp that starts a child and waits for it for 30 s, leaving their pids and, if it is ever let finish, `finished`. */
+const HANGS = 'echo $$ > "$HOME_DIR/pid"\nsleep 30 &\necho $! > "$HOME_DIR/child"\nwait\ntouch "$HOME_DIR/finished"';
+
 /** A zombie counts as gone: this container's init may take a while to reap the orphans a kill leaves. */
 function isAlive(pid: number): boolean {
   try {
@@ -45,14 +44,6 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('resolveMediaUrl', () => {
@@ -115,10 +106,10 @@ describe('resolveMediaUrl', () => {
   });
 
   test('a yt-dlp that hangs is killed with everything it started once the timeout passes', async () => {
-    const fake = fakeYtdlp('echo $$ > "$HOME_DIR/pid"\nsleep 30 &\necho $! > "$HOME_DIR/child"\nwait');
-    const started = performance.now();
+    const fake = fakeYtdlp(HANGS);
     await expect(resolveMediaUrl(PAGE, { ytdlpPath: fake.path, timeoutMs: 400 })).rejects.toThrow(`${PAGE}: yt-dlp did not answer within 400 ms`);
-    expect(performance.now() - started).toBeLessThan(3000);
+    // Killed, not waited for: the script never got past its 30 s wait.
+    expect(existsSync(fake.file('finished'))).toBe(false);
     for (const name of ['pid', 'child']) expect(isAlive(Number(readFileSync(fake.file(name), 'utf8')))).toBe(false);
   });
 });
@@ -171,7 +162,7 @@ describe('YtdlpSource', () => {
   });
 
   test('resolves again when ffmpeg keeps failing on the URL, then captures the new one', async () => {
-    const dead = `http://127.0.0.1:${await closedPort()}/gone.m3u8`;
+    const dead = `http://127.0.0.1:${await freePort()}/gone.m3u8`;
     // The first answer is a URL that no longer works; the second is the live camera.
     const fake = fakeYtdlp(`if [ -e "$HOME_DIR/answered" ]; then echo "${camera.url('/mjpeg')}"; else touch "$HOME_DIR/answered"; echo "${dead}"; fi`);
     const source = makeSource({ camera: 'yt-revoked', ytdlpPath: fake.path, failuresBeforeResolve: 2 });
@@ -194,7 +185,7 @@ describe('YtdlpSource', () => {
       source.start();
     });
     expect(offline.lastError).toBe('http://127.0.0.1:1/watch?v=cam: yt-dlp finds no video on this page (unsupported URL): expected a page or stream URL that yt-dlp supports');
-    while (fake.times().length < 3) await new Promise((resolve) => setTimeout(resolve, 20));
+    await eventually(async () => (fake.times().length >= 3 ? true : undefined), 10000, 'three runs of yt-dlp');
     // Each retry waits at least the initial backoff (100 ms) after the failure before it.
     const [first, second, third] = fake.times();
     expect(second - first).toBeGreaterThanOrEqual(95);
@@ -202,18 +193,22 @@ describe('YtdlpSource', () => {
     expect(source.status()).toMatchObject({ state: 'offline', restarts: 0 });
     await source.stop();
     const calls = fake.calls().length;
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    // A second source started now retries only after a full maxMs backoff: by then any retry the stopped one had
+    // pending (at most maxMs after a failure before stop()) would have run.
+    const clock = fakeYtdlp('exit 1');
+    makeSource({ camera: 'yt-clock', ytdlpPath: clock.path, backoff: { initialMs: 400, maxMs: 400 } }).start();
+    await eventually(async () => (clock.calls().length >= 2 ? true : undefined), 10000, 'a retry after a full backoff');
     expect(fake.calls()).toHaveLength(calls);
   });
 
-  test('stop() during a resolution kills yt-dlp and what it started, and resolves promptly', async () => {
-    const fake = fakeYtdlp('echo $$ > "$HOME_DIR/pid"\nsleep 30 &\necho $! > "$HOME_DIR/child"\nwait');
+  test('stop() during a resolution kills yt-dlp and what it started instead of waiting for it', async () => {
+    const fake = fakeYtdlp(HANGS);
     const source = makeSource({ camera: 'yt-stopped', ytdlpPath: fake.path });
     source.start();
-    while (!existsSync(fake.file('child'))) await new Promise((resolve) => setTimeout(resolve, 20));
-    const started = performance.now();
+    await eventually(async () => (existsSync(fake.file('child')) ? true : undefined), 10000, 'yt-dlp to start its child');
     await source.stop();
-    expect(performance.now() - started).toBeLessThan(1000);
+    // stop() killed yt-dlp rather than waiting for it: the script never got past its 30 s wait.
+    expect(existsSync(fake.file('finished'))).toBe(false);
     for (const name of ['pid', 'child']) expect(isAlive(Number(readFileSync(fake.file(name), 'utf8')))).toBe(false);
     expect(source.status().state).toBe('stopped');
   });

@@ -1,7 +1,41 @@
 import sharp from 'sharp';
-import { greyPlaneSize } from '../capture/ffmpeg-args';
-import { jpegDimensions } from '../frames/jpeg';
-import type { GreyFrame } from './detector';
+import { jpegDimensions } from './jpeg';
+
+/**
+ * Grey pictures for motion detection: a frame's luma plane scaled down to 100-180 rows. Capture makes them from
+ * its own decode (core/capture/ffmpeg-args.ts, the `grey` output) or, for cameras without one, with jpegToGrey;
+ * motion detection (core/motion) reads them. They live here, beside the JPEG frames, so neither side imports the other.
+ */
+
+/** One luma plane: `width * height` bytes, row by row, 0 black to 255 white. */
+export interface GreyFrame {
+  width: number;
+  height: number;
+  data: Uint8Array;
+  /** Milliseconds since the Unix epoch; detectors take time from here, never from a clock. */
+  timestamp: number;
+  sequence: number;
+}
+
+/**
+ * A grey frame as a camera delivers it: numbered and timed on arrival, at its own rate, independent of the JPEGs.
+ * Each plane has its own memory.
+ */
+export interface GreyPlane extends GreyFrame {
+  camera: string;
+}
+
+/** Rows of the grey planes motion detection reads (Frigate works at 180; the demo camera is 360 rows high). */
+export const GREY_HEIGHT = 120;
+
+/**
+ * The size of the grey plane made from a picture of the given size: the aspect ratio kept, the width rounded to
+ * an even number. ffmpeg's grey output computes the very same number (greyWidthExpression in ffmpeg-args.ts),
+ * so a camera's planes have one size whether ffmpeg or jpegToGrey made them.
+ */
+export function greyPlaneSize(jpeg: { width: number; height: number }, height: number): { width: number; height: number } {
+  return { width: Math.max(2, 2 * Math.trunc((jpeg.width * height) / jpeg.height / 2 + 0.5)), height };
+}
 
 /**
  * A JPEG as a grey plane of `height` rows, for frames that come without one (snapshots, websites, archived
