@@ -1,8 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { DEFAULT_MAX_SIDE } from '../../core/describe/image';
 import { checkTemplate, checkTimeZone } from '../../core/describe/prompt';
-import { readNodeConfig, type NodeConfigSpec } from '../shared/config';
-import { AI_DESCRIBE_MIGRATIONS, AI_DESCRIBE_V1, coerceAiDescribeSetting } from './migrations';
+import { nodeConfig, readNodeConfig } from '../shared/config';
+import { AI_DESCRIBE_HISTORY, coerceAiDescribeSetting } from './migrations';
 
 /** ai-describe node configuration, version 1. */
 export const AiDescribeConfigSchema = Type.Object(
@@ -22,18 +21,13 @@ export const AiDescribeConfigSchema = Type.Object(
 
 export type AiDescribeConfig = Static<typeof AiDescribeConfigSchema>;
 
-export const aiDescribeConfig: NodeConfigSpec<typeof AiDescribeConfigSchema> = {
-  type: 'ai-describe',
-  schema: AiDescribeConfigSchema,
-  v1: AI_DESCRIBE_V1,
-  migrations: AI_DESCRIBE_MIGRATIONS,
-  defaults: { ...AI_DESCRIBE_V1, version: 1, maxSide: DEFAULT_MAX_SIDE },
+export const aiDescribeConfig = nodeConfig('ai-describe', AiDescribeConfigSchema, AI_DESCRIBE_HISTORY, {
   coerce: coerceAiDescribeSetting,
   check: (config) => {
     checkTemplate(config.prompt);
     checkTimeZone(config.timeZone);
   },
-};
+});
 
 /** Reads and validates a stored ai-describe definition (missing settings get their defaults); errors name the setting. */
 export function aiDescribeConfigFrom(def: Record<string, unknown>): AiDescribeConfig {

@@ -2,8 +2,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { checkCronExpression } from '../../core/capture/sampler';
 import { checkTimeZone } from '../../core/describe/prompt';
 import { CAMERA_ID_PATTERN } from '../../core/ids';
-import { readNodeConfig, type NodeConfigSpec } from '../shared/config';
-import { AI_SUMMARY_MIGRATIONS, AI_SUMMARY_V1, coerceAiSummarySetting } from './migrations';
+import { nodeConfig, readNodeConfig } from '../shared/config';
+import { AI_SUMMARY_HISTORY, coerceAiSummarySetting } from './migrations';
 
 /** ai-summary node configuration, version 1. */
 export const AiSummaryConfigSchema = Type.Object(
@@ -27,19 +27,14 @@ export const AiSummaryConfigSchema = Type.Object(
 
 export type AiSummaryConfig = Static<typeof AiSummaryConfigSchema>;
 
-export const aiSummaryConfig: NodeConfigSpec<typeof AiSummaryConfigSchema> = {
-  type: 'ai-summary',
-  schema: AiSummaryConfigSchema,
-  v1: AI_SUMMARY_V1,
-  migrations: AI_SUMMARY_MIGRATIONS,
-  defaults: { ...AI_SUMMARY_V1, version: 1 },
+export const aiSummaryConfig = nodeConfig('ai-summary', AiSummaryConfigSchema, AI_SUMMARY_HISTORY, {
   hints: { source: ' (expected a camera id such as "glimpser": 1-64 characters of a-z, 0-9, "_" or "-")' },
   coerce: coerceAiSummarySetting,
   check: (config) => {
     checkTimeZone(config.timeZone);
     if (config.schedule !== '') checkCronExpression(config.schedule, config.timeZone || undefined);
   },
-};
+});
 
 /** Reads and validates a stored ai-summary definition (missing settings get their defaults); errors name the setting. */
 export function aiSummaryConfigFrom(def: Record<string, unknown>): AiSummaryConfig {

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { checkCronExpression } from '../../core/capture/sampler';
-import { readNodeConfig, type NodeConfigSpec } from '../shared/config';
-import { CAPTURE_MIGRATIONS, CAPTURE_V1 } from './migrations';
+import { nodeConfig, readNodeConfig } from '../shared/config';
+import { CAPTURE_HISTORY } from './migrations';
 
 /** capture node configuration, version 2. */
 export const CaptureConfigSchema = Type.Object(
@@ -23,16 +23,11 @@ export const CaptureConfigSchema = Type.Object(
 
 export type CaptureConfig = Static<typeof CaptureConfigSchema>;
 
-export const captureConfig: NodeConfigSpec<typeof CaptureConfigSchema> = {
-  type: 'capture',
-  schema: CaptureConfigSchema,
-  v1: CAPTURE_V1,
-  migrations: CAPTURE_MIGRATIONS,
-  defaults: { ...CAPTURE_V1, version: 2, mode: 'interval', cron: '', timeZone: '', archive: false },
+export const captureConfig = nodeConfig('capture', CaptureConfigSchema, CAPTURE_HISTORY, {
   check: (config) => {
     if (config.mode === 'cron') checkCronExpression(config.cron, config.timeZone || undefined);
   },
-};
+});
 
 /** Migrates a stored capture node definition to the current version and validates it; the error names the setting. */
 export function captureConfigFrom(def: Record<string, unknown>): CaptureConfig {

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { EVENT_TYPE_PATTERN } from '../../core/store/event-schema';
-import { readNodeConfig, type NodeConfigSpec } from '../shared/config';
-import { EVENT_MIGRATIONS, EVENT_V1 } from './migrations';
+import { nodeConfig, readNodeConfig } from '../shared/config';
+import { EVENT_HISTORY } from './migrations';
 
 /** event node configuration, version 1. */
 export const EventNodeConfigSchema = Type.Object(
@@ -16,14 +16,9 @@ export const EventNodeConfigSchema = Type.Object(
 
 export type EventNodeConfig = Static<typeof EventNodeConfigSchema>;
 
-export const eventConfig: NodeConfigSpec<typeof EventNodeConfigSchema> = {
-  type: 'event',
-  schema: EventNodeConfigSchema,
-  v1: EVENT_V1,
-  migrations: EVENT_MIGRATIONS,
-  defaults: { ...EVENT_V1, version: 1 },
+export const eventConfig = nodeConfig('event', EventNodeConfigSchema, EVENT_HISTORY, {
   hints: { eventType: ' (1-32 characters of a-z or "_", e.g. motion)' },
-};
+});
 
 /** Migrates a stored event node definition to the current version and validates it; the error names the setting. */
 export function eventNodeConfigFrom(def: Record<string, unknown>): EventNodeConfig {

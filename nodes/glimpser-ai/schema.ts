@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { readNodeConfig, type NodeConfigSpec } from '../shared/config';
-import { AI_MIGRATIONS, AI_V1, coerceAiSetting } from './migrations';
+import { nodeConfig, readNodeConfig } from '../shared/config';
+import { AI_HISTORY, coerceAiSetting } from './migrations';
 
 /** glimpser-ai config node configuration, version 1. The editor's validators mirror these limits. */
 export const AiConfigSchema = Type.Object(
@@ -23,18 +23,13 @@ export const AiConfigSchema = Type.Object(
 
 export type AiConfig = Static<typeof AiConfigSchema>;
 
-export const aiConfig: NodeConfigSpec<typeof AiConfigSchema> = {
-  type: 'glimpser-ai',
-  schema: AiConfigSchema,
-  v1: AI_V1,
-  migrations: AI_MIGRATIONS,
-  defaults: { ...AI_V1, version: 1 },
+export const aiConfig = nodeConfig('glimpser-ai', AiConfigSchema, AI_HISTORY, {
   hints: {
     baseUrl: ' (expected an http(s) URL such as https://api.openai.com/v1 or http://localhost:11434/v1)',
     model: ' (expected a model name such as gpt-4o-mini or llava)',
   },
   coerce: coerceAiSetting,
-};
+});
 
 /** Reads and validates a stored glimpser-ai definition (missing settings get their defaults); errors name the setting. */
 export function aiConfigFrom(def: Record<string, unknown>): AiConfig {

@@ -1,4 +1,4 @@
-import type { Migration } from '../shared/config';
+import type { Migration, NodeHistory } from '../shared/config';
 
 /** What a version 1 flow left out gets these (the settings of the first release). */
 export const CAMERA_V1 = { name: '', cameraId: '', source: 'demo', url: '', path: '', loop: true, width: 640, height: 360, fps: 5, quality: 5, offlineAfter: 10 };
@@ -27,7 +27,7 @@ export const CAMERA_V2_ADDITIONS = {
 } as const;
 
 /** Each step takes the settings of one version to the next, so flows saved by older releases keep loading. */
-export const CAMERA_MIGRATIONS: readonly Migration[] = [
+const CAMERA_MIGRATIONS: readonly Migration[] = [
   // Only settings were added; the kit gives each missing one its current default (CAMERA_V2_ADDITIONS).
   { to: 2, change: 'new camera kinds (ytdlp, website, image, edge) and their settings, hardware decoding, post-processing', up: (config) => config },
 ];
@@ -36,3 +36,6 @@ export const CAMERA_MIGRATIONS: readonly Migration[] = [
 export function coerceCameraSetting(key: string, value: unknown): unknown {
   return key === 'crop' && typeof value === 'string' ? value.split(',').map((part) => Number(part.trim())) : value;
 }
+
+/** This node's settings over its versions (nodes/shared/config.ts reads stored definitions with it). */
+export const CAMERA_HISTORY: NodeHistory = { v1: CAMERA_V1, migrations: CAMERA_MIGRATIONS, added: CAMERA_V2_ADDITIONS };

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ID_PATTERN_SOURCE } from '../../core/ids';
-import { readNodeConfig, type NodeConfigSpec } from '../shared/config';
-import { CAMERA_MIGRATIONS, CAMERA_V1, CAMERA_V2_ADDITIONS, coerceCameraSetting } from './migrations';
+import { nodeConfig, readNodeConfig } from '../shared/config';
+import { CAMERA_HISTORY, coerceCameraSetting } from './migrations';
 
 /** The kinds of camera, in the words the editor shows. */
 export const CAMERA_SOURCES = ['demo', 'url', 'file', 'ytdlp', 'website', 'image', 'edge'] as const;
@@ -47,15 +47,10 @@ export const CameraConfigSchema = Type.Object(
 
 export type CameraConfig = Static<typeof CameraConfigSchema>;
 
-export const cameraConfig: NodeConfigSpec<typeof CameraConfigSchema> = {
-  type: 'glimpser-camera',
+export const cameraConfig = nodeConfig('glimpser-camera', CameraConfigSchema, CAMERA_HISTORY, {
   settingsName: 'camera',
-  schema: CameraConfigSchema,
-  v1: CAMERA_V1,
-  migrations: CAMERA_MIGRATIONS,
-  defaults: { ...CAMERA_V1, ...CAMERA_V2_ADDITIONS, version: 2, source: 'demo', hwaccel: 'none', rotate: 0, crop: [0, 0, 1, 1] },
   coerce: coerceCameraSetting,
-};
+});
 
 /** Migrates a stored glimpser-camera definition to the current version and validates it; errors name the setting. */
 export function cameraConfigFrom(def: Record<string, unknown>): CameraConfig {

@@ -1,4 +1,4 @@
-import type { Migration } from '../shared/config';
+import type { Migration, NodeHistory } from '../shared/config';
 
 /** What a version 1 flow left out gets these (the settings of the first release; wired frames, the only input then). */
 export const MOTION_V1 = {
@@ -18,4 +18,7 @@ export const MOTION_V1 = {
 };
 
 /** Each step takes the settings of one version to the next; version 1 is still the current one. */
-export const MOTION_MIGRATIONS: readonly Migration[] = [];
+const MOTION_MIGRATIONS: readonly Migration[] = [];
+
+/** This node's settings over its versions (nodes/shared/config.ts reads stored definitions with it). */
+export const MOTION_HISTORY: NodeHistory = { v1: MOTION_V1, migrations: MOTION_MIGRATIONS };

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { checkRegions, type CheckedRegions, type Polygon } from '../../core/motion/regions';
-import { readNodeConfig, type NodeConfigSpec } from '../shared/config';
-import { MOTION_MIGRATIONS, MOTION_V1 } from './migrations';
+import { nodeConfig, readNodeConfig } from '../shared/config';
+import { MOTION_HISTORY } from './migrations';
 
 /** motion node configuration, version 1. */
 export const MotionConfigSchema = Type.Object(
@@ -46,16 +46,11 @@ export function motionRegions(config: Pick<MotionConfig, 'masks' | 'zones'>): Ch
   return checkRegions({ masks: masks as Polygon[], zones: Object.entries(zones as Record<string, Polygon>).map(([name, points]) => ({ name, points })) });
 }
 
-export const motionConfig: NodeConfigSpec<typeof MotionConfigSchema> = {
-  type: 'motion',
-  schema: MotionConfigSchema,
-  v1: MOTION_V1,
-  migrations: MOTION_MIGRATIONS,
-  defaults: { ...MOTION_V1, version: 1, mode: 'video', input: 'messages' },
+export const motionConfig = nodeConfig('motion', MotionConfigSchema, MOTION_HISTORY, {
   check: (config) => {
     motionRegions(config);
   },
-};
+});
 
 /** Migrates a stored motion node definition to the current version and validates it; the error names the setting. */
 export function motionConfigFrom(def: Record<string, unknown>): MotionConfig {

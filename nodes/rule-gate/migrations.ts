@@ -1,4 +1,4 @@
-import type { Migration } from '../shared/config';
+import type { Migration, NodeHistory } from '../shared/config';
 
 /** The rule set a new gate starts with: no rules, everything passes. */
 export const DEFAULT_RULES = '{\n  "version": 1,\n  "rules": [],\n  "default": "pass"\n}';
@@ -7,4 +7,7 @@ export const DEFAULT_RULES = '{\n  "version": 1,\n  "rules": [],\n  "default": "
 export const RULE_GATE_V1 = { name: '', rules: DEFAULT_RULES };
 
 /** Each step takes the settings of one version to the next; version 1 is still the current one. */
-export const RULE_GATE_MIGRATIONS: readonly Migration[] = [];
+const RULE_GATE_MIGRATIONS: readonly Migration[] = [];
+
+/** This node's settings over its versions (nodes/shared/config.ts reads stored definitions with it). */
+export const RULE_GATE_HISTORY: NodeHistory = { v1: RULE_GATE_V1, migrations: RULE_GATE_MIGRATIONS };

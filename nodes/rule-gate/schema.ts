@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { parseRuleSet, type RuleSet } from '../../core/rules';
-import { readNodeConfig, type NodeConfigSpec } from '../shared/config';
-import { DEFAULT_RULES, RULE_GATE_MIGRATIONS, RULE_GATE_V1 } from './migrations';
+import { nodeConfig, readNodeConfig } from '../shared/config';
+import { DEFAULT_RULES, RULE_GATE_HISTORY } from './migrations';
 
 export { DEFAULT_RULES } from './migrations';
 
@@ -22,13 +22,7 @@ export interface RuleGateSettings extends RuleGateConfig {
 }
 
 // Node-RED also stores `outputs` on this node (the editor may change the output count); the kit leaves it out.
-export const ruleGateConfig: NodeConfigSpec<typeof RuleGateConfigSchema> = {
-  type: 'rule-gate',
-  schema: RuleGateConfigSchema,
-  v1: RULE_GATE_V1,
-  migrations: RULE_GATE_MIGRATIONS,
-  defaults: { ...RULE_GATE_V1, version: 1 },
-};
+export const ruleGateConfig = nodeConfig('rule-gate', RuleGateConfigSchema, RULE_GATE_HISTORY);
 
 /**
  * The rule set the settings hold, an empty text being the default one. A wrong rule set is reported by its JSON

@@ -35,6 +35,24 @@ export interface NodeConfigSpec<S extends TObject> {
   coerce?(key: string, value: unknown): unknown;
 }
 
+/** A node's settings over its versions: those of version 1, each migration, and settings added since, with defaults. */
+export interface NodeHistory {
+  v1: Record<string, unknown>;
+  migrations: readonly Migration[];
+  added?: Record<string, unknown>;
+}
+
+/** A node's config spec: its current defaults are its v1 settings plus those added since, at the schema's version. */
+export function nodeConfig<S extends TObject>(
+  type: string,
+  schema: S,
+  history: NodeHistory,
+  options: Pick<NodeConfigSpec<S>, 'settingsName' | 'hints' | 'check' | 'coerce'> = {},
+): NodeConfigSpec<S> {
+  const defaults = { ...history.v1, ...history.added, version: currentVersion(schema) } as Static<S>;
+  return { type, schema, v1: history.v1, migrations: history.migrations, defaults, ...options };
+}
+
 export class NodeConfigError extends Error {}
 
 const ajv = new Ajv({ strict: false, allErrors: false });
