@@ -75,8 +75,24 @@ function parseArgs(argv: string[]): Options {
 function makeClip(dir: string): string {
   const clip = path.join(dir, 'camera-720p15.mp4');
   execFileSync(FFMPEG, [
-    '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=15', '-t', '10',
-    '-c:v', 'libx264', '-preset', 'veryfast', '-g', '30', '-pix_fmt', 'yuv420p', clip,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=1280x720:rate=15',
+    '-t',
+    '10',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-g',
+    '30',
+    '-pix_fmt',
+    'yuv420p',
+    clip,
   ]);
   return clip;
 }
@@ -96,7 +112,9 @@ function exited(child: ChildProcess): Promise<void> {
 
 async function measureBaseline(clip: string, streams: number, seconds: number): Promise<Measurement> {
   const children = Array.from({ length: streams }, () =>
-    spawn(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-stream_loop', '-1', '-i', `file:${clip}`, '-an', '-f', 'null', '-'], { stdio: 'ignore' }),
+    spawn(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-stream_loop', '-1', '-i', `file:${clip}`, '-an', '-f', 'null', '-'], {
+      stdio: 'ignore',
+    }),
   );
   try {
     await sleep(WARMUP_MS);
@@ -134,7 +152,12 @@ async function measureGlimpser(clip: string, streams: number, seconds: number, o
       },
     });
     if (use === 'snapshots') {
-      const sampler = new FrameSampler({ kind: 'interval', everyMs: 2000 }, () => undefined, undefined, () => handle.demandJpeg());
+      const sampler = new FrameSampler(
+        { kind: 'interval', everyMs: 2000 },
+        () => undefined,
+        undefined,
+        () => handle.demandJpeg(),
+      );
       handle.attach({ continuousJpeg: false, onFrame: (frame) => sampler.offer(frame), onStatus: () => undefined });
       closers.push(() => sampler.close());
     }
@@ -183,8 +206,12 @@ async function main(): Promise<void> {
   try {
     const clip = makeClip(dir);
     const version = execFileSync(FFMPEG, ['-version']).toString().split('\n')[0];
-    console.log(`# Capture CPU: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${version}`);
-    console.log(`# 1280x720 15 fps H.264 file, -re -stream_loop -1; JPEG q ${output.jpegQuality} at up to ${output.fps} fps, 120-row grey planes at ${output.fps}/s;`);
+    console.log(
+      `# Capture CPU: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${version}`,
+    );
+    console.log(
+      `# 1280x720 15 fps H.264 file, -re -stream_loop -1; JPEG q ${output.jpegQuality} at up to ${output.fps} fps, 120-row grey planes at ${output.fps}/s;`,
+    );
     console.log(`# ${options.seconds} s per measurement after ${WARMUP_MS / 1000} s of warm-up, lowest of ${options.rounds} interleaved rounds\n`);
     console.log('| streams | Glimpser use | baseline CPU/stream | Glimpser CPU/stream | of which Node | ratio | JPEG fps/stream | planes/s/stream |');
     console.log('|---:|---|---:|---:|---:|---:|---:|---:|');

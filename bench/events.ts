@@ -61,7 +61,17 @@ function makeEvents(from: number, count: number, total: number, end: number): Ev
     const boxes = Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => ({ x: rnd() * 0.5, y: rnd() * 0.5, width: rnd() * 0.5, height: rnd() * 0.5 }));
     const zones = ZONES.filter(() => rnd() < 0.3);
     const data = type === 'ai' ? { description: 'A person in a dark jacket walks up the drive towards the front door.', model: 'llava' } : {};
-    return { camera: CAMERAS[Math.floor(rnd() * CAMERAS.length)], type, subtype: type === 'ai' ? 'person' : null, startTime, endTime: startTime + 2000 + Math.floor(rnd() * 58000), score: rnd(), boxes, zones, data };
+    return {
+      camera: CAMERAS[Math.floor(rnd() * CAMERAS.length)],
+      type,
+      subtype: type === 'ai' ? 'person' : null,
+      startTime,
+      endTime: startTime + 2000 + Math.floor(rnd() * 58000),
+      score: rnd(),
+      boxes,
+      zones,
+      data,
+    };
   });
 }
 
@@ -69,13 +79,28 @@ function bareTable(file: string, synchronous: Synchronous): { db: Database.Datab
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${synchronous.toUpperCase()}`);
-  db.exec('CREATE TABLE bare (id TEXT, camera TEXT, type TEXT, subtype TEXT, start_time INTEGER, end_time INTEGER, score REAL, boxes TEXT, zones TEXT, data TEXT, created_at INTEGER, updated_at INTEGER)');
+  db.exec(
+    'CREATE TABLE bare (id TEXT, camera TEXT, type TEXT, subtype TEXT, start_time INTEGER, end_time INTEGER, score REAL, boxes TEXT, zones TEXT, data TEXT, created_at INTEGER, updated_at INTEGER)',
+  );
   const statement = db.prepare('INSERT INTO bare VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
   return {
     db,
     insert: (e, id) => {
       const now = Date.now();
-      statement.run(String(id), e.camera, e.type, e.subtype ?? null, e.startTime, e.endTime ?? null, e.score ?? 0, JSON.stringify(e.boxes ?? []), JSON.stringify(e.zones ?? []), JSON.stringify(e.data ?? {}), now, now);
+      statement.run(
+        String(id),
+        e.camera,
+        e.type,
+        e.subtype ?? null,
+        e.startTime,
+        e.endTime ?? null,
+        e.score ?? 0,
+        JSON.stringify(e.boxes ?? []),
+        JSON.stringify(e.zones ?? []),
+        JSON.stringify(e.data ?? {}),
+        now,
+        now,
+      );
     },
   };
 }
@@ -145,36 +170,58 @@ async function main(): Promise<void> {
     }
     const glimpserRate = options.events / (glimpserMs / 1000);
     const rawRate = options.events / (rawMs / 1000);
-    row(`insertMany, ${BATCH} per transaction, ${fmt(options.events)} events`, `${fmt(glimpserRate)} events/s`, `${fmt(rawRate)} rows/s`, `${fmt(rawRate / glimpserRate, 1)}×`);
+    row(
+      `insertMany, ${BATCH} per transaction, ${fmt(options.events)} events`,
+      `${fmt(glimpserRate)} events/s`,
+      `${fmt(rawRate)} rows/s`,
+      `${fmt(rawRate / glimpserRate, 1)}×`,
+    );
 
     const stats = journal.stats();
     const reader = new Database(journal.file, { readonly: true });
     const rawRange = reader.prepare('SELECT * FROM events WHERE camera = ? AND start_time >= ? AND start_time < ? ORDER BY start_time DESC, seq DESC LIMIT 51');
     const window = (rnd: () => number) => {
       const from = end - 30 * DAY + Math.floor(rnd() * 29 * DAY);
-      return { camera: CAMERAS[Math.floor(rnd() * CAMERAS.length)], from, to: from + Math.ceil((1 + rnd() * 23) * DAY / 24) };
+      return { camera: CAMERAS[Math.floor(rnd() * CAMERAS.length)], from, to: from + Math.ceil(((1 + rnd() * 23) * DAY) / 24) };
     };
     const range = latencies((rnd) => journal.query({ ...window(rnd), limit: 50 }), QUERIES, 7);
-    const rangeRaw = latencies((rnd) => {
-      const w = window(rnd);
-      rawRange.all(w.camera, w.from, w.to);
-    }, QUERIES, 7);
-    row(`camera + time range, 50 rows (${QUERIES} queries)`, `p50 ${fmt(range.p50, 2)} ms, p95 ${fmt(range.p95, 2)} ms`, `p50 ${fmt(rangeRaw.p50, 2)} ms, p95 ${fmt(rangeRaw.p95, 2)} ms`, `${fmt(range.p50 / rangeRaw.p50, 1)}×`);
-    const nextPage = latencies((rnd) => {
-      const w = window(rnd);
-      const first = journal.query({ ...w, limit: 50 });
-      if (first.next) journal.query({ ...w, cursor: first.next, limit: 50 });
-    }, QUERIES, 11);
+    const rangeRaw = latencies(
+      (rnd) => {
+        const w = window(rnd);
+        rawRange.all(w.camera, w.from, w.to);
+      },
+      QUERIES,
+      7,
+    );
+    row(
+      `camera + time range, 50 rows (${QUERIES} queries)`,
+      `p50 ${fmt(range.p50, 2)} ms, p95 ${fmt(range.p95, 2)} ms`,
+      `p50 ${fmt(rangeRaw.p50, 2)} ms, p95 ${fmt(rangeRaw.p95, 2)} ms`,
+      `${fmt(range.p50 / rangeRaw.p50, 1)}×`,
+    );
+    const nextPage = latencies(
+      (rnd) => {
+        const w = window(rnd);
+        const first = journal.query({ ...w, limit: 50 });
+        if (first.next) journal.query({ ...w, cursor: first.next, limit: 50 });
+      },
+      QUERIES,
+      11,
+    );
     row(`camera + time range, page 1 then page 2 by cursor`, `p50 ${fmt(nextPage.p50, 2)} ms, p95 ${fmt(nextPage.p95, 2)} ms`, '', '');
     const zone = latencies((rnd) => journal.query({ zone: ZONES[Math.floor(rnd() * ZONES.length)], limit: 50 }), QUERIES, 13);
     const zoneRange = latencies((rnd) => journal.query({ ...window(rnd), zone: ZONES[Math.floor(rnd() * ZONES.length)], limit: 50 }), QUERIES, 17);
     row(`zone, 50 rows (${QUERIES} queries)`, `p50 ${fmt(zone.p50, 2)} ms, p95 ${fmt(zone.p95, 2)} ms`, '', '');
     row(`zone + camera + time range, 50 rows`, `p50 ${fmt(zoneRange.p50, 2)} ms, p95 ${fmt(zoneRange.p95, 2)} ms`, '', '');
     const bareRange = bare.db.prepare('SELECT * FROM bare WHERE camera = ? AND start_time >= ? AND start_time < ? ORDER BY start_time DESC LIMIT 50');
-    const scan = latencies((rnd) => {
-      const w = window(rnd);
-      bareRange.all(w.camera, w.from, w.to);
-    }, 5, 7);
+    const scan = latencies(
+      (rnd) => {
+        const w = window(rnd);
+        bareRange.all(w.camera, w.from, w.to);
+      },
+      5,
+      7,
+    );
     row('same range on the bare table (no index, 5 queries)', '', `p50 ${fmt(scan.p50, 1)} ms`, '');
     reader.close();
     bare.db.close();
@@ -195,8 +242,12 @@ async function main(): Promise<void> {
     row(`open + age retention of 1 day (${fmt(stats.events - aged.stats().events)} events)`, `${fmt(openMs)} ms`, '', '');
     await aged.close();
 
-    process.stdout.write(`\nEvent journal: ${fmt(stats.events)} events, ${fmt(check.bytes.total / 1024 ** 2)} MiB (database ${fmt(check.bytes.database / 1024 ** 2)} MiB)\n`);
-    process.stdout.write(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${fmt(totalmem() / 1024 ** 3)} GiB RAM, Node ${process.version}, SQLite ${sqliteVersion()}\n\n`);
+    process.stdout.write(
+      `\nEvent journal: ${fmt(stats.events)} events, ${fmt(check.bytes.total / 1024 ** 2)} MiB (database ${fmt(check.bytes.database / 1024 ** 2)} MiB)\n`,
+    );
+    process.stdout.write(
+      `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${fmt(totalmem() / 1024 ** 3)} GiB RAM, Node ${process.version}, SQLite ${sqliteVersion()}\n\n`,
+    );
     process.stdout.write('| Measurement | Glimpser | Raw better-sqlite3 (bare table) | Ratio |\n| --- | --- | --- | --- |\n');
     for (const cells of rows) process.stdout.write(`| ${cells.join(' | ')} |\n`);
   } finally {

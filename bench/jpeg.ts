@@ -28,7 +28,24 @@ function parseSeconds(argv: string[]): number {
 function noiseJpeg(width: number, height: number): Buffer {
   return execFileSync(
     FFMPEG,
-    ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=1,noise=alls=100:allf=t`, '-frames:v', '1', '-c:v', 'mjpeg', '-q:v', '2', '-f', 'image2pipe', 'pipe:1'],
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=size=${width}x${height}:rate=1,noise=alls=100:allf=t`,
+      '-frames:v',
+      '1',
+      '-c:v',
+      'mjpeg',
+      '-q:v',
+      '2',
+      '-f',
+      'image2pipe',
+      'pipe:1',
+    ],
     { maxBuffer: 256 * 1024 * 1024 },
   );
 }
@@ -58,7 +75,11 @@ interface Row {
 
 function measure(seconds: number): Row[] {
   const rows: Row[] = [];
-  for (const [width, height] of [[1280, 720], [1920, 1080], [3840, 2160]]) {
+  for (const [width, height] of [
+    [1280, 720],
+    [1920, 1080],
+    [3840, 2160],
+  ]) {
     const frame = noiseJpeg(width, height);
     const best = new Map<number, number>();
     let whole = 0;
@@ -74,11 +95,14 @@ function measure(seconds: number): Row[] {
 
 function table(rows: Row[]): string {
   const lines = ['| frame | frame bytes | chunk bytes | MB/s | whole-frame MB/s | time / whole-frame time |', '|---|---:|---:|---:|---:|---:|'];
-  for (const r of rows) lines.push(`| ${r.frame} | ${r.bytes} | ${r.chunk} | ${r.mbps.toFixed(0)} | ${r.wholeMbps.toFixed(0)} | ${(r.wholeMbps / r.mbps).toFixed(2)}x |`);
+  for (const r of rows)
+    lines.push(`| ${r.frame} | ${r.bytes} | ${r.chunk} | ${r.mbps.toFixed(0)} | ${r.wholeMbps.toFixed(0)} | ${(r.wholeMbps / r.mbps).toFixed(2)}x |`);
   return lines.join('\n');
 }
 
 const seconds = parseSeconds(process.argv.slice(2));
 const cpu = cpus();
-console.log(`${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${seconds} s per measurement`);
+console.log(
+  `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${seconds} s per measurement`,
+);
 console.log(table(measure(seconds)));

@@ -14,7 +14,10 @@ import type { GreyFrame } from '../core/frames/grey';
 import { TamperDetector } from '../core/motion/tamper';
 import { VideoMotionDetector } from '../core/motion/video-motion';
 
-const SIZES = [{ width: 177, height: 100 }, { width: 320, height: 180 }];
+const SIZES = [
+  { width: 177, height: 100 },
+  { width: 320, height: 180 },
+];
 const FRAMES = 100;
 const FPS = 10;
 const ROUNDS = 3;
@@ -85,17 +88,26 @@ function measure(seconds: number): Row[] {
       let tamperFps = 0;
       // Best of interleaved rounds: on a shared machine other work only ever slows a round down.
       for (let round = 0; round < ROUNDS; round++) {
-        copyFps = Math.max(copyFps, rate(frames, seconds, (frame) => {
-          copy.set(frame.data);
-          checksum += copy[frame.sequence % copy.length];
-        }));
-        motionFps = Math.max(motionFps, rate(frames, seconds, (frame) => {
-          checksum += motion.detect(frame).boxes.length;
-        }));
+        copyFps = Math.max(
+          copyFps,
+          rate(frames, seconds, (frame) => {
+            copy.set(frame.data);
+            checksum += copy[frame.sequence % copy.length];
+          }),
+        );
+        motionFps = Math.max(
+          motionFps,
+          rate(frames, seconds, (frame) => {
+            checksum += motion.detect(frame).boxes.length;
+          }),
+        );
         // Tamper decisions take time from timestamps, which must run on across loops as a live camera's do.
-        tamperFps = Math.max(tamperFps, rate(frames, seconds, (frame, n) => {
-          checksum += tamper.update({ ...frame, timestamp: (n * 1000) / FPS }).length;
-        }));
+        tamperFps = Math.max(
+          tamperFps,
+          rate(frames, seconds, (frame, n) => {
+            checksum += tamper.update({ ...frame, timestamp: (n * 1000) / FPS }).length;
+          }),
+        );
       }
       const size = `${width}x${height}`;
       const scene = moving ? 'moving box' : 'static + noise';
@@ -108,17 +120,18 @@ function measure(seconds: number): Row[] {
 }
 
 function table(rows: Row[]): string {
-  const lines = [
-    '| plane | scene | detector | frames/s | ms/frame | copy frames/s | detector / copy time |',
-    '|---|---|---|---:|---:|---:|---:|',
-  ];
+  const lines = ['| plane | scene | detector | frames/s | ms/frame | copy frames/s | detector / copy time |', '|---|---|---|---:|---:|---:|---:|'];
   for (const r of rows) {
-    lines.push(`| ${r.size} | ${r.scene} | ${r.what} | ${Math.round(r.fps)} | ${(1000 / r.fps).toFixed(3)} | ${Math.round(r.copyFps)} | ${Math.round(r.copyFps / r.fps)}x |`);
+    lines.push(
+      `| ${r.size} | ${r.scene} | ${r.what} | ${Math.round(r.fps)} | ${(1000 / r.fps).toFixed(3)} | ${Math.round(r.copyFps)} | ${Math.round(r.copyFps / r.fps)}x |`,
+    );
   }
   return lines.join('\n');
 }
 
 const seconds = parseSeconds(process.argv.slice(2));
 const cpu = cpus();
-console.log(`${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${seconds} s per measurement`);
+console.log(
+  `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${seconds} s per measurement`,
+);
 console.log(table(measure(seconds)));

@@ -57,7 +57,10 @@ export class GlimpserRuntime {
   private stopping: Promise<void> | null = null;
   readonly addresses: RuntimeAddresses = { httpPort: 0, mqttPort: 0 };
 
-  constructor(private readonly config: Config, private readonly log: RuntimeLogger) {
+  constructor(
+    private readonly config: Config,
+    private readonly log: RuntimeLogger,
+  ) {
     this.users = new UserStore(config.dataDir);
     log.scrubber.add(config.adminPassword);
     log.scrubber.add(config.credentialSecret);
@@ -137,7 +140,20 @@ export class GlimpserRuntime {
           const http = createHttp({ readiness: this.readiness, auth: auth!, metricsAuth: config.metricsAuth });
           const apiLog = log.child({ component: 'api' });
           const streams = new MjpegStreams({ maxClientsPerCamera: config.streamMaxClientsPerCamera, log: apiLog });
-          http.app.use('/api', apiRouter({ users: this.users, tokens: tokens!, auth: auth!, cameras: this.cameras, archive: this.archive ?? undefined, journal: this.journal ?? undefined, streams, maxStreamClientsPerCamera: config.streamMaxClientsPerCamera, log: apiLog }));
+          http.app.use(
+            '/api',
+            apiRouter({
+              users: this.users,
+              tokens: tokens!,
+              auth: auth!,
+              cameras: this.cameras,
+              archive: this.archive ?? undefined,
+              journal: this.journal ?? undefined,
+              streams,
+              maxStreamClientsPerCamera: config.streamMaxClientsPerCamera,
+              log: apiLog,
+            }),
+          );
           http.server.on('upgrade', (request, socket, head) => this.broker?.handleUpgrade(request, socket, head));
           this.http = http;
           this.addresses.httpPort = await listen(http.server, config.httpHost, config.httpPort);
@@ -162,7 +178,17 @@ export class GlimpserRuntime {
             users: this.users,
             logger: log,
             logLevel: config.logLevel,
-            handles: { bus: this.broker ?? undefined, devices: this.broker?.devices, cameras: this.cameras, archive: this.archive ?? undefined, journal: this.journal ?? undefined, browsers: this.browsers, ffmpegPath: config.ffmpegPath, mediaDir: config.mediaDir, logger: log.child({ component: 'nodes' }) },
+            handles: {
+              bus: this.broker ?? undefined,
+              devices: this.broker?.devices,
+              cameras: this.cameras,
+              archive: this.archive ?? undefined,
+              journal: this.journal ?? undefined,
+              browsers: this.browsers,
+              ffmpegPath: config.ffmpegPath,
+              mediaDir: config.mediaDir,
+              logger: log.child({ component: 'nodes' }),
+            },
           });
           await this.nodeRed.start(this.http!.server, this.http!.app, settings, auth!.requireUser());
           this.readiness.set('nodeRed', () => this.nodeRed.running);
@@ -179,7 +205,9 @@ export class GlimpserRuntime {
     const file = path.join(this.config.dataDir, 'initial-admin-password');
     await writeFile(file, `${password}\n`, { mode: 0o600 });
     // Shown once on the terminal, deliberately outside the logger (which would redact it).
-    process.stdout.write(`\n  Glimpser created the user "admin" with the password:\n\n      ${password}\n\n  It is also in ${file} (mode 0600). Change it by starting with GLIMPSER_ADMIN_PASSWORD on a fresh data dir.\n\n`);
+    process.stdout.write(
+      `\n  Glimpser created the user "admin" with the password:\n\n      ${password}\n\n  It is also in ${file} (mode 0600). Change it by starting with GLIMPSER_ADMIN_PASSWORD on a fresh data dir.\n\n`,
+    );
     this.log.info({ username: 'admin', file }, 'admin user created with a generated password');
   }
 
@@ -203,7 +231,17 @@ export class GlimpserRuntime {
       this.log.debug({ phase: phase.name, seconds }, 'start phase done');
     }
     metrics.ready.set(1);
-    this.log.info({ http: `http://${this.config.httpHost}:${this.addresses.httpPort}/`, editor: `http://${this.config.httpHost}:${this.addresses.httpPort}/editor/`, httpPort: this.addresses.httpPort, mqttPort: this.addresses.mqttPort, dataDir: this.config.dataDir, ...versions() }, 'glimpser ready');
+    this.log.info(
+      {
+        http: `http://${this.config.httpHost}:${this.addresses.httpPort}/`,
+        editor: `http://${this.config.httpHost}:${this.addresses.httpPort}/editor/`,
+        httpPort: this.addresses.httpPort,
+        mqttPort: this.addresses.mqttPort,
+        dataDir: this.config.dataDir,
+        ...versions(),
+      },
+      'glimpser ready',
+    );
     return this.addresses;
   }
 

@@ -15,7 +15,7 @@ export const MQTT_WS_PATH = '/mqtt';
 
 function topicKind(topic: string): string {
   const parts = topic.split('/');
-  return parts[0] === 'glimpser' ? (parts[1] === 'cameras' ? `camera_${parts[3] ?? 'other'}` : parts[1] ?? 'other') : 'other';
+  return parts[0] === 'glimpser' ? (parts[1] === 'cameras' ? `camera_${parts[3] ?? 'other'}` : (parts[1] ?? 'other')) : 'other';
 }
 
 function authError(message: string): AuthenticateError {
@@ -43,15 +43,25 @@ export class EmbeddedBroker implements Bus {
   private tcp: Server | null = null;
   private readonly ws = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false) });
 
-  private constructor(private readonly aedes: Aedes, private readonly users: UserStore, readonly devices: DeviceRegistry, private readonly log: Logger) {
+  private constructor(
+    private readonly aedes: Aedes,
+    private readonly users: UserStore,
+    readonly devices: DeviceRegistry,
+    private readonly log: Logger,
+  ) {
     devices.on('removed', this.onDeviceRemoved);
   }
 
   static async create(users: UserStore, log: Logger, devices = new DeviceRegistry()): Promise<EmbeddedBroker> {
     const aedes = await Aedes.createBroker({ heartbeatInterval: 10000 });
     const broker = new EmbeddedBroker(aedes, users, devices, log);
-    aedes.authenticate = (client, username, password, done) => broker.authenticate(client, username, password).then((ok) => done(ok ? null : authError('bad username or password'), ok), () => done(authError('authentication failed'), false));
-    aedes.authorizePublish = (client, packet, done) => done(broker.mayPublish(client, packet.topic) ? null : new Error(`not allowed to publish to ${packet.topic}`));
+    aedes.authenticate = (client, username, password, done) =>
+      broker.authenticate(client, username, password).then(
+        (ok) => done(ok ? null : authError('bad username or password'), ok),
+        () => done(authError('authentication failed'), false),
+      );
+    aedes.authorizePublish = (client, packet, done) =>
+      done(broker.mayPublish(client, packet.topic) ? null : new Error(`not allowed to publish to ${packet.topic}`));
     // A null subscription is refused in the SUBACK (0x80, MQTT 3.1.1 §3.9.3) without dropping the connection.
     aedes.authorizeSubscribe = (client, sub, done) => done(null, broker.maySubscribe(client, sub.topic) ? sub : null);
     aedes.on('client', () => metrics.mqttClients.set(aedes.connectedClients));
@@ -152,7 +162,14 @@ export class EmbeddedBroker implements Bus {
   publish(topic: string, payload: Buffer | string, options: PublishOptions = {}): Promise<void> {
     return new Promise((resolve, reject) => {
       this.aedes.publish(
-        { cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: options.qos ?? 0, retain: options.retain ?? false, dup: false },
+        {
+          cmd: 'publish',
+          topic,
+          payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+          qos: options.qos ?? 0,
+          retain: options.retain ?? false,
+          dup: false,
+        },
         (err) => {
           if (err) return reject(err);
           metrics.mqttPublishedTotal.inc({ kind: topicKind(topic) });

@@ -5,7 +5,13 @@ import { ConfigSchema, envName } from './config';
 export function configurationMarkdown(): string {
   const rows = Object.entries(ConfigSchema.properties).map(([key, raw]) => {
     const schema = raw as TSchema;
-    const type = schema.anyOf ? (schema.anyOf as TSchema[]).map((s) => `\`${s.const}\``).join(' \\| ') : schema.type === 'integer' ? `integer ${schema.minimum}–${schema.maximum}` : schema.type === 'number' ? `number ≤ ${schema.maximum}` : String(schema.type);
+    const type = schema.anyOf
+      ? (schema.anyOf as TSchema[]).map((s) => `\`${s.const}\``).join(' \\| ')
+      : schema.type === 'integer'
+        ? `integer ${schema.minimum}–${schema.maximum}`
+        : schema.type === 'number'
+          ? `number ≤ ${schema.maximum}`
+          : String(schema.type);
     const fallback = schema.default === undefined ? '—' : `\`${String(schema.default)}\``;
     return `| \`${envName(key)}\` | \`${key}\` | ${type} | ${fallback} | ${schema.description ?? ''}${schema.secret ? ' *Secret: never logged.*' : ''} |`;
   });

@@ -13,22 +13,67 @@ export const ConfigSchema = Type.Object(
   {
     httpHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address the HTTP server (editor, API, metrics, MQTT over WebSocket) binds to.' }),
     httpPort: Port('HTTP port; 0 picks a free one.', 1880),
-    mqttHost: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address the embedded MQTT broker binds to; 0.0.0.0 lets edge cameras on the network connect.' }),
+    mqttHost: Type.String({
+      minLength: 1,
+      default: '127.0.0.1',
+      description: 'Address the embedded MQTT broker binds to; 0.0.0.0 lets edge cameras on the network connect.',
+    }),
     mqttPort: Port('Embedded MQTT broker TCP port; 0 picks a free one.', 1883),
     dataDir: Type.String({ minLength: 1, default: './data', description: 'Where flows, users, secrets and captured media live.' }),
     mediaDir: Type.Optional(Type.String({ minLength: 1, description: 'The only directory file cameras may read from (default <dataDir>/media).' })),
-    adminPassword: Type.Optional(Type.String({ minLength: 8, description: 'Password of the admin user created on first start; generated and printed once when unset.', secret: true })),
-    credentialSecret: Type.Optional(Type.String({ minLength: 16, description: 'Key that encrypts flow credentials; generated once into <dataDir>/secrets.json when unset.', secret: true })),
-    logLevel: Type.Union([Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug')], { default: 'info', description: 'Least severe log level written.' }),
+    adminPassword: Type.Optional(
+      Type.String({ minLength: 8, description: 'Password of the admin user created on first start; generated and printed once when unset.', secret: true }),
+    ),
+    credentialSecret: Type.Optional(
+      Type.String({ minLength: 16, description: 'Key that encrypts flow credentials; generated once into <dataDir>/secrets.json when unset.', secret: true }),
+    ),
+    logLevel: Type.Union([Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug')], {
+      default: 'info',
+      description: 'Least severe log level written.',
+    }),
     metricsAuth: Type.Boolean({ default: true, description: 'Whether GET /metrics requires a signed-in user (HTTP Basic or bearer token).' }),
     ffmpegPath: Type.String({ minLength: 1, default: 'ffmpeg', description: 'The ffmpeg binary cameras run.' }),
-    archiveMaxFramesPerCamera: Type.Integer({ minimum: 1, maximum: 10000000, default: 10000, description: 'Archived frames kept per camera (kept frames do not count); the oldest go first.' }),
-    archiveMaxAgeDays: Type.Number({ exclusiveMinimum: 0, maximum: 3650, default: 7, description: 'Archived frames older than this are deleted, unless kept.' }),
-    archiveMaxMegabytes: Type.Number({ exclusiveMinimum: 0, maximum: 10000000, default: 1024, description: 'Total size of the frame archive across cameras; the oldest unkept frames go first.' }),
-    eventsMaxAgeDays: Type.Number({ exclusiveMinimum: 0, maximum: 36500, default: 30, description: 'Events older than this are deleted from the journal, unless kept.' }),
-    eventsMaxMegabytes: Type.Number({ minimum: 8, maximum: 10000000, default: 1024, description: 'Size of the event journal on disk (database and snapshots); the oldest unkept events go first.' }),
-    eventsSynchronous: Type.Union([Type.Literal('normal'), Type.Literal('full')], { default: 'normal', description: 'SQLite durability of the event journal: normal survives process crashes (kill -9 included); full also survives power cuts, at 3–6× the cost per event.' }),
-    streamMaxClientsPerCamera: Type.Integer({ minimum: 1, maximum: 1000, default: 8, description: 'Live-view (MJPEG) clients allowed per camera at once; more are answered 429.' }),
+    archiveMaxFramesPerCamera: Type.Integer({
+      minimum: 1,
+      maximum: 10000000,
+      default: 10000,
+      description: 'Archived frames kept per camera (kept frames do not count); the oldest go first.',
+    }),
+    archiveMaxAgeDays: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 3650,
+      default: 7,
+      description: 'Archived frames older than this are deleted, unless kept.',
+    }),
+    archiveMaxMegabytes: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 10000000,
+      default: 1024,
+      description: 'Total size of the frame archive across cameras; the oldest unkept frames go first.',
+    }),
+    eventsMaxAgeDays: Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 36500,
+      default: 30,
+      description: 'Events older than this are deleted from the journal, unless kept.',
+    }),
+    eventsMaxMegabytes: Type.Number({
+      minimum: 8,
+      maximum: 10000000,
+      default: 1024,
+      description: 'Size of the event journal on disk (database and snapshots); the oldest unkept events go first.',
+    }),
+    eventsSynchronous: Type.Union([Type.Literal('normal'), Type.Literal('full')], {
+      default: 'normal',
+      description:
+        'SQLite durability of the event journal: normal survives process crashes (kill -9 included); full also survives power cuts, at 3–6× the cost per event.',
+    }),
+    streamMaxClientsPerCamera: Type.Integer({
+      minimum: 1,
+      maximum: 1000,
+      default: 8,
+      description: 'Live-view (MJPEG) clients allowed per camera at once; more are answered 429.',
+    }),
     tokenTtlSeconds: Type.Integer({ minimum: 60, maximum: 2592000, default: 86400, description: 'Lifetime of bearer tokens from POST /api/auth/login.' }),
   },
   { additionalProperties: false },
@@ -56,7 +101,10 @@ export const SECRET_KEYS: string[] = Object.keys(ConfigSchema.properties).filter
 
 function expectation(schema: TSchema): string {
   if (schema.type === 'integer') return `an integer from ${schema.minimum} to ${schema.maximum}`;
-  if (schema.type === 'number') return schema.exclusiveMinimum !== undefined ? `a number above ${schema.exclusiveMinimum} and at most ${schema.maximum}` : `a number from ${schema.minimum} to ${schema.maximum}`;
+  if (schema.type === 'number')
+    return schema.exclusiveMinimum !== undefined
+      ? `a number above ${schema.exclusiveMinimum} and at most ${schema.maximum}`
+      : `a number from ${schema.minimum} to ${schema.maximum}`;
   if (schema.type === 'boolean') return 'true or false';
   if (schema.anyOf) return `one of ${(schema.anyOf as TSchema[]).map((s) => s.const).join(', ')}`;
   if (schema.minLength) return `a string of at least ${schema.minLength} characters`;
@@ -91,7 +139,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`GLIMPSER_CONFIG: ${file} must hold a JSON object`);
     for (const [key, value] of Object.entries(parsed)) {
-      if (!(key in ConfigSchema.properties)) throw new ConfigError(`${file}: unknown key "${key}"; known keys: ${Object.keys(ConfigSchema.properties).join(', ')}`);
+      if (!(key in ConfigSchema.properties))
+        throw new ConfigError(`${file}: unknown key "${key}"; known keys: ${Object.keys(ConfigSchema.properties).join(', ')}`);
       raw[key] = value;
       origin[key] = `${file}: ${key}`;
     }
@@ -103,8 +152,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       origin[key] = envName(key);
     }
   }
-  const unknown = Object.keys(env).filter((k) => k.startsWith('GLIMPSER_') && !NOT_RUNTIME_SETTINGS.has(k) && !Object.keys(ConfigSchema.properties).some((p) => envName(p) === k));
-  if (unknown.length > 0) throw new ConfigError(`${unknown[0]}: unknown setting; known variables: ${Object.keys(ConfigSchema.properties).map(envName).join(', ')}`);
+  const unknown = Object.keys(env).filter(
+    (k) => k.startsWith('GLIMPSER_') && !NOT_RUNTIME_SETTINGS.has(k) && !Object.keys(ConfigSchema.properties).some((p) => envName(p) === k),
+  );
+  if (unknown.length > 0)
+    throw new ConfigError(`${unknown[0]}: unknown setting; known variables: ${Object.keys(ConfigSchema.properties).map(envName).join(', ')}`);
 
   if (!validate(raw)) {
     const error = validate.errors?.[0];

@@ -70,7 +70,10 @@ export function parseEdgeArgs(argv: string[], env: NodeJS.ProcessEnv): EdgeOptio
     throw new EdgeUsageError(`--id: ${(err as Error).message}`);
   }
   const fps = numberFlag(values.fps, 'fps', 5, (n) => n > 0 && n <= 60, 'frames per second above 0 and at most 60');
-  const size = (flag: 'width' | 'height') => values[flag] === undefined ? undefined : numberFlag(values[flag], flag, 0, (n) => Number.isInteger(n) && n >= 16 && n <= 7680, 'a whole number of pixels from 16 to 7680');
+  const size = (flag: 'width' | 'height') =>
+    values[flag] === undefined
+      ? undefined
+      : numberFlag(values[flag], flag, 0, (n) => Number.isInteger(n) && n >= 16 && n <= 7680, 'a whole number of pixels from 16 to 7680');
   const width = size('width');
   const height = size('height');
   let input: CaptureInput;
@@ -83,11 +86,13 @@ export function parseEdgeArgs(argv: string[], env: NodeJS.ProcessEnv): EdgeOptio
       throw new EdgeUsageError((err as Error).message.replace(/^input\.url/, '--camera'));
     }
   }
-  const broker = checkBroker(required('broker', 'the server\'s MQTT address, e.g. mqtt://glimpser.local:1883'));
+  const broker = checkBroker(required('broker', "the server's MQTT address, e.g. mqtt://glimpser.local:1883"));
   const password = readPassword(values['password-file'], env);
   const username = values.username;
-  if (username !== undefined && password === undefined) throw new EdgeUsageError('--username needs a password: pass --password-file FILE or set GLIMPSER_EDGE_PASSWORD');
-  if (username === undefined && password !== undefined) throw new EdgeUsageError('--username is required with a password: expected the device username configured for the camera');
+  if (username !== undefined && password === undefined)
+    throw new EdgeUsageError('--username needs a password: pass --password-file FILE or set GLIMPSER_EDGE_PASSWORD');
+  if (username === undefined && password !== undefined)
+    throw new EdgeUsageError('--username is required with a password: expected the device username configured for the camera');
   return { camera, input, broker, id, username, password, fps, width, height, ffmpegPath: values.ffmpeg ?? env.GLIMPSER_FFMPEG_PATH ?? 'ffmpeg' };
 }
 
@@ -105,9 +110,11 @@ function checkBroker(raw: string): string {
   } catch {
     throw new EdgeUsageError(`--broker "${raw}" is not a URL: expected e.g. mqtt://glimpser.local:1883`);
   }
-  if (!['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(url.protocol)) throw new EdgeUsageError(`--broker scheme "${url.protocol}" is not supported: expected mqtt, mqtts, ws or wss`);
+  if (!['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(url.protocol))
+    throw new EdgeUsageError(`--broker scheme "${url.protocol}" is not supported: expected mqtt, mqtts, ws or wss`);
   // Anything in the URL is visible to every user of the machine in the process list.
-  if (url.username !== '' || url.password !== '') throw new EdgeUsageError('--broker must not contain a user or password: use --username with --password-file or GLIMPSER_EDGE_PASSWORD');
+  if (url.username !== '' || url.password !== '')
+    throw new EdgeUsageError('--broker must not contain a user or password: use --username with --password-file or GLIMPSER_EDGE_PASSWORD');
   return raw;
 }
 
@@ -156,7 +163,14 @@ export function runEdge(options: EdgeOptions, log: RuntimeLogger): { stop(): Pro
     maxFrameBytes: DEFAULT_EDGE_MAX_FRAME_BYTES,
     logger: log,
   });
-  const lost: CameraStatus = { camera: options.id, state: 'offline', fps: 0, lastFrameAt: null, lastError: 'the edge device lost its connection to the broker', restarts: 0 };
+  const lost: CameraStatus = {
+    camera: options.id,
+    state: 'offline',
+    fps: 0,
+    lastFrameAt: null,
+    lastError: 'the edge device lost its connection to the broker',
+    restarts: 0,
+  };
   const client = mqtt.connect(options.broker, {
     clientId: clientIdFor(options.id),
     username: options.username,

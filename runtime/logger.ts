@@ -7,8 +7,11 @@ import type { Logger } from '../core/log/logger';
  * wherever they sit, and a scrubber that replaces every registered secret value (admin password, credential
  * secret, camera passwords) wherever it appears in a message or a field.
  */
-const REDACT_PATHS = ['password', 'pass', 'token', 'secret', 'authorization', 'credentialSecret', 'adminPassword', 'apiKey']
-  .flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
+const REDACT_PATHS = ['password', 'pass', 'token', 'secret', 'authorization', 'credentialSecret', 'adminPassword', 'apiKey'].flatMap((k) => [
+  k,
+  `*.${k}`,
+  `*.*.${k}`,
+]);
 
 export class SecretScrubber {
   private readonly secrets = new Set<string>();

@@ -9,7 +9,10 @@ import { PACKAGE_ROOT } from '../settings';
 type NodeRed = typeof RED;
 
 async function exists(file: string): Promise<boolean> {
-  return stat(file).then(() => true, () => false);
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**

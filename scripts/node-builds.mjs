@@ -57,7 +57,9 @@ export function ensureNodeBuild(build, { cacheDir, log, run }) {
   const platform = `${process.platform}-${process.arch}`;
   const integrity = build.integrity[platform];
   if (!integrity) {
-    throw new NodeBuildError(`no pinned Node.js ${build.version} build for ${platform}: install Node.js ${build.version.split('.')[0]} LTS yourself and run again`);
+    throw new NodeBuildError(
+      `no pinned Node.js ${build.version} build for ${platform}: install Node.js ${build.version.split('.')[0]} LTS yourself and run again`,
+    );
   }
   const pkg = `node-${platform}@${build.version}`;
   log(`fetching Node.js ${build.version} (${pkg}, about 50 MB) into ${dir}`);
@@ -70,7 +72,9 @@ export function ensureNodeBuild(build, { cacheDir, log, run }) {
     const tarball = readdirSync(work).find((name) => name.endsWith('.tgz'));
     if (!tarball) throw new NodeBuildError(`npm pack ${pkg} left no tarball in ${work}`);
     const [algorithm, expected] = integrity.split('-');
-    const actual = createHash(algorithm).update(readFileSync(join(work, tarball))).digest('base64');
+    const actual = createHash(algorithm)
+      .update(readFileSync(join(work, tarball)))
+      .digest('base64');
     if (actual !== expected) throw new NodeBuildError(`${pkg}: ${algorithm} is ${actual}, pinned ${expected}; refusing to use it`);
 
     const unpacked = join(work, 'tree');

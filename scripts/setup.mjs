@@ -77,7 +77,9 @@ function isExecutable(path) {
 }
 
 function findBinary(name) {
-  return searchDirs().map((dir) => join(dir, name)).find(isExecutable);
+  return searchDirs()
+    .map((dir) => join(dir, name))
+    .find(isExecutable);
 }
 
 function binaries(...names) {
@@ -136,7 +138,9 @@ function ensureRuntimeNode(args) {
   delete process.env.SETUP_RERUN_FROM_NODE;
   if (isAtLeast(process.versions.node, minimum)) return true;
   if (rerun) throw new SetupError(`Node ${process.versions.node} at ${process.execPath} is older than engines.node (${minimum.join('.')})`);
-  log(`system Node ${process.versions.node} is older than ${minimum.join('.')} (engines.node): using Node.js ${NODE_BUILDS.runtime.version} LTS from .cache/node`);
+  log(
+    `system Node ${process.versions.node} is older than ${minimum.join('.')} (engines.node): using Node.js ${NODE_BUILDS.runtime.version} LTS from .cache/node`,
+  );
   const dir = ensureNodeBuild(NODE_BUILDS.runtime, { cacheDir, log, run });
   const env = { ...process.env, SETUP_RERUN_FROM_NODE: process.versions.node };
   forwardedExit(spawnForwarding(join(dir, 'bin', 'node'), [fileURLToPath(import.meta.url), ...args], env));
@@ -172,7 +176,10 @@ function dependencyHash() {
   const hash = createHash('sha256');
   for (const name of ['package.json', 'package-lock.json']) {
     const path = join(root, name);
-    hash.update(`${name}\0`).update(existsSync(path) ? readFileSync(path) : '').update('\0');
+    hash
+      .update(`${name}\0`)
+      .update(existsSync(path) ? readFileSync(path) : '')
+      .update('\0');
   }
   // Native addons are built for one Node ABI, platform and CPU: changing any of them needs a fresh install.
   hash.update(`${process.versions.modules} ${process.platform} ${process.arch}`);
@@ -241,7 +248,8 @@ function installNpmDependencies() {
   // lock pins and leaves both committed files untouched.
   log('npm ci refused package-lock.json; installing from it with `npm install --no-save` instead');
   log('if npm ci listed packages "Missing ... from lock file", regenerate the lock with `npm install` and commit it');
-  if (!run('npm', ['install', '--no-save', ...quiet])) throw new SetupError('npm ci and npm install both failed (see their output above); fix the cause and run setup again');
+  if (!run('npm', ['install', '--no-save', ...quiet]))
+    throw new SetupError('npm ci and npm install both failed (see their output above); fix the cause and run setup again');
   return 'npm install --no-save (npm ci refused the lock)';
 }
 
@@ -251,7 +259,9 @@ function installNpmDependencies() {
  */
 function aptListsAreFresh() {
   try {
-    const lists = readdirSync(APT_LISTS).filter((name) => name.includes('_Packages')).map((name) => join(APT_LISTS, name));
+    const lists = readdirSync(APT_LISTS)
+      .filter((name) => name.includes('_Packages'))
+      .map((name) => join(APT_LISTS, name));
     if (lists.length === 0) return false;
     const newest = Math.max(...[join(APT_LISTS, 'partial'), ...lists].filter(existsSync).map((path) => statSync(path).mtimeMs));
     return Date.now() - newest < APT_LISTS_MAX_AGE_MS;

@@ -95,7 +95,8 @@ export class FrameArchive {
     this.assertOpen();
     const camera = assertCameraId(frame.meta.camera);
     const { timestamp, sequence } = frame.meta;
-    if (!Number.isSafeInteger(timestamp) || timestamp < 0) throw new Error(`frame timestamp ${JSON.stringify(timestamp)} is invalid: expected milliseconds since the epoch`);
+    if (!Number.isSafeInteger(timestamp) || timestamp < 0)
+      throw new Error(`frame timestamp ${JSON.stringify(timestamp)} is invalid: expected milliseconds since the epoch`);
     if (!Number.isSafeInteger(sequence) || sequence < 0) throw new Error(`frame sequence ${JSON.stringify(sequence)} is invalid: expected a whole number`);
     return this.track(async () => {
       const id = frameId(timestamp, sequence);
@@ -115,7 +116,8 @@ export class FrameArchive {
   list(camera: string, options: { before?: string; limit: number }): ArchivePage {
     this.assertOpen();
     const { limit } = options;
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new Error(`limit ${JSON.stringify(limit)} is invalid: expected a whole number from 1 to ${MAX_PAGE}`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
+      throw new Error(`limit ${JSON.stringify(limit)} is invalid: expected a whole number from 1 to ${MAX_PAGE}`);
     const before = options.before === undefined ? undefined : parseFrameId(options.before);
     const frames = this.cameras.get(assertCameraId(camera));
     if (!frames) return { frames: [], next: null };
@@ -211,7 +213,8 @@ export class FrameArchive {
         await unlink(paths.file);
       } catch (err) {
         // Left on disk, it is indexed again on the next open and deleted then.
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn({ camera: frame.camera, frame: frame.id, err: (err as Error).message }, 'archive: could not delete a frame');
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+          this.log.warn({ camera: frame.camera, frame: frame.id, err: (err as Error).message }, 'archive: could not delete a frame');
       }
       archiveMetrics.deletionsTotal.inc({ camera: frame.camera, reason });
       dirs.add(paths.dir);

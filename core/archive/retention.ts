@@ -37,13 +37,7 @@ export function retentionLimits(given: Partial<RetentionLimits>): RetentionLimit
  * once (synchronously), so two passes never pick the same frame and no listing shows a frame about to go.
  * Age and count are checked for `cameras` only (after an add, just its camera); size always spans all cameras.
  */
-export function chooseVictims(
-  all: Map<string, CameraFrames>,
-  cameras: Iterable<string>,
-  limits: RetentionLimits,
-  now: number,
-  spare?: IndexedFrame,
-): Victim[] {
+export function chooseVictims(all: Map<string, CameraFrames>, cameras: Iterable<string>, limits: RetentionLimits, now: number, spare?: IndexedFrame): Victim[] {
   const victims: Victim[] = [];
   const take = (frames: CameraFrames, frame: IndexedFrame, reason: RetentionRule) => {
     frames.remove(frame);

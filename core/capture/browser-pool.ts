@@ -3,9 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { silentLogger, type Logger } from '../log/logger';
 import { destroyBrowser, launchBrowser, type LaunchOptions } from './website/browser-launch';
-import {
-  InterruptedError, interruptAfter, PooledBrowser, raceAbort, recyclesTotal, sessionsGauge, type BrowserSession,
-} from './website/pooled-browser';
+import { InterruptedError, interruptAfter, PooledBrowser, raceAbort, recyclesTotal, sessionsGauge, type BrowserSession } from './website/pooled-browser';
 
 export type { BrowserSession } from './website/pooled-browser';
 
@@ -226,9 +224,11 @@ export class BrowserPool {
   }
 
   private destroy(browser: PooledBrowser): Promise<void> {
-    return this.track(destroyBrowser(browser.browser).catch((err: Error) => {
-      this.log.warn({ session: browser.id, error: err.message }, 'browser did not shut down cleanly');
-    }));
+    return this.track(
+      destroyBrowser(browser.browser).catch((err: Error) => {
+        this.log.warn({ session: browser.id, error: err.message }, 'browser did not shut down cleanly');
+      }),
+    );
   }
 
   private track(task: Promise<void>): Promise<void> {

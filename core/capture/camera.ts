@@ -177,7 +177,13 @@ export class Camera implements CameraHandle {
         clearTimeout(timer);
         void detach().finally(outcome);
       };
-      const timer = setTimeout(() => finish(() => reject(new Error(`camera ${this.id}: no frame within ${timeoutMs} ms (${this.source.status().lastError ?? this.source.status().state})`))), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          finish(() =>
+            reject(new Error(`camera ${this.id}: no frame within ${timeoutMs} ms (${this.source.status().lastError ?? this.source.status().state})`)),
+          ),
+        timeoutMs,
+      );
       const detach = this.attach({ onFrame: (frame) => finish(() => resolve(frame)), onStatus: () => undefined });
     });
   }

@@ -31,8 +31,10 @@ export class DeviceRegistry extends EventEmitter {
   /** Adds a device; the returned function removes it again (and only it, should the name have been re-registered). */
   register(device: DeviceCredentials): () => void {
     const cameraId = assertCameraId(device.cameraId);
-    if (typeof device.username !== 'string' || device.username === '') throw new Error(`camera ${cameraId}: the device username is empty: expected the name the edge device signs in with`);
-    if (typeof device.password !== 'string' || device.password === '') throw new Error(`camera ${cameraId}: the device password is empty: set one in the camera's credentials`);
+    if (typeof device.username !== 'string' || device.username === '')
+      throw new Error(`camera ${cameraId}: the device username is empty: expected the name the edge device signs in with`);
+    if (typeof device.password !== 'string' || device.password === '')
+      throw new Error(`camera ${cameraId}: the device password is empty: set one in the camera's credentials`);
     const existing = this.devices.get(device.username);
     if (existing !== undefined) {
       throw new Error(`device username "${device.username}" is already used by camera ${existing.cameraId}: each edge camera needs its own username`);

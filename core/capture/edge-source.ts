@@ -34,8 +34,13 @@ export const DEFAULT_EDGE_MAX_FRAME_BYTES = 2 * 1024 * 1024;
 
 export function isEdgeDeviceState(value: unknown): value is EdgeDeviceState {
   const state = value as Partial<EdgeDeviceState> | null;
-  return typeof state === 'object' && state !== null && state.source === 'edge' && typeof state.state === 'string'
-    && (state.lastError === null || typeof state.lastError === 'string');
+  return (
+    typeof state === 'object' &&
+    state !== null &&
+    state.source === 'edge' &&
+    typeof state.state === 'string' &&
+    (state.lastError === null || typeof state.lastError === 'string')
+  );
 }
 
 /**
@@ -102,10 +107,14 @@ export class EdgeSource extends EventEmitter implements FrameSource {
   private onPayload(payload: Buffer): void {
     if (this.unsubscribe === null) return;
     if (payload.length > this.maxFrameBytes) {
-      return this.reject('oversize', `edge device sent a ${formatBytes(payload.length)} frame, over the ${formatBytes(this.maxFrameBytes)} limit: lower its --width/--height`);
+      return this.reject(
+        'oversize',
+        `edge device sent a ${formatBytes(payload.length)} frame, over the ${formatBytes(this.maxFrameBytes)} limit: lower its --width/--height`,
+      );
     }
     const size = isJpeg(payload) ? jpegDimensions(payload) : null;
-    if (size === null) return this.reject('not_jpeg', `edge device sent ${payload.length} bytes on ${topics.cameraFrame(this.camera)} that are not a complete JPEG`);
+    if (size === null)
+      return this.reject('not_jpeg', `edge device sent ${payload.length} bytes on ${topics.cameraFrame(this.camera)} that are not a complete JPEG`);
     this.lastGoodAt = performance.now();
     this.sequence += 1;
     // The payload may be a view into the broker's socket buffer; frames are kept long, so each gets its own memory.
@@ -140,15 +149,18 @@ export class EdgeSource extends EventEmitter implements FrameSource {
   }
 
   private armWatchdog(delay: number): void {
-    this.watchdog = setTimeout(() => {
-      const quietMs = performance.now() - this.lastGoodAt;
-      if (quietMs < this.offlineAfterMs) return this.armWatchdog(this.offlineAfterMs - quietMs);
-      if (this.tracker.state !== 'offline') {
-        this.tracker.setLastError(`no frame from the edge device for ${(quietMs / 1000).toFixed(quietMs < 10000 ? 1 : 0)} s`);
-        this.tracker.setState('offline');
-      }
-      this.armWatchdog(this.offlineAfterMs);
-    }, Math.max(1, delay));
+    this.watchdog = setTimeout(
+      () => {
+        const quietMs = performance.now() - this.lastGoodAt;
+        if (quietMs < this.offlineAfterMs) return this.armWatchdog(this.offlineAfterMs - quietMs);
+        if (this.tracker.state !== 'offline') {
+          this.tracker.setLastError(`no frame from the edge device for ${(quietMs / 1000).toFixed(quietMs < 10000 ? 1 : 0)} s`);
+          this.tracker.setState('offline');
+        }
+        this.armWatchdog(this.offlineAfterMs);
+      },
+      Math.max(1, delay),
+    );
   }
 }
 

@@ -81,9 +81,25 @@ export function buildFfmpegArgs(input: CaptureInput, output: CaptureOutput, opti
   // The gate's framestep divides the link's nominal frame rate, which would become the encoder's time base and
   // round every timestamp to 0; the encoder gets a millisecond time base instead (JPEGs carry no timestamps).
   return [
-    ...args, '-filter_complex', graph,
-    '-map', '[jpeg]', '-fps_mode', 'passthrough', '-enc_time_base', '1:1000', ...jpeg,
-    '-map', '[plane]', '-fps_mode', 'passthrough', '-c:v', 'pgm', '-f', 'image2pipe', `pipe:${GREY_PIPE_FD}`,
+    ...args,
+    '-filter_complex',
+    graph,
+    '-map',
+    '[jpeg]',
+    '-fps_mode',
+    'passthrough',
+    '-enc_time_base',
+    '1:1000',
+    ...jpeg,
+    '-map',
+    '[plane]',
+    '-fps_mode',
+    'passthrough',
+    '-c:v',
+    'pgm',
+    '-f',
+    'image2pipe',
+    `pipe:${GREY_PIPE_FD}`,
   ];
 }
 
@@ -156,7 +172,10 @@ function checkOutput(output: CaptureOutput): void {
   if (!Number.isInteger(output.jpegQuality) || output.jpegQuality < 2 || output.jpegQuality > 31) {
     throw new Error(`output.jpegQuality ${output.jpegQuality} is invalid: expected a whole number from 2 (best) to 31`);
   }
-  for (const [field, value] of [['width', output.width], ['height', output.height]] as const) {
+  for (const [field, value] of [
+    ['width', output.width],
+    ['height', output.height],
+  ] as const) {
     if (value !== undefined && (!Number.isInteger(value) || value < 16 || value > 7680)) {
       throw new Error(`output.${field} ${value} is invalid: expected a whole number of pixels from 16 to 7680`);
     }

@@ -68,13 +68,19 @@ const GATE_RETRY_MS = 1500;
  * Expected stderr lines, not faults: ffmpeg 5 warns about JPEG's pixel formats when it converts to them, and it
  * answers every interactive command (the JPEG gate) with a prompt and a reply.
  */
-const BENIGN_STDERR = [/deprecated pixel format used/, /^\s*Last message repeated \d+ times?$/, /^Enter command: /, /^Command reply for stream \d+: ret:0 res:/];
-
+const BENIGN_STDERR = [
+  /deprecated pixel format used/,
+  /^\s*Last message repeated \d+ times?$/,
+  /^Enter command: /,
+  /^Command reply for stream \d+: ret:0 res:/,
+];
 
 /** A camera read by an ffmpeg child process that is kept alive: restarted with backoff on exit or stall. */
 export class FfmpegSource extends EventEmitter implements FrameSource {
   readonly camera: string;
-  private readonly opts: Required<Pick<FfmpegSourceOptions, 'input' | 'output' | 'ffmpegPath' | 'offlineAfterMs' | 'stableAfterMs' | 'maxFrameBytes' | 'now'>> & {
+  private readonly opts: Required<
+    Pick<FfmpegSourceOptions, 'input' | 'output' | 'ffmpegPath' | 'offlineAfterMs' | 'stableAfterMs' | 'maxFrameBytes' | 'now'>
+  > & {
     backoff: { initialMs: number; maxMs: number };
     grey: GreyOutput;
   };
@@ -207,7 +213,18 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
     const startedAt = performance.now();
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     const run: Run = {
-      child, startedAt, lastProgressAt: startedAt, frames: 0, pictures: 0, gate: { open: this.jpegWanted, sentAt: startedAt, lastFrameAt: startedAt, everOpen: this.jpegWanted }, stderrTail: '', lastStderr: null, grey: new PgmSplitter(), killedFor: null, killTimer: null, closed,
+      child,
+      startedAt,
+      lastProgressAt: startedAt,
+      frames: 0,
+      pictures: 0,
+      gate: { open: this.jpegWanted, sentAt: startedAt, lastFrameAt: startedAt, everOpen: this.jpegWanted },
+      stderrTail: '',
+      lastStderr: null,
+      grey: new PgmSplitter(),
+      killedFor: null,
+      killTimer: null,
+      closed,
     };
     this.run = run;
     // Bytes still in the pipes of a run being killed would flip a stalled camera back to online.
@@ -221,9 +238,10 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (text: string) => this.onStderr(run, text));
     child.on('error', (err: NodeJS.ErrnoException) => {
-      run.lastStderr = err.code === 'ENOENT'
-        ? `ffmpeg not found at ${ffmpegPath}: install the Debian package ffmpeg`
-        : `ffmpeg could not be started (${ffmpegPath}): ${err.message}`;
+      run.lastStderr =
+        err.code === 'ENOENT'
+          ? `ffmpeg not found at ${ffmpegPath}: install the Debian package ffmpeg`
+          : `ffmpeg could not be started (${ffmpegPath}): ${err.message}`;
       if (child.pid === undefined) this.tracker.countError('spawn');
     });
     // 'close' rather than 'exit': by then stderr is drained, so the line explaining the exit has been read.
@@ -341,19 +359,22 @@ export class FfmpegSource extends EventEmitter implements FrameSource {
 
   /** One timer per run, re-armed lazily, rather than a clearTimeout/setTimeout pair for every frame. */
   private armStallTimer(delay: number): void {
-    this.stallTimer = setTimeout(() => {
-      const run = this.run;
-      if (run === null) return;
-      const quietMs = performance.now() - run.lastProgressAt;
-      if (quietMs < this.opts.offlineAfterMs) {
-        this.armStallTimer(this.opts.offlineAfterMs - quietMs);
-        return;
-      }
-      this.tracker.countError('stall');
-      this.tracker.setLastError(`no frame for ${Math.round(quietMs / 1000)} s: restarting ffmpeg`);
-      this.tracker.setState('offline');
-      this.terminate(run, 'stall');
-    }, Math.max(1, delay));
+    this.stallTimer = setTimeout(
+      () => {
+        const run = this.run;
+        if (run === null) return;
+        const quietMs = performance.now() - run.lastProgressAt;
+        if (quietMs < this.opts.offlineAfterMs) {
+          this.armStallTimer(this.opts.offlineAfterMs - quietMs);
+          return;
+        }
+        this.tracker.countError('stall');
+        this.tracker.setLastError(`no frame for ${Math.round(quietMs / 1000)} s: restarting ffmpeg`);
+        this.tracker.setState('offline');
+        this.terminate(run, 'stall');
+      },
+      Math.max(1, delay),
+    );
   }
 
   /** SIGTERM to the whole process group, SIGKILL if it is still there after a grace period. */

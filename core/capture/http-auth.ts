@@ -43,7 +43,7 @@ export interface DigestRequest {
   cnonce: string;
 }
 
-const HASHES: Record<string, string> = { 'MD5': 'md5', 'SHA-256': 'sha256', 'SHA-512-256': 'sha512-256' };
+const HASHES: Record<string, string> = { MD5: 'md5', 'SHA-256': 'sha256', 'SHA-512-256': 'sha512-256' };
 /** Stronger first (RFC 7616 §3.7: a client should pick the strongest algorithm it understands). */
 const PREFERENCE: DigestAlgorithm[] = ['SHA-512-256', 'SHA-512-256-sess', 'SHA-256', 'SHA-256-sess', 'MD5', 'MD5-sess'];
 
@@ -131,7 +131,9 @@ export function toDigestChallenge(challenge: AuthChallenge): DigestChallenge | s
 }
 
 function hash(algorithm: DigestAlgorithm, text: string): string {
-  return createHash(HASHES[algorithm.replace(/-sess$/, '')]).update(text, 'utf8').digest('hex');
+  return createHash(HASHES[algorithm.replace(/-sess$/, '')])
+    .update(text, 'utf8')
+    .digest('hex');
 }
 
 /** The `response` value of RFC 7616 §3.4.1 (and §3.4.2 for the -sess algorithms). */
@@ -184,7 +186,10 @@ export class HttpAuthenticator {
   private digest: DigestChallenge | null = null;
   private nc = 0;
 
-  constructor(private readonly credentials: HttpCredentials | undefined, private readonly cnonce = () => randomBytes(16).toString('hex')) {}
+  constructor(
+    private readonly credentials: HttpCredentials | undefined,
+    private readonly cnonce = () => randomBytes(16).toString('hex'),
+  ) {}
 
   /** The Authorization value for the next request, or undefined until a challenge has said which scheme to use. */
   header(method: string, uri: string): string | undefined {
@@ -225,7 +230,10 @@ export class HttpAuthenticator {
 export type FetchFailure = 'http' | 'timeout' | 'oversize';
 
 export class FetchError extends Error {
-  constructor(readonly kind: FetchFailure, message: string) {
+  constructor(
+    readonly kind: FetchFailure,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -353,7 +361,8 @@ function guardedLookup(hostname: string, policy: UrlPolicy | undefined): LookupF
         const addresses = Array.isArray(address) ? address.map((a) => a.address) : [address];
         for (const ip of addresses) {
           const reason = blockedAddressReason(ip);
-          if (reason !== null) return callback(new Error(`${host} resolves to ${ip}, ${reason}; add it to the allow-list if you really mean it`), address, family);
+          if (reason !== null)
+            return callback(new Error(`${host} resolves to ${ip}, ${reason}; add it to the allow-list if you really mean it`), address, family);
         }
       }
       callback(err, address, family);

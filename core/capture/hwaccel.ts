@@ -32,9 +32,7 @@ export interface ResolveHwAccelOptions {
 export function resolveHwAccel(wanted: HwAccel, options: ResolveHwAccelOptions = {}): HwAccelResolution {
   const exists = options.exists ?? existsSync;
   const onDevice = (device: string, args: string[]): HwAccelResolution =>
-    exists(device)
-      ? { args, warning: null }
-      : { args: [], warning: `hwaccel "${wanted}" needs ${device}, which does not exist: decoding in software` };
+    exists(device) ? { args, warning: null } : { args: [], warning: `hwaccel "${wanted}" needs ${device}, which does not exist: decoding in software` };
   switch (wanted) {
     case 'none':
       return { args: [], warning: null };

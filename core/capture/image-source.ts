@@ -37,7 +37,10 @@ export interface ImageSourceOptions {
 
 /** Why a poll gave no frame: the request failed, or what came back was not a usable image. */
 class SnapshotError extends Error {
-  constructor(readonly kind: FetchError['kind'] | 'not_image' | 'decode', message: string) {
+  constructor(
+    readonly kind: FetchError['kind'] | 'not_image' | 'decode',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -58,7 +61,9 @@ export class ImageSource extends EventEmitter implements FrameSource {
   private readonly shown: string;
   private readonly secrets: string[];
   private readonly client: SnapshotClient;
-  private readonly opts: Required<Pick<ImageSourceOptions, 'url' | 'everyMs' | 'offlineAfterMs' | 'failuresBeforeOffline' | 'jpegQuality' | 'logger' | 'now'>> & { backoff: { initialMs: number; maxMs: number } };
+  private readonly opts: Required<
+    Pick<ImageSourceOptions, 'url' | 'everyMs' | 'offlineAfterMs' | 'failuresBeforeOffline' | 'jpegQuality' | 'logger' | 'now'>
+  > & { backoff: { initialMs: number; maxMs: number } };
   private readonly tracker: CameraStateTracker;
   private running = false;
   /** Bumped by stop(), so a poll that was in flight when the camera stopped delivers nothing. */
@@ -162,7 +167,9 @@ export class ImageSource extends EventEmitter implements FrameSource {
     const format = isPng(body) ? 'PNG' : isWebp(body) ? 'WebP' : null;
     if (format !== null) {
       try {
-        const { data, info } = await sharp(body, { limitInputPixels: MAX_INPUT_PIXELS }).jpeg({ quality: this.opts.jpegQuality }).toBuffer({ resolveWithObject: true });
+        const { data, info } = await sharp(body, { limitInputPixels: MAX_INPUT_PIXELS })
+          .jpeg({ quality: this.opts.jpegQuality })
+          .toBuffer({ resolveWithObject: true });
         return { jpeg: data, width: info.width, height: info.height };
       } catch (err) {
         throw new SnapshotError('decode', `${this.shown} returned a ${format} image that could not be decoded: ${(err as Error).message}`);
@@ -199,17 +206,20 @@ export class ImageSource extends EventEmitter implements FrameSource {
   }
 
   private armWatchdog(delay: number): void {
-    this.watchdog = setTimeout(() => {
-      const quietMs = performance.now() - this.lastGoodAt;
-      if (quietMs < this.opts.offlineAfterMs) return this.armWatchdog(this.opts.offlineAfterMs - quietMs);
-      if (this.tracker.state !== 'offline') {
-        this.tracker.countError('stall');
-        // A failure already explains the silence better than the silence itself.
-        if (this.failures === 0) this.tracker.setLastError(`${this.shown}: no image for ${(quietMs / 1000).toFixed(quietMs < 10000 ? 1 : 0)} s`);
-        this.tracker.setState('offline');
-      }
-      this.armWatchdog(this.opts.offlineAfterMs);
-    }, Math.max(1, delay));
+    this.watchdog = setTimeout(
+      () => {
+        const quietMs = performance.now() - this.lastGoodAt;
+        if (quietMs < this.opts.offlineAfterMs) return this.armWatchdog(this.opts.offlineAfterMs - quietMs);
+        if (this.tracker.state !== 'offline') {
+          this.tracker.countError('stall');
+          // A failure already explains the silence better than the silence itself.
+          if (this.failures === 0) this.tracker.setLastError(`${this.shown}: no image for ${(quietMs / 1000).toFixed(quietMs < 10000 ? 1 : 0)} s`);
+          this.tracker.setState('offline');
+        }
+        this.armWatchdog(this.opts.offlineAfterMs);
+      },
+      Math.max(1, delay),
+    );
   }
 
   /** Decorrelated jitter, as the ffmpeg source: never below the initial delay, spread so cameras do not retry in step. */

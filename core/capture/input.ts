@@ -3,9 +3,7 @@ import path from 'node:path';
 
 /** What a camera reads: a generated test picture, a network stream, or a clip from the media folder. */
 export type CaptureInput =
-  | { kind: 'demo'; width: number; height: number; fps: number }
-  | { kind: 'url'; url: string }
-  | { kind: 'file'; path: string; loop?: boolean };
+  { kind: 'demo'; width: number; height: number; fps: number } | { kind: 'url'; url: string } | { kind: 'file'; path: string; loop?: boolean };
 
 export interface InputPolicy {
   /** The only folder file inputs may read from; without one, file inputs are refused. */
@@ -147,7 +145,7 @@ function fpsOf(value: unknown, field: string): number {
 }
 
 function describe(value: unknown): string {
-  return value === undefined ? 'missing' : JSON.stringify(value) ?? String(value);
+  return value === undefined ? 'missing' : (JSON.stringify(value) ?? String(value));
 }
 
 const SECRET_PARAM = /pass|pwd|token|key|secret|auth|sig|credential/i;
@@ -162,9 +160,7 @@ const USERINFO = /([a-z][a-z0-9+.-]*:\/\/)([^/?#\s]*)@/gi;
  * a parsed URL, so everything else reads exactly as the user wrote it, and so does a URL that fails to parse.
  */
 export function redactUrl(url: string): string {
-  const withoutUser = url.replace(USERINFO, (_match, scheme: string, userinfo: string) =>
-    `${scheme}${userinfo.includes(':') ? '***:***' : '***'}@`,
-  );
+  const withoutUser = url.replace(USERINFO, (_match, scheme: string, userinfo: string) => `${scheme}${userinfo.includes(':') ? '***:***' : '***'}@`);
   return withoutUser.replace(/([?&;])([^=&#;]*)=([^&#;]*)/g, (match, sep: string, name: string) =>
     SECRET_PARAM.test(safeDecode(name)) ? `${sep}${name}=***` : match,
   );

@@ -10,7 +10,8 @@ export type CaptureMode =
 
 /** Checks a cron expression (5 or 6 fields, node-cron syntax) and names the problem. */
 export function checkCronExpression(expression: string, timeZone?: string): void {
-  if (!cron.validate(expression)) throw new Error(`cron expression ${JSON.stringify(expression)} is invalid: expected 5 or 6 fields like "*/5 * * * *" (every 5 minutes)`);
+  if (!cron.validate(expression))
+    throw new Error(`cron expression ${JSON.stringify(expression)} is invalid: expected 5 or 6 fields like "*/5 * * * *" (every 5 minutes)`);
   if (timeZone) {
     try {
       new Intl.DateTimeFormat('en-US', { timeZone });

@@ -104,12 +104,14 @@ export class WebsiteSource extends EventEmitter implements FrameSource {
   private shoot(): void {
     const abort = new AbortController();
     const startedAt = performance.now();
-    const done = captureChecked(this.pool, this.capture, abort.signal).then(
-      (shot) => this.onShot(shot, startedAt),
-      (err: unknown) => this.onFailure(err),
-    ).finally(() => {
-      if (this.inFlight?.abort === abort) this.inFlight = null;
-    });
+    const done = captureChecked(this.pool, this.capture, abort.signal)
+      .then(
+        (shot) => this.onShot(shot, startedAt),
+        (err: unknown) => this.onFailure(err),
+      )
+      .finally(() => {
+        if (this.inFlight?.abort === abort) this.inFlight = null;
+      });
     this.inFlight = { abort, done };
   }
 

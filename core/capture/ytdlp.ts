@@ -44,12 +44,16 @@ export async function resolveMediaUrl(pageUrl: string, options: ResolveMediaOpti
   const result = await runYtdlp(ytdlpPath, ['--no-warnings', '--no-playlist', '-f', 'best', '-g', '--', page], timeoutMs, signal);
   const error = redactText(lastErrorLine(result.stderr), page);
   if (result.failure !== null) throw new Error(`${shown}: ${result.failure}`);
-  if (/Unsupported URL/i.test(error)) throw new Error(`${shown}: yt-dlp finds no video on this page (unsupported URL): expected a page or stream URL that yt-dlp supports`);
+  if (/Unsupported URL/i.test(error))
+    throw new Error(`${shown}: yt-dlp finds no video on this page (unsupported URL): expected a page or stream URL that yt-dlp supports`);
   if (/no video formats|requested format is not available|video unavailable|no video/i.test(error)) {
     throw new Error(`${shown}: yt-dlp finds no video to capture (${error})`);
   }
   if (result.code !== 0) throw new Error(`${shown}: yt-dlp failed (${error || `exit code ${String(result.code)}`})`);
-  const url = result.stdout.split('\n').map((line) => line.trim()).find((line) => line !== '');
+  const url = result.stdout
+    .split('\n')
+    .map((line) => line.trim())
+    .find((line) => line !== '');
   if (url === undefined) throw new Error(`${shown}: yt-dlp finds no video to capture (it printed no media URL)`);
   try {
     validateInput({ kind: 'url', url });
@@ -69,7 +73,10 @@ function expiryOf(url: string): number | null {
 
 function lastErrorLine(stderr: string): string {
   const lines = stderr.split('\n').filter((line) => line.startsWith('ERROR:'));
-  return (lines[lines.length - 1] ?? '').replace(/^ERROR:\s*/, '').replace(/;\s*please report this issue.*$/i, '').trim();
+  return (lines[lines.length - 1] ?? '')
+    .replace(/^ERROR:\s*/, '')
+    .replace(/;\s*please report this issue.*$/i, '')
+    .trim();
 }
 
 interface YtdlpResult {
@@ -99,7 +106,8 @@ function runYtdlp(path: string, args: string[], timeoutMs: number, signal: Abort
     child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout = (stdout + text).slice(0, OUTPUT_LIMIT)));
     child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-OUTPUT_LIMIT)));
     child.on('error', (err: NodeJS.ErrnoException) => {
-      failure ??= err.code === 'ENOENT' ? `yt-dlp not found at ${path}: install the Debian package yt-dlp` : `yt-dlp could not be started (${path}): ${err.message}`;
+      failure ??=
+        err.code === 'ENOENT' ? `yt-dlp not found at ${path}: install the Debian package yt-dlp` : `yt-dlp could not be started (${path}): ${err.message}`;
     });
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -158,7 +166,15 @@ export class YtdlpSource extends EventEmitter implements FrameSource {
 
   constructor(options: YtdlpSourceOptions) {
     super();
-    const { pageUrl, ytdlpPath = 'yt-dlp', resolveTimeoutMs = 30000, refreshBeforeMs = 5 * 60 * 1000, failuresBeforeResolve = 3, urlPolicy, ...ffmpegOptions } = options;
+    const {
+      pageUrl,
+      ytdlpPath = 'yt-dlp',
+      resolveTimeoutMs = 30000,
+      refreshBeforeMs = 5 * 60 * 1000,
+      failuresBeforeResolve = 3,
+      urlPolicy,
+      ...ffmpegOptions
+    } = options;
     this.camera = assertCameraId(options.camera);
     this.pageUrl = checkWebUrl(pageUrl, urlPolicy, 'pageUrl').href;
     // Checked now so a bad output setting fails at configuration time, not when the first URL arrives.

@@ -27,7 +27,10 @@ export type BudgetCheck = { ok: true } | { ok: false; resetsAt: number; reason: 
 export class Budget {
   private readonly spends: Spend[] = [];
 
-  constructor(private readonly limits: BudgetLimits, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly limits: BudgetLimits,
+    private readonly now: () => number = Date.now,
+  ) {
     for (const [key, value] of Object.entries(limits)) {
       if (!Number.isInteger(value) || value < 0) throw new Error(`budget ${key} ${String(value)} is invalid: expected a whole number, 0 for unlimited`);
     }

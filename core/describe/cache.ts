@@ -30,7 +30,8 @@ export class DescriptionCache {
   private nextKey = 0;
 
   constructor(private readonly options: CacheOptions) {
-    if (!Number.isInteger(options.maxDistance) || options.maxDistance < 0 || options.maxDistance > 64) throw new Error(`cache maxDistance ${options.maxDistance} is invalid: expected 0 to 64 bits`);
+    if (!Number.isInteger(options.maxDistance) || options.maxDistance < 0 || options.maxDistance > 64)
+      throw new Error(`cache maxDistance ${options.maxDistance} is invalid: expected 0 to 64 bits`);
   }
 
   get size(): number {

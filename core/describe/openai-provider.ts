@@ -14,7 +14,18 @@ import { parseReply, parseSummaryReply, type ParsedReply } from './reply';
 import { DEFAULT_RATE_LIMIT_PAUSE_MS, retryAfterMs } from './retry-after';
 import { Semaphore } from './semaphore';
 import { SUMMARY_SYSTEM_PROMPT } from './summary';
-import { DescribeError, isSkipped, type DescribeOutcome, type DescribeRequest, type Description, type Skipped, type SummaryOutcome, type SummaryRequest, type TokenUsage, type VisionProvider } from './vision';
+import {
+  DescribeError,
+  isSkipped,
+  type DescribeOutcome,
+  type DescribeRequest,
+  type Description,
+  type Skipped,
+  type SummaryOutcome,
+  type SummaryRequest,
+  type TokenUsage,
+  type VisionProvider,
+} from './vision';
 
 export const OPENAI_BASE_URL = 'https://api.openai.com/v1';
 
@@ -93,7 +104,10 @@ export class OpenAIVisionProvider implements VisionProvider {
     return this.counted(async () => {
       const gate = this.gate();
       if (gate) return gate;
-      const messages: ChatCompletionMessageParam[] = [{ role: 'system', content: SUMMARY_SYSTEM_PROMPT }, { role: 'user', content: request.prompt }];
+      const messages: ChatCompletionMessageParam[] = [
+        { role: 'system', content: SUMMARY_SYSTEM_PROMPT },
+        { role: 'user', content: request.prompt },
+      ];
       const done = await this.slots.run(() => this.complete(messages, parseSummaryReply));
       if ('skipped' in done) return done;
       const refusal = refusalIn(done.reply.summary);
@@ -111,9 +125,15 @@ export class OpenAIVisionProvider implements VisionProvider {
   private async describeScene(request: DescribeRequest): Promise<DescribeOutcome> {
     const started = performance.now();
     const jpeg = request.jpeg;
-    if (!Buffer.isBuffer(jpeg) || jpeg.length < 3 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) throw new DescribeError(`the picture must be a JPEG Buffer: got ${Buffer.isBuffer(jpeg) ? `${jpeg.length} bytes that are not a JPEG` : typeof jpeg}`, 'image');
+    if (!Buffer.isBuffer(jpeg) || jpeg.length < 3 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8)
+      throw new DescribeError(
+        `the picture must be a JPEG Buffer: got ${Buffer.isBuffer(jpeg) ? `${jpeg.length} bytes that are not a JPEG` : typeof jpeg}`,
+        'image',
+      );
     const hash = await dHash(jpeg);
-    const scope = createHash('sha256').update([request.camera, this.model, request.template, request.notes ?? ''].join('\0')).digest('hex');
+    const scope = createHash('sha256')
+      .update([request.camera, this.model, request.template, request.notes ?? ''].join('\0'))
+      .digest('hex');
     const cached = this.cache.get(scope, hash);
     if (cached) return { ...cached, tokens: { prompt: 0, completion: 0, total: 0 }, latencyMs: Math.round(performance.now() - started), cached: true };
     const gate = this.gate();
@@ -135,15 +155,34 @@ export class OpenAIVisionProvider implements VisionProvider {
   }
 
   private async send(image: PreparedImage, user: string): Promise<DescribeOutcome> {
-    const done = await this.complete([
-      { role: 'system', content: SYSTEM_PROMPT },
-      { role: 'user', content: [{ type: 'text', text: user }, { type: 'image_url', image_url: { url: image.dataUrl } }] },
-    ], parseReply);
+    const done = await this.complete(
+      [
+        { role: 'system', content: SYSTEM_PROMPT },
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: user },
+            { type: 'image_url', image_url: { url: image.dataUrl } },
+          ],
+        },
+      ],
+      parseReply,
+    );
     if ('skipped' in done) return done;
     const captionRefusal = refusalIn(done.reply.caption);
     if (captionRefusal) return { skipped: 'refused', reason: captionRefusal };
     const { caption, description, tags, severity, confidence } = done.reply;
-    const result: Description = { caption, description, tags, severity, confidence, model: done.model, tokens: done.tokens, latencyMs: done.latencyMs, cached: false };
+    const result: Description = {
+      caption,
+      description,
+      tags,
+      severity,
+      confidence,
+      model: done.model,
+      tokens: done.tokens,
+      latencyMs: done.latencyMs,
+      cached: false,
+    };
     return result;
   }
 
@@ -166,7 +205,13 @@ export class OpenAIVisionProvider implements VisionProvider {
       try {
         completion = await this.client.chat.completions.create(body, { signal: AbortSignal.any([this.aborts.signal, deadline]) });
       } catch (err) {
-        const failure = classifyFailure(err, { baseURL: this.baseURL, model: this.model, timeoutMs: this.timeoutMs, closed: this.closed, timedOut: deadline.aborted });
+        const failure = classifyFailure(err, {
+          baseURL: this.baseURL,
+          model: this.model,
+          timeoutMs: this.timeoutMs,
+          closed: this.closed,
+          timedOut: deadline.aborted,
+        });
         if (failure.kind === 'rate_limited') {
           const now = this.now();
           this.pausedUntil = Math.max(this.pausedUntil, now + (retryAfterMs(failure.headers, now) ?? DEFAULT_RATE_LIMIT_PAUSE_MS));
@@ -185,7 +230,7 @@ export class OpenAIVisionProvider implements VisionProvider {
       const choice = completion.choices?.[0];
       const message = choice?.message;
       if (message?.refusal) return { skipped: 'refused', reason: `the model refused: "${message.refusal}"` };
-      if (choice?.finish_reason === 'content_filter') return { skipped: 'refused', reason: 'the provider\'s content filter withheld the reply' };
+      if (choice?.finish_reason === 'content_filter') return { skipped: 'refused', reason: "the provider's content filter withheld the reply" };
       const content = message?.content ?? '';
       const refusal = refusalIn(content);
       if (refusal) return { skipped: 'refused', reason: refusal };
@@ -195,7 +240,10 @@ export class OpenAIVisionProvider implements VisionProvider {
           malformed = parsed.problem;
           continue;
         }
-        throw new DescribeError(`model ${this.model} at ${this.baseURL} sent a malformed reply twice; the last: ${parsed.problem} (first: ${malformed})`, 'malformed');
+        throw new DescribeError(
+          `model ${this.model} at ${this.baseURL} sent a malformed reply twice; the last: ${parsed.problem} (first: ${malformed})`,
+          'malformed',
+        );
       }
       return { reply: parsed.reply, model: completion.model || this.model, tokens, latencyMs: Math.round(performance.now() - sentAt) };
     }
@@ -212,7 +260,8 @@ export class OpenAIVisionProvider implements VisionProvider {
     describeMetrics.tokensTotal.inc({ provider: this.label, kind: 'prompt' }, usage.prompt);
     describeMetrics.tokensTotal.inc({ provider: this.label, kind: 'completion' }, usage.completion);
     const prices = this.options.prices;
-    if (prices) describeMetrics.costTotal.inc({ provider: this.label }, (usage.prompt * prices.inputPerMillion + usage.completion * prices.outputPerMillion) / 1e6);
+    if (prices)
+      describeMetrics.costTotal.inc({ provider: this.label }, (usage.prompt * prices.inputPerMillion + usage.completion * prices.outputPerMillion) / 1e6);
     return usage;
   }
 

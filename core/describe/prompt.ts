@@ -1,7 +1,8 @@
 /** The variables a prompt template may use. */
 export const PROMPT_VARIABLES = ['camera', 'notes', 'datetime'] as const;
 
-export const DEFAULT_PROMPT = 'Camera "{camera}", picture taken {datetime}. {notes}\nDescribe what is happening: people, vehicles, animals, and anything unusual or worth an alert.';
+export const DEFAULT_PROMPT =
+  'Camera "{camera}", picture taken {datetime}. {notes}\nDescribe what is happening: people, vehicles, animals, and anything unusual or worth an alert.';
 
 /** The contract of the reply; kept out of the user's template so an edited prompt cannot break the parsing. */
 export const SYSTEM_PROMPT = [
@@ -21,7 +22,8 @@ const VARIABLE = /\{([a-zA-Z_]+)\}/g;
 export function checkTemplate(template: string): string {
   if (typeof template !== 'string' || template.trim() === '') throw new Error('prompt template is empty: expected text, e.g. the default prompt');
   for (const [, name] of template.matchAll(VARIABLE)) {
-    if (!(PROMPT_VARIABLES as readonly string[]).includes(name)) throw new Error(`prompt template uses {${name}}: the variables are ${PROMPT_VARIABLES.map((v) => `{${v}}`).join(', ')}`);
+    if (!(PROMPT_VARIABLES as readonly string[]).includes(name))
+      throw new Error(`prompt template uses {${name}}: the variables are ${PROMPT_VARIABLES.map((v) => `{${v}}`).join(', ')}`);
   }
   return template;
 }
@@ -45,18 +47,40 @@ export function formatDateTime(ms: number, timeZone?: string): string {
   const parts = Object.fromEntries(
     new Intl.DateTimeFormat('en-GB', {
       timeZone: timeZone || undefined,
-      weekday: 'long', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', timeZoneName: 'shortOffset',
-    }).formatToParts(new Date(ms)).map((p) => [p.type, p.value]),
+      weekday: 'long',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'shortOffset',
+    })
+      .formatToParts(new Date(ms))
+      .map((p) => [p.type, p.value]),
   );
   return `${parts.weekday} ${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${parts.timeZoneName}${timeZone ? ` (${timeZone})` : ''}`;
 }
 
 /** "14:03" in the zone: for status texts such as "budget spent until 14:00". */
 export function formatClock(ms: number, timeZone?: string, seconds = false): string {
-  return new Intl.DateTimeFormat('en-GB', { timeZone: timeZone || undefined, hour: '2-digit', minute: '2-digit', second: seconds ? '2-digit' : undefined, hourCycle: 'h23' }).format(new Date(ms));
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone: timeZone || undefined,
+    hour: '2-digit',
+    minute: '2-digit',
+    second: seconds ? '2-digit' : undefined,
+    hourCycle: 'h23',
+  }).format(new Date(ms));
 }
 
 export function renderPrompt(template: string, values: { camera: string; notes?: string; takenAt: number; timeZone?: string }): string {
-  const filled: Record<string, string> = { camera: values.camera, notes: (values.notes ?? '').trim(), datetime: formatDateTime(values.takenAt, values.timeZone) };
-  return checkTemplate(template).replace(VARIABLE, (_match, name: string) => filled[name]).trim();
+  const filled: Record<string, string> = {
+    camera: values.camera,
+    notes: (values.notes ?? '').trim(),
+    datetime: formatDateTime(values.takenAt, values.timeZone),
+  };
+  return checkTemplate(template)
+    .replace(VARIABLE, (_match, name: string) => filled[name])
+    .trim();
 }

@@ -24,7 +24,10 @@ export const ReplySchema = Type.Object(
 export const SummaryReplySchema = Type.Object(
   {
     summary: Type.String({ minLength: 1, maxLength: 1500 }),
-    sources: Type.Array(Type.Object({ camera: Type.String({ minLength: 1, maxLength: 64 }), brief: Type.String({ maxLength: 500 }), severity: SeveritySchema }), { maxItems: 100 }),
+    sources: Type.Array(
+      Type.Object({ camera: Type.String({ minLength: 1, maxLength: 64 }), brief: Type.String({ maxLength: 500 }), severity: SeveritySchema }),
+      { maxItems: 100 },
+    ),
   },
   LENIENT,
 );
@@ -47,8 +50,17 @@ function contract<S extends TObject>(schema: S, holds: string, tidy: (reply: Sta
   return { check: ajv.compile<Static<S>>(schema), holds, tidy };
 }
 
-const DESCRIPTION = contract(ReplySchema, 'caption, description, tags, severity and confidence', ({ caption, description, tags, severity, confidence }) => ({ caption: caption.trim(), description: description.trim(), tags, severity, confidence }));
-const SUMMARY = contract(SummaryReplySchema, 'summary and sources', ({ summary, sources }) => ({ summary: summary.trim(), sources: sources.map(({ camera, brief, severity }) => ({ camera, brief: brief.trim(), severity })) }));
+const DESCRIPTION = contract(ReplySchema, 'caption, description, tags, severity and confidence', ({ caption, description, tags, severity, confidence }) => ({
+  caption: caption.trim(),
+  description: description.trim(),
+  tags,
+  severity,
+  confidence,
+}));
+const SUMMARY = contract(SummaryReplySchema, 'summary and sources', ({ summary, sources }) => ({
+  summary: summary.trim(),
+  sources: sources.map(({ camera, brief, severity }) => ({ camera, brief: brief.trim(), severity })),
+}));
 
 /** Parses a model's message content against a contract; the problem names the field that was wrong and what was expected. */
 function parseAgainst<S extends TObject>(content: string, { check, holds, tidy }: ReplyContract<S>): ParsedReply<Static<S>> {

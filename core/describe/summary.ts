@@ -48,14 +48,39 @@ export function itemFromMessage(msg: SummaryInput, now: number): SummaryItem | n
     const at = msg.frame?.timestamp ?? now;
     return { key: `caption:${camera}:${at}`, camera, at, type: 'caption', caption, severity };
   }
-  const at = [event.startTimeMs, event.startTime].find((t): t is number => typeof t === 'number') ?? (typeof event.startTime === 'string' ? Date.parse(event.startTime) : now);
-  return eventItem({ camera, type: event.type ?? 'event', subtype: event.subtype ?? undefined, at: Number.isFinite(at) ? at : now, zones: event.zones ?? [], caption, severity });
+  const at =
+    [event.startTimeMs, event.startTime].find((t): t is number => typeof t === 'number') ??
+    (typeof event.startTime === 'string' ? Date.parse(event.startTime) : now);
+  return eventItem({
+    camera,
+    type: event.type ?? 'event',
+    subtype: event.subtype ?? undefined,
+    at: Number.isFinite(at) ? at : now,
+    zones: event.zones ?? [],
+    caption,
+    severity,
+  });
 }
 
 /** The item for a journal event: the same key as the message that carried it, so the two count once. */
-export function itemFromEvent(event: { camera: string; type: string; subtype: string | null; startTime: number; zones: string[]; data: Record<string, unknown> }): SummaryItem {
+export function itemFromEvent(event: {
+  camera: string;
+  type: string;
+  subtype: string | null;
+  startTime: number;
+  zones: string[];
+  data: Record<string, unknown>;
+}): SummaryItem {
   const ai = isObject(event.data.ai) ? event.data.ai : null;
-  return eventItem({ camera: event.camera, type: event.type, subtype: event.subtype ?? undefined, at: event.startTime, zones: event.zones, caption: typeof ai?.caption === 'string' ? ai.caption : undefined, severity: ai?.severity as Severity | undefined });
+  return eventItem({
+    camera: event.camera,
+    type: event.type,
+    subtype: event.subtype ?? undefined,
+    at: event.startTime,
+    zones: event.zones,
+    caption: typeof ai?.caption === 'string' ? ai.caption : undefined,
+    severity: ai?.severity as Severity | undefined,
+  });
 }
 
 function eventItem(fields: Omit<SummaryItem, 'key'>): SummaryItem {
@@ -80,7 +105,10 @@ export class SummaryWindow {
   private items = new Map<string, SummaryItem>();
   private dropped = 0;
 
-  constructor(private readonly maxItems: number, public start: number) {
+  constructor(
+    private readonly maxItems: number,
+    public start: number,
+  ) {
     if (!Number.isInteger(maxItems) || maxItems < 1) throw new Error(`maxItems ${String(maxItems)} is invalid: expected a whole number, at least 1`);
   }
 
@@ -131,11 +159,21 @@ export function mergeItems(items: SummaryItem[], extra: SummaryItem[]): SummaryI
 }
 
 /** The user prompt: the window, the items grouped by camera with their times in `timeZone`, and the context. */
-export function renderSummaryPrompt(input: { start: number; end: number; items: SummaryItem[]; dropped: number; previous: PreviousSummary[]; timeZone?: string; notes?: string }): string {
+export function renderSummaryPrompt(input: {
+  start: number;
+  end: number;
+  items: SummaryItem[];
+  dropped: number;
+  previous: PreviousSummary[];
+  timeZone?: string;
+  notes?: string;
+}): string {
   const zone = input.timeZone || undefined;
   const lines = [`Window: ${formatDateTime(input.start, zone)} to ${formatDateTime(input.end, zone)}.`];
   if (input.notes?.trim()) lines.push(input.notes.trim());
-  lines.push(`${input.items.length} items${input.dropped > 0 ? ` (${input.dropped} older items were dropped to keep the window bounded)` : ''}, grouped by camera:`);
+  lines.push(
+    `${input.items.length} items${input.dropped > 0 ? ` (${input.dropped} older items were dropped to keep the window bounded)` : ''}, grouped by camera:`,
+  );
   const byCamera = new Map<string, SummaryItem[]>();
   for (const item of [...input.items].sort((a, b) => a.at - b.at)) byCamera.set(item.camera, [...(byCamera.get(item.camera) ?? []), item]);
   for (const camera of [...byCamera.keys()].sort()) {
@@ -145,7 +183,8 @@ export function renderSummaryPrompt(input: { start: number; end: number; items: 
   }
   if (input.previous.length > 0) {
     lines.push('', 'Previous summaries, oldest first:');
-    for (const p of [...input.previous].sort((a, b) => a.start - b.start)) lines.push(`- ${formatDateTime(p.start, zone)} to ${formatClock(p.end, zone)}: ${p.summary}`);
+    for (const p of [...input.previous].sort((a, b) => a.start - b.start))
+      lines.push(`- ${formatDateTime(p.start, zone)} to ${formatClock(p.end, zone)}: ${p.summary}`);
   }
   return lines.join('\n');
 }

@@ -63,7 +63,10 @@ export function isSkipped(outcome: DescribeOutcome | SummaryOutcome): outcome is
 
 /** A failure the user must act on (or wait out): the message names what was wrong. */
 export class DescribeError extends Error {
-  constructor(message: string, readonly kind: 'timeout' | 'server' | 'malformed' | 'image' | 'request' | 'closed') {
+  constructor(
+    message: string,
+    readonly kind: 'timeout' | 'server' | 'malformed' | 'image' | 'request' | 'closed',
+  ) {
     super(message);
     this.name = 'DescribeError';
   }

@@ -63,8 +63,7 @@ export class JpegSplitter {
     this.append(chunk);
     const frames: Buffer[] = [];
     for (;;) {
-      const progressed =
-        this.phase === 'seek' ? this.seekSoi() : this.phase === 'header' ? this.walkHeader() : this.scanEntropy(frames);
+      const progressed = this.phase === 'seek' ? this.seekSoi() : this.phase === 'header' ? this.walkHeader() : this.scanEntropy(frames);
       if (!progressed) break;
     }
     this.checkOversize();
@@ -272,10 +271,5 @@ export function jpegDimensions(buf: Buffer): { width: number; height: number } |
 
 /** SOI at the start, a readable SOF, and EOI at the end: what a consumer can decode as one image. */
 export function isJpeg(buf: Buffer): boolean {
-  return (
-    buf.length >= 4 &&
-    buf[buf.length - 2] === 0xff &&
-    buf[buf.length - 1] === EOI &&
-    jpegDimensions(buf) !== null
-  );
+  return buf.length >= 4 && buf[buf.length - 2] === 0xff && buf[buf.length - 1] === EOI && jpegDimensions(buf) !== null;
 }

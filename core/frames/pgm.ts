@@ -31,7 +31,7 @@ export class PgmSplitter {
 
   push(chunk: Uint8Array): PgmPlane[] {
     const planes: PgmPlane[] = [];
-    for (let at = 0; at < chunk.length; ) {
+    for (let at = 0; at < chunk.length;) {
       if (this.plane === null) {
         at = this.readHeader(chunk, at);
         continue;

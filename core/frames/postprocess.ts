@@ -145,7 +145,8 @@ export class FramePostProcessor {
     const fontSize = Math.max(8, Math.min(Math.round(height / 22), Math.floor((width - 4 - 2 * padding) / (line.length * GLYPH_WIDTH))));
     const boxWidth = Math.min(width - 2, Math.ceil(line.length * fontSize * GLYPH_WIDTH) + 2 * padding);
     const boxHeight = Math.min(height - 2, Math.ceil(fontSize * 1.3) + padding);
-    const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${boxWidth}" height="${boxHeight}">` +
+    const svg =
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${boxWidth}" height="${boxHeight}">` +
       `<rect width="100%" height="100%" fill="#000" fill-opacity="0.55"/>` +
       `<text x="${padding}" y="${Math.round(boxHeight / 2)}" dominant-baseline="central" font-family="${FONT_FAMILY}" font-size="${fontSize}" fill="#fff">${escapeXml(line)}</text></svg>`;
     return Buffer.from(svg);
@@ -212,7 +213,14 @@ function isDecodeError(err: unknown): boolean {
 function timestampFormat(timeZone: string | undefined): Intl.DateTimeFormat {
   try {
     return new Intl.DateTimeFormat('en-GB', {
-      timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
     });
   } catch {
     throw new Error(`overlay.timeZone ${JSON.stringify(timeZone)} is invalid: expected an IANA time zone such as "Europe/Berlin" or "UTC"`);
@@ -244,7 +252,8 @@ export function validatePostProcessOptions(options: PostProcessOptions): PostPro
   if (overlay) checkOverlay(overlay);
   if (rejectBlank) {
     checkKeys(rejectBlank, ['enabled', 'blackLevel', 'whiteLevel', 'minShare', 'flatStddev'], 'rejectBlank.');
-    if (typeof rejectBlank.enabled !== 'boolean') throw new Error(`rejectBlank.enabled ${JSON.stringify(rejectBlank.enabled)} is invalid: expected true or false`);
+    if (typeof rejectBlank.enabled !== 'boolean')
+      throw new Error(`rejectBlank.enabled ${JSON.stringify(rejectBlank.enabled)} is invalid: expected true or false`);
   }
   return options;
 }
@@ -271,7 +280,8 @@ function checkCrop(crop: CropOptions): void {
 
 function checkResize(resize: ResizeOptions): void {
   checkKeys(resize, ['width', 'height', 'fit', 'withoutEnlargement'], 'resize.');
-  if (resize.withoutEnlargement !== undefined && typeof resize.withoutEnlargement !== 'boolean') throw new Error('resize.withoutEnlargement must be true or false');
+  if (resize.withoutEnlargement !== undefined && typeof resize.withoutEnlargement !== 'boolean')
+    throw new Error('resize.withoutEnlargement must be true or false');
   if (!FITS.includes(resize.fit)) throw new Error(`resize.fit ${JSON.stringify(resize.fit)} is invalid: expected one of ${FITS.join(', ')}`);
   for (const key of ['width', 'height'] as const) {
     const value = resize[key];
@@ -299,6 +309,7 @@ function checkOverlay(overlay: OverlayOptions): void {
     }
   }
   if (!text && !overlay.timestamp) throw new Error('overlay needs text, timestamp: true, or both');
-  if (overlay.timeZone !== undefined && !overlay.timestamp) throw new Error('overlay.timeZone is set but overlay.timestamp is not: the zone is only used for the timestamp');
+  if (overlay.timeZone !== undefined && !overlay.timestamp)
+    throw new Error('overlay.timeZone is set but overlay.timestamp is not: the zone is only used for the timestamp');
   if (overlay.timestamp) timestampFormat(overlay.timeZone);
 }

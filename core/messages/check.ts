@@ -54,7 +54,13 @@ export function messageCheck<S extends TSchema>(schema: S, what: string): Messag
     if (compiled.Check(msg)) return msg;
     const error = compiled.Errors(msg).First();
     const field = fieldOf(error?.path ?? '');
-    const expected = (error?.schema as { expected?: string } | undefined)?.expected ?? error?.message.replace(/^Expected/, '').trim().toLowerCase() ?? 'something else';
+    const expected =
+      (error?.schema as { expected?: string } | undefined)?.expected ??
+      error?.message
+        .replace(/^Expected/, '')
+        .trim()
+        .toLowerCase() ??
+      'something else';
     throw new MessageError(field, `${field}: expected ${expected.replace(/^expected /, '')}, got ${shown(error?.value)} (${what})`);
   };
 }

@@ -4,9 +4,15 @@ import { BufferType, messageCheck } from './check';
 import { FrameMetaSchema } from './frame';
 
 const SEVERITY_EXPECTED = '"low", "medium", "high" or "critical"';
-export const SeveritySchema = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('critical')], { expected: SEVERITY_EXPECTED });
+export const SeveritySchema = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('critical')], {
+  expected: SEVERITY_EXPECTED,
+});
 
-export const TokenUsageSchema = Type.Object({ prompt: Type.Integer({ minimum: 0 }), completion: Type.Integer({ minimum: 0 }), total: Type.Integer({ minimum: 0 }) });
+export const TokenUsageSchema = Type.Object({
+  prompt: Type.Integer({ minimum: 0 }),
+  completion: Type.Integer({ minimum: 0 }),
+  total: Type.Integer({ minimum: 0 }),
+});
 
 /** `msg.ai` when ai-describe made a description. */
 export const DescriptionSchema = Type.Object({
@@ -76,7 +82,11 @@ export const SummaryInputSchema = Type.Object({
   topic: Type.Optional(Type.String()),
   payload: Type.Optional(Type.Unknown()),
   frame: Type.Optional(Type.Partial(FrameMetaSchema)),
-  ai: Type.Optional(Type.Union([CaptionSchema, Type.Object({ skipped: Type.String(), reason: Type.Optional(Type.String()) })], { expected: 'a description from ai-describe ({caption, severity, …}) or why it made none ({skipped, reason})' })),
+  ai: Type.Optional(
+    Type.Union([CaptionSchema, Type.Object({ skipped: Type.String(), reason: Type.Optional(Type.String()) })], {
+      expected: 'a description from ai-describe ({caption, severity, …}) or why it made none ({skipped, reason})',
+    }),
+  ),
   event: Type.Optional(DescribedEventSchema),
 });
 

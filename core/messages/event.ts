@@ -66,5 +66,8 @@ export type LifecycleEvent = Static<typeof LifecycleEventSchema>;
 export type LifecycleMessage = Static<typeof LifecycleMessageSchema>;
 
 export const checkEventMessage = messageCheck(EventMessageSchema, 'an event message: msg.event as the event node help describes it');
-export const checkNewEventMessage = messageCheck(NewEventMessageSchema, 'a new event; an update names its journal event by id, or by the key of an earlier phase');
+export const checkNewEventMessage = messageCheck(
+  NewEventMessageSchema,
+  'a new event; an update names its journal event by id, or by the key of an earlier phase',
+);
 export const checkLifecycleMessage = messageCheck(LifecycleMessageSchema, 'an event message from a motion node');

@@ -4,7 +4,47 @@
  */
 export { messageCheck, MessageError, type MessageCheck } from './check';
 export { checkFrameMessage, FrameMessageSchema, FrameMetaSchema, type FrameMessage, type FrameMeta } from './frame';
-export { checkEventMessage, checkLifecycleMessage, checkNewEventMessage, EventFieldsSchema, EventMessageSchema, LifecycleEventSchema, LifecycleMessageSchema, NewEventMessageSchema, type EventFields, type EventMessage, type LifecycleEvent, type LifecycleMessage } from './event';
+export {
+  checkEventMessage,
+  checkLifecycleMessage,
+  checkNewEventMessage,
+  EventFieldsSchema,
+  EventMessageSchema,
+  LifecycleEventSchema,
+  LifecycleMessageSchema,
+  NewEventMessageSchema,
+  type EventFields,
+  type EventMessage,
+  type LifecycleEvent,
+  type LifecycleMessage,
+} from './event';
 export { checkGateMessage, GateMessageSchema, GateSchema, type Gate, type GateMessage } from './gate';
-export { AiResultSchema, checkDescribeInput, checkSummaryInput, DescribedEventSchema, DescribeInputSchema, DescriptionSchema, SkippedSchema, SummaryInputSchema, type AiResult, type DescribedEvent, type DescribedMessage, type DescribeInput, type Description, type NotConfigured, type Severity, type Skipped, type SummaryInput, type TokenUsage } from './description';
-export { checkMotionEventMessage, checkMotionMessage, MotionEventMessageSchema, MotionMessageSchema, MotionResultSchema, type MotionEventMessage, type MotionMessage } from './motion';
+export {
+  AiResultSchema,
+  checkDescribeInput,
+  checkSummaryInput,
+  DescribedEventSchema,
+  DescribeInputSchema,
+  DescriptionSchema,
+  SkippedSchema,
+  SummaryInputSchema,
+  type AiResult,
+  type DescribedEvent,
+  type DescribedMessage,
+  type DescribeInput,
+  type Description,
+  type NotConfigured,
+  type Severity,
+  type Skipped,
+  type SummaryInput,
+  type TokenUsage,
+} from './description';
+export {
+  checkMotionEventMessage,
+  checkMotionMessage,
+  MotionEventMessageSchema,
+  MotionMessageSchema,
+  MotionResultSchema,
+  type MotionEventMessage,
+  type MotionMessage,
+} from './motion';

@@ -26,12 +26,12 @@ export const MotionMessageSchema = Type.Object({ ...FrameMessageSchema.propertie
 export const MotionEventMessageSchema = Type.Object({
   topic: Type.String({ expected: 'cameras/<id>/motion or cameras/<id>/tamper' }),
   event: LifecycleEventSchema,
-  payload: Type.Optional(BufferType({ minByteLength: 4, expected: 'the JPEG of the event\'s best frame' })),
+  payload: Type.Optional(BufferType({ minByteLength: 4, expected: "the JPEG of the event's best frame" })),
   frame: Type.Optional(FrameMetaSchema),
 });
 
 export type MotionMessage = Static<typeof MotionMessageSchema>;
 export type MotionEventMessage = Static<typeof MotionEventMessageSchema>;
 
-export const checkMotionMessage = messageCheck(MotionMessageSchema, 'a frame message from a motion node\'s first output');
-export const checkMotionEventMessage = messageCheck(MotionEventMessageSchema, 'an event message from a motion node\'s second output');
+export const checkMotionMessage = messageCheck(MotionMessageSchema, "a frame message from a motion node's first output");
+export const checkMotionEventMessage = messageCheck(MotionEventMessageSchema, "an event message from a motion node's second output");

@@ -25,7 +25,10 @@ export class RegionLabeller {
   private readonly maxY: Int32Array;
   private readonly difference: Float64Array;
 
-  constructor(readonly width: number, readonly height: number) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {
     const most = Math.ceil(width / 2) * height + 2;
     this.labels = new Int32Array(width * height);
     this.parent = new Int32Array(most);

@@ -155,6 +155,7 @@ function copy<F>(event: MotionEvent<F>): MotionEvent<F> {
 }
 
 function durationMs(value: unknown, field: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new Error(`${field} ${JSON.stringify(value)} is invalid: expected milliseconds, 0 or more`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    throw new Error(`${field} ${JSON.stringify(value)} is invalid: expected milliseconds, 0 or more`);
   return value;
 }

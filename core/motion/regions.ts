@@ -34,7 +34,9 @@ export function checkRegions(config: RegionConfig = {}): CheckedRegions {
   const zones = listOf(config.zones, 'zones').map((zone, i) => {
     const { name, points } = (zone ?? {}) as Partial<ZoneConfig>;
     if (typeof name !== 'string' || !ZONE_NAME_PATTERN.test(name)) {
-      throw new Error(`zone ${i + 1} name ${JSON.stringify(name)} is invalid: expected 1-64 characters of a-z, 0-9, "_" or "-", starting with a letter or digit`);
+      throw new Error(
+        `zone ${i + 1} name ${JSON.stringify(name)} is invalid: expected 1-64 characters of a-z, 0-9, "_" or "-", starting with a letter or digit`,
+      );
     }
     const earlier = seen.get(name);
     if (earlier !== undefined) throw new Error(`zone ${i + 1} name "${name}" is already used by zone ${earlier}: names must be unique`);
@@ -59,7 +61,10 @@ function checkPolygon(polygon: unknown, label: string): Polygon {
       throw new Error(`${where}: expected [x, y] with two numbers, got ${JSON.stringify(point)}`);
     }
     const [x, y] = point as [number, number];
-    for (const [axis, value] of [['x', x], ['y', y]] as const) {
+    for (const [axis, value] of [
+      ['x', x],
+      ['y', y],
+    ] as const) {
       if (!Number.isFinite(value) || value < 0 || value > 1) throw new Error(`${where}: ${axis}=${value} is outside 0..1`);
     }
     return [x, y];
@@ -80,7 +85,7 @@ export function fillPolygons(polygons: readonly Polygon[], width: number, height
       crossings.length = 0;
       for (let i = 0, j = xs.length - 1; i < xs.length; j = i++) {
         // Half-open in y, so a vertex on the scan line is counted once, by one of its two edges.
-        if ((ys[i] <= cy) !== (ys[j] <= cy)) crossings.push(xs[i] + ((cy - ys[i]) * (xs[j] - xs[i])) / (ys[j] - ys[i]));
+        if (ys[i] <= cy !== ys[j] <= cy) crossings.push(xs[i] + ((cy - ys[i]) * (xs[j] - xs[i])) / (ys[j] - ys[i]));
       }
       crossings.sort((a, b) => a - b);
       for (let k = 0; k + 1 < crossings.length; k += 2) {
@@ -109,7 +114,11 @@ export class RegionMaps {
   readonly unmasked: number;
   readonly zones: ZoneMap[];
 
-  constructor(regions: CheckedRegions, readonly width: number, readonly height: number) {
+  constructor(
+    regions: CheckedRegions,
+    readonly width: number,
+    readonly height: number,
+  ) {
     this.mask = regions.masks.length > 0 ? fillPolygons(regions.masks, width, height) : null;
     let masked = 0;
     if (this.mask !== null) for (let i = 0; i < this.mask.length; i++) masked += this.mask[i];

@@ -16,7 +16,12 @@ export class Downscaler {
   private readonly row: Int32Array;
   private readonly weight: Float32Array;
 
-  constructor(readonly fromWidth: number, readonly fromHeight: number, toWidth: number, toHeight: number) {
+  constructor(
+    readonly fromWidth: number,
+    readonly fromHeight: number,
+    toWidth: number,
+    toHeight: number,
+  ) {
     const width = Math.max(1, Math.min(fromWidth, toWidth));
     const height = Math.max(1, Math.min(fromHeight, toHeight));
     this.output = { width, height, data: new Float32Array(width * height) };

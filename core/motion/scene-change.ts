@@ -64,8 +64,10 @@ export class SceneChangeDetector {
   constructor(options: SceneChangeOptions = {}) {
     this.regions = checkRegions(options);
     const { threshold = 0.02, workingHeight = 100 } = options;
-    if (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 1)) throw new Error(`threshold ${JSON.stringify(threshold)} is invalid: expected 1 - SSIM above 0 and at most 1`);
-    if (!Number.isInteger(workingHeight) || workingHeight < 16 || workingHeight > 1080) throw new Error(`workingHeight ${JSON.stringify(workingHeight)} is invalid: expected a whole number of rows from 16 to 1080`);
+    if (typeof threshold !== 'number' || !(threshold > 0 && threshold <= 1))
+      throw new Error(`threshold ${JSON.stringify(threshold)} is invalid: expected 1 - SSIM above 0 and at most 1`);
+    if (!Number.isInteger(workingHeight) || workingHeight < 16 || workingHeight > 1080)
+      throw new Error(`workingHeight ${JSON.stringify(workingHeight)} is invalid: expected a whole number of rows from 16 to 1080`);
     this.threshold = threshold;
     this.workingHeight = workingHeight;
     this.camera = options.camera ?? '';
@@ -88,7 +90,12 @@ export class SceneChangeDetector {
       const resized = reason === 'size';
       if (resized) motionMetrics.sceneChangesTotal.inc({ camera: this.camera });
       // Pictures of two shapes cannot be compared: a new shape counts as a change everywhere.
-      return this.result(resized, reason, resized ? 0 : 1, working.regions.zones.map(({ name }) => ({ name, ssim: resized ? 0 : 1, changed: resized })));
+      return this.result(
+        resized,
+        reason,
+        resized ? 0 : 1,
+        working.regions.zones.map(({ name }) => ({ name, ssim: resized ? 0 : 1, changed: resized })),
+      );
     }
     const ssim = this.similarity(working, picture);
     const zones = working.regions.zones.map(({ name }, z) => {
@@ -151,8 +158,14 @@ export class SceneChangeDetector {
     const { width: w, height: h } = scaler.output;
     const zones = this.regions.zones.length;
     return {
-      width: w, height: h, scaler, windows: new SsimWindows(w, h), regions: new RegionMaps(this.regions, w, h),
-      kept: new Float32Array(w * h), zoneSums: new Float64Array(zones), zoneCounts: new Int32Array(zones),
+      width: w,
+      height: h,
+      scaler,
+      windows: new SsimWindows(w, h),
+      regions: new RegionMaps(this.regions, w, h),
+      kept: new Float32Array(w * h),
+      zoneSums: new Float64Array(zones),
+      zoneCounts: new Int32Array(zones),
     };
   }
 }

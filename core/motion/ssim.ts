@@ -31,7 +31,10 @@ export class SsimWindows {
   private readonly stride: number;
   private readonly sums: Float64Array[];
 
-  constructor(readonly width: number, readonly height: number) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {
     this.window = Math.max(1, Math.min(SSIM_WINDOW, width, height));
     this.stride = width + 1;
     this.sums = Array.from({ length: 6 }, () => new Float64Array(this.stride * (height + 1)));
@@ -42,7 +45,12 @@ export class SsimWindows {
     const { width, height, stride } = this;
     const [sa, sb, saa, sbb, sab, sm] = this.sums;
     for (let y = 0; y < height; y++) {
-      let ra = 0, rb = 0, raa = 0, rbb = 0, rab = 0, rm = 0;
+      let ra = 0,
+        rb = 0,
+        raa = 0,
+        rbb = 0,
+        rab = 0,
+        rm = 0;
       for (let x = 0; x < width; x++) {
         const i = y * width + x;
         const va = a[i];

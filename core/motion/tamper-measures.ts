@@ -85,7 +85,11 @@ export function viewMismatch(a: FloatPlane, b: FloatPlane): number {
   let differing = 0;
   for (let by = 0; by + BLOCK <= h; by += BLOCK) {
     for (let bx = 0; bx + BLOCK <= w; bx += BLOCK) {
-      let sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+      let sa = 0,
+        sb = 0,
+        saa = 0,
+        sbb = 0,
+        sab = 0;
       for (let y = by; y < by + BLOCK; y++) {
         for (let x = bx; x < bx + BLOCK; x++) {
           const va = a.data[y * w + x];

@@ -56,7 +56,11 @@ class Condition {
   lastSeen = 0;
   private goneSince: number | null = null;
 
-  constructor(readonly kind: TamperKind, private readonly afterMs: number, private readonly clearAfterMs: number) {}
+  constructor(
+    readonly kind: TamperKind,
+    private readonly afterMs: number,
+    private readonly clearAfterMs: number,
+  ) {}
 
   /** `on`: the condition holds; `off`: it is clearly gone (between the two, a started event carries on). */
   update(on: boolean, off: boolean, timestamp: number, value: number): TamperEvent | null {
@@ -150,7 +154,10 @@ export class TamperDetector {
       const reset: DetectorReset = { reason: 'size', from: this.size, to: { width, height } };
       for (const condition of [this.covered, this.moved, this.defocused]) if (condition.active) events.push(this.record(condition.end(timestamp, 0)));
       this.reset();
-      this.log.warn({ camera: this.camera, ...reset }, `picture size changed from ${reset.from.width}x${reset.from.height} to ${width}x${height}: tamper detection starts over`);
+      this.log.warn(
+        { camera: this.camera, ...reset },
+        `picture size changed from ${reset.from.width}x${reset.from.height} to ${width}x${height}: tamper detection starts over`,
+      );
       notifyReset(this.onReset, reset, this.log);
     }
     this.size = { width, height };

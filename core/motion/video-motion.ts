@@ -60,7 +60,11 @@ class Planes {
   readonly labeller: RegionLabeller;
   readonly regions: RegionMaps;
 
-  constructor(readonly width: number, readonly height: number, regions: CheckedRegions) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    regions: CheckedRegions,
+  ) {
     const size = width * height;
     this.input = new Uint8Array(size);
     this.across = new Uint16Array(size);
@@ -120,7 +124,8 @@ export class VideoMotionDetector implements MotionDetector {
     this.frameAlpha = numberIn(options.frameAlpha ?? 0.01, 'frameAlpha', 0.0001, 1);
     this.calibrationFrames = Math.round(numberIn(options.calibrationFrames ?? 10, 'calibrationFrames', 1, 10000));
     this.improveContrast = options.improveContrast ?? true;
-    if (typeof this.improveContrast !== 'boolean') throw new Error(`improveContrast ${JSON.stringify(options.improveContrast)} is invalid: expected true or false`);
+    if (typeof this.improveContrast !== 'boolean')
+      throw new Error(`improveContrast ${JSON.stringify(options.improveContrast)} is invalid: expected true or false`);
     this.lightningThreshold = numberIn(options.lightningThreshold ?? 0.8, 'lightningThreshold', 0.01, 1);
     this.freezeFrames = Math.round(numberIn(options.freezeFrames ?? 50, 'freezeFrames', 0, 65535));
     this.camera = options.camera ?? '';
@@ -202,7 +207,10 @@ export class VideoMotionDetector implements MotionDetector {
     if (current !== null && current.width === width && current.height === height) return current;
     if (current !== null) {
       const reset: DetectorReset = { reason: 'size', from: { width: current.width, height: current.height }, to: { width, height } };
-      this.log.warn({ camera: this.camera, ...reset }, `picture size changed from ${current.width}x${current.height} to ${width}x${height}: motion detection starts over`);
+      this.log.warn(
+        { camera: this.camera, ...reset },
+        `picture size changed from ${current.width}x${current.height} to ${width}x${height}: motion detection starts over`,
+      );
       motionMetrics.motionRecalibrationsTotal.inc({ camera: this.camera, reason: 'size' });
       notifyReset(this.onReset, reset, this.log);
     }
@@ -285,10 +293,13 @@ export class VideoMotionDetector implements MotionDetector {
       difference += region.difference;
     }
     if (found.length === 0 || area < this.minArea * regions.unmasked) return quietResult(false, changedFraction);
-    const boxes: MotionBox[] = found.map((r) => ({ x: r.minX / width, y: r.minY / height, width: (r.maxX - r.minX + 1) / width, height: (r.maxY - r.minY + 1) / height }));
-    const zones = regions.zones
-      .filter((zone) => found.some((r) => regions.zonePixelsIn(zone, r.minX, r.minY, r.maxX, r.maxY) > 0))
-      .map((zone) => zone.name);
+    const boxes: MotionBox[] = found.map((r) => ({
+      x: r.minX / width,
+      y: r.minY / height,
+      width: (r.maxX - r.minX + 1) / width,
+      height: (r.maxY - r.minY + 1) / height,
+    }));
+    const zones = regions.zones.filter((zone) => found.some((r) => regions.zonePixelsIn(zone, r.minX, r.minY, r.maxX, r.maxY) > 0)).map((zone) => zone.name);
     return { motion: true, boxes, changedFraction, zones, calibrating: false, score: difference / area / 255 };
   }
 }

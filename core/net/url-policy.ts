@@ -44,7 +44,8 @@ export function checkWebUrl(raw: string, policy: UrlPolicy = {}, field = 'url'):
   } catch {
     throw new Error(`${field} ${JSON.stringify(raw)} is not a valid URL: expected http:// or https://`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${field} uses ${url.protocol.replace(':', '')}: only http:// and https:// pages can be captured`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new Error(`${field} uses ${url.protocol.replace(':', '')}: only http:// and https:// pages can be captured`);
   const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   if (!host) throw new Error(`${field} has no host`);
   if (policy.allowHosts?.map((h) => h.toLowerCase()).includes(host)) return url;

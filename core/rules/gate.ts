@@ -69,7 +69,8 @@ export class RuleGate {
     if (!rule.activeWindows && !rule.quietHours) return null;
     const at = wallTime(now, this.timeZone);
     const clock = `${this.timeZone} (now ${formatWallTime(at)})`;
-    if (rule.activeWindows && !rule.activeWindows.some((w) => inWindow(w, at))) return `outside active hours ${rule.activeWindows.map(formatWindow).join(', ')} ${clock}`;
+    if (rule.activeWindows && !rule.activeWindows.some((w) => inWindow(w, at)))
+      return `outside active hours ${rule.activeWindows.map(formatWindow).join(', ')} ${clock}`;
     const quiet = rule.quietHours?.find((w) => inWindow(w, at));
     return quiet ? `quiet hours ${formatWindow(quiet)} ${clock}` : null;
   }

@@ -75,16 +75,29 @@ export const RuleSchema = Type.Object(
     dedupe: Type.Optional(
       Type.Object(
         {
-          key: Type.Optional(Type.Array(Type.String({ pattern: PATH_PATTERN, maxLength: 256, expected: 'a message path like "camera" or "event.zones"' }), { minItems: 1, maxItems: 16 })),
+          key: Type.Optional(
+            Type.Array(Type.String({ pattern: PATH_PATTERN, maxLength: 256, expected: 'a message path like "camera" or "event.zones"' }), {
+              minItems: 1,
+              maxItems: 16,
+            }),
+          ),
           seconds: seconds('a number ≥ 0'),
         },
         { additionalProperties: false },
       ),
     ),
-    cooldown: Type.Optional(Type.Object({ seconds: seconds('a number ≥ 0'), per: Type.Optional(enumOf(['camera', 'rule'] as const, 'cooldown scope')) }, { additionalProperties: false })),
+    cooldown: Type.Optional(
+      Type.Object(
+        { seconds: seconds('a number ≥ 0'), per: Type.Optional(enumOf(['camera', 'rule'] as const, 'cooldown scope')) },
+        { additionalProperties: false },
+      ),
+    ),
     rateLimit: Type.Optional(
       Type.Object(
-        { count: Type.Integer({ minimum: 1, maximum: 100_000, expected: 'a whole number ≥ 1' }), perSeconds: Type.Number({ exclusiveMinimum: 0, maximum: 31_536_000, expected: 'a number > 0' }) },
+        {
+          count: Type.Integer({ minimum: 1, maximum: 100_000, expected: 'a whole number ≥ 1' }),
+          perSeconds: Type.Number({ exclusiveMinimum: 0, maximum: 31_536_000, expected: 'a number > 0' }),
+        },
         { additionalProperties: false },
       ),
     ),

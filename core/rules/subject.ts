@@ -12,7 +12,11 @@ export function ruleSubject(msg: Record<string, unknown>): Record<string, unknow
   const start = millis(fields.startTimeMs ?? fields.startTime);
   const end = millis(fields.endTimeMs ?? fields.endTime);
   if (!('duration' in fields) && start !== undefined && end !== undefined) extra.duration = (end - start) / 1000;
-  if (!('area' in fields) && Array.isArray(fields.boxes)) extra.area = Math.min(1, fields.boxes.reduce((sum: number, box: unknown) => sum + boxArea(box), 0));
+  if (!('area' in fields) && Array.isArray(fields.boxes))
+    extra.area = Math.min(
+      1,
+      fields.boxes.reduce((sum: number, box: unknown) => sum + boxArea(box), 0),
+    );
   return Object.keys(extra).length === 0 ? msg : { ...msg, event: { ...fields, ...extra } };
 }
 

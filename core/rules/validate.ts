@@ -6,7 +6,10 @@ import { SEVERITIES, toRegExp } from './operators';
 
 /** A rule set that does not validate; `path` is the JSON path of the wrong part, e.g. `rules[2].when.all[0].op`. */
 export class RuleSetError extends Error {
-  constructor(readonly path: string, readonly problem: string) {
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+  ) {
     super(`${path}: ${problem}`);
     this.name = 'RuleSetError';
   }
@@ -19,10 +22,15 @@ const check = ajv.compile<RuleSet>(RuleSetSchema);
 /** Checks a parsed rule set against the schema, then what a schema cannot say (regular expressions, zones, names). */
 export function validateRuleSet(input: unknown): RuleSet {
   if (!check(input)) throw translate(pickError(check.errors ?? []));
-  if (input.timeZone !== undefined && !isTimeZone(input.timeZone)) throw new RuleSetError('timeZone', `unknown time zone ${JSON.stringify(input.timeZone)}; expected an IANA name like "Europe/Paris"`);
+  if (input.timeZone !== undefined && !isTimeZone(input.timeZone))
+    throw new RuleSetError('timeZone', `unknown time zone ${JSON.stringify(input.timeZone)}; expected an IANA name like "Europe/Paris"`);
   const names = new Set<string>();
   input.rules.forEach((rule, i) => {
-    if (names.has(rule.name)) throw new RuleSetError(`rules[${i}].name`, `duplicate rule name ${JSON.stringify(rule.name)}; names label decisions and cooldowns, so each must be unique`);
+    if (names.has(rule.name))
+      throw new RuleSetError(
+        `rules[${i}].name`,
+        `duplicate rule name ${JSON.stringify(rule.name)}; names label decisions and cooldowns, so each must be unique`,
+      );
     names.add(rule.name);
     checkCondition(rule.when, `rules[${i}].when`);
   });
@@ -56,7 +64,8 @@ function checkCondition(condition: Condition, at: string): void {
   }
   if (value === undefined) throw new RuleSetError(at, `missing key "value" (operator "${leaf.op}" compares with it)`);
   if ((leaf.op === 'in' || leaf.op === 'nin') && !Array.isArray(value)) throw bad('an array of values');
-  if (['gt', 'gte', 'lt', 'lte'].includes(leaf.op) && typeof value !== 'number' && typeof value !== 'string') throw bad(`a number, a string or a severity (${SEVERITIES.join(', ')})`);
+  if (['gt', 'gte', 'lt', 'lte'].includes(leaf.op) && typeof value !== 'number' && typeof value !== 'string')
+    throw bad(`a number, a string or a severity (${SEVERITIES.join(', ')})`);
   if (leaf.op === 'matches') {
     if (typeof value !== 'string') throw bad('a regular expression as a string');
     try {
@@ -79,7 +88,14 @@ function pickError(errors: ErrorObject[]): ErrorObject | undefined {
 function translate(error: ErrorObject | undefined): RuleSetError {
   if (!error) return new RuleSetError('$', 'invalid rule set');
   const path = jsonPath(error.instancePath);
-  const schema = (error.parentSchema ?? {}) as { expected?: string; noun?: string; enum?: string[]; properties?: Record<string, unknown>; minimum?: number; maximum?: number };
+  const schema = (error.parentSchema ?? {}) as {
+    expected?: string;
+    noun?: string;
+    enum?: string[];
+    properties?: Record<string, unknown>;
+    minimum?: number;
+    maximum?: number;
+  };
   const got = describeValue(error.data);
   switch (error.keyword) {
     case 'additionalProperties': {
@@ -89,7 +105,8 @@ function translate(error: ErrorObject | undefined): RuleSetError {
     case 'required': {
       const missing = String(error.params.missingProperty);
       const isCondition = path.endsWith('.when') || /\.(all|any|none)\[\d+\]$/.test(path);
-      if (isCondition && missing === 'path') return new RuleSetError(path, `expected a condition: {"all": […]}, {"any": […]}, {"none": […]} or {"path", "op", "value"}, got ${got}`);
+      if (isCondition && missing === 'path')
+        return new RuleSetError(path, `expected a condition: {"all": […]}, {"any": […]}, {"none": […]} or {"path", "op", "value"}, got ${got}`);
       return new RuleSetError(path, `missing key ${JSON.stringify(missing)}`);
     }
     case 'enum':

@@ -18,7 +18,12 @@ export class CaptureFailureRecorder {
   private readonly open = new Map<string, string>();
   private unsubscribe: (() => Promise<void>) | null = null;
 
-  constructor(private readonly bus: Bus, private readonly journal: EventJournal, private readonly log: Logger, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly bus: Bus,
+    private readonly journal: EventJournal,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   async start(): Promise<void> {
     this.unsubscribe = await this.bus.subscribe(`${TOPIC_PREFIX}/cameras/+/state`, (topic, payload) => this.onState(topic, payload));
@@ -38,7 +43,13 @@ export class CaptureFailureRecorder {
     const openId = this.open.get(camera);
     try {
       if (state.state === 'offline' && !openId) {
-        const event = this.journal.insert({ camera, type: 'capture_failure', startTime: this.now(), score: 1, data: { lastError: typeof state.lastError === 'string' ? state.lastError : null } });
+        const event = this.journal.insert({
+          camera,
+          type: 'capture_failure',
+          startTime: this.now(),
+          score: 1,
+          data: { lastError: typeof state.lastError === 'string' ? state.lastError : null },
+        });
         this.open.set(camera, event.id);
       } else if (state.state === 'online' && openId) {
         this.journal.update(openId, { endTime: this.now() });

@@ -33,7 +33,8 @@ function randomPart(): string {
 }
 
 export function eventId(time: number): string {
-  if (!Number.isSafeInteger(time) || time < 0 || time > MAX_ID_TIME) throw new Error(`event id time ${time} is invalid: expected milliseconds from 0 to ${MAX_ID_TIME}`);
+  if (!Number.isSafeInteger(time) || time < 0 || time > MAX_ID_TIME)
+    throw new Error(`event id time ${time} is invalid: expected milliseconds from 0 to ${MAX_ID_TIME}`);
   let prefix = '';
   for (let rest = time, i = 0; i < 10; i++, rest = Math.floor(rest / 32)) prefix = ALPHABET[rest % 32] + prefix;
   return prefix + randomPart();

@@ -14,14 +14,20 @@ export const MAX_ZONES = 32;
 export const MAX_DATA_BYTES = 64 * 1024;
 
 const Camera = Type.String({ pattern: CAMERA_ID_PATTERN.source, expected: CAMERA_ID_EXPECTED });
-const EventType = Type.String({ pattern: EVENT_TYPE_PATTERN.source, expected: 'an event type: 1-32 characters of a-z or "_" (motion, tamper, capture_failure, ai, rule, alert, ...)' });
+const EventType = Type.String({
+  pattern: EVENT_TYPE_PATTERN.source,
+  expected: 'an event type: 1-32 characters of a-z or "_" (motion, tamper, capture_failure, ai, rule, alert, ...)',
+});
 // Free text (an AI label, a rule name), but never control characters, which would corrupt logs and CSV exports.
 const Subtype = Type.String({ pattern: '^[^\\u0000-\\u001f\\u007f]{1,64}$', expected: 'a subtype: 1-64 characters, no control characters' });
 const Time = Type.Integer({ minimum: 0, maximum: MAX_ID_TIME, expected: 'milliseconds since the epoch (a whole number from 0)' });
 const EndTime = Type.Union([Time, Type.Null()], { expected: 'milliseconds since the epoch, or null while the event lasts' });
 const Score = Type.Number({ minimum: 0, maximum: 1, expected: 'a number from 0 to 1' });
 const Fraction = Type.Number({ minimum: 0, maximum: 1, expected: 'a fraction of the picture from 0 to 1' });
-export const BoxSchema = Type.Object({ x: Fraction, y: Fraction, width: Fraction, height: Fraction }, { additionalProperties: false, expected: 'a box {x, y, width, height}, each a fraction of the picture from 0 to 1' });
+export const BoxSchema = Type.Object(
+  { x: Fraction, y: Fraction, width: Fraction, height: Fraction },
+  { additionalProperties: false, expected: 'a box {x, y, width, height}, each a fraction of the picture from 0 to 1' },
+);
 const Boxes = Type.Array(BoxSchema, { maxItems: MAX_BOXES, expected: `a list of at most ${MAX_BOXES} boxes` });
 const Zone = Type.String({ pattern: ZONE_NAME_PATTERN.source, expected: ZONE_NAME_EXPECTED });
 const Zones = Type.Array(Zone, { maxItems: MAX_ZONES, uniqueItems: true, expected: `a list of at most ${MAX_ZONES} different zone names` });
@@ -63,7 +69,11 @@ export type EventBox = Static<typeof BoxSchema>;
 
 /** A rejected input; `field` names the value that was wrong, e.g. `event.boxes[1].width` or `cursor`. */
 export class EventValidationError extends Error {
-  constructor(readonly field: string, expected: string, got: unknown) {
+  constructor(
+    readonly field: string,
+    expected: string,
+    got: unknown,
+  ) {
     super(`${field}: expected ${expected}, got ${describeValue(got)}`);
     this.name = 'EventValidationError';
   }
@@ -89,7 +99,12 @@ ajv.addVocabulary(['expected']);
  * query parameters are; the root itself is then called `query`.
  */
 function fieldOf(root: string, instancePath: string): string {
-  return instancePath.split('/').slice(1).reduce((field, part) => (/^\d+$/.test(part) ? `${field}[${part}]` : child(field, part)), root) || 'query';
+  return (
+    instancePath
+      .split('/')
+      .slice(1)
+      .reduce((field, part) => (/^\d+$/.test(part) ? `${field}[${part}]` : child(field, part)), root) || 'query'
+  );
 }
 
 function child(field: string, name: string): string {
@@ -105,7 +120,12 @@ function toError(root: string, errors: ErrorObject[], input: unknown): EventVali
     const known = Object.keys((error.parentSchema as { properties?: object }).properties ?? {}).join(', ');
     return new EventValidationError(child(field, name), `one of the known properties (${known})`, (error.data as Record<string, unknown>)[name]);
   }
-  if (error.keyword === 'required') return new EventValidationError(child(field, String(error.params.missingProperty)), expectedOf(error.parentSchema, String(error.params.missingProperty)), undefined);
+  if (error.keyword === 'required')
+    return new EventValidationError(
+      child(field, String(error.params.missingProperty)),
+      expectedOf(error.parentSchema, String(error.params.missingProperty)),
+      undefined,
+    );
   const expected = (error.parentSchema as { expected?: string } | undefined)?.expected ?? error.message ?? 'a valid value';
   return new EventValidationError(field, expected, error.instancePath === '' ? input : error.data);
 }

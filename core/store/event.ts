@@ -1,4 +1,13 @@
-import { EventInputSchema, EventPatchSchema, EventValidationError, MAX_DATA_BYTES, validator, type EventBox, type EventInput, type EventPatch } from './event-schema';
+import {
+  EventInputSchema,
+  EventPatchSchema,
+  EventValidationError,
+  MAX_DATA_BYTES,
+  validator,
+  type EventBox,
+  type EventInput,
+  type EventPatch,
+} from './event-schema';
 
 export { EventValidationError, type EventBox, type EventInput, type EventPatch } from './event-schema';
 
@@ -37,12 +46,24 @@ const checkPatch = validator(EventPatchSchema);
 export function normaliseInput(input: unknown, at = 'event'): Omit<StoredEvent, 'id' | 'snapshot' | 'createdAt' | 'updatedAt'> {
   const event: EventInput = checkInput(input, at);
   const endTime = event.endTime ?? null;
-  if (endTime !== null && endTime < event.startTime) throw new EventValidationError(`${at}.endTime`, `a time at or after startTime (${event.startTime})`, endTime);
+  if (endTime !== null && endTime < event.startTime)
+    throw new EventValidationError(`${at}.endTime`, `a time at or after startTime (${event.startTime})`, endTime);
   const boxes = event.boxes ?? [];
   checkBoxes(boxes, `${at}.boxes`);
   const data = event.data ?? {};
   checkDataSize(data, `${at}.data`);
-  return { camera: event.camera, type: event.type, subtype: event.subtype ?? null, startTime: event.startTime, endTime, score: event.score ?? 0, boxes, zones: event.zones ?? [], kept: event.kept ?? false, data };
+  return {
+    camera: event.camera,
+    type: event.type,
+    subtype: event.subtype ?? null,
+    startTime: event.startTime,
+    endTime,
+    score: event.score ?? 0,
+    boxes,
+    zones: event.zones ?? [],
+    kept: event.kept ?? false,
+    data,
+  };
 }
 
 /** The event after a patch; data is merged as a JSON merge patch (RFC 7396: null removes a key). */
@@ -50,7 +71,8 @@ export function applyPatch(before: StoredEvent, patch: unknown, now: number): St
   const checked: EventPatch = checkPatch(patch, 'patch');
   const after: StoredEvent = { ...before, updatedAt: now };
   if (checked.endTime !== undefined) {
-    if (checked.endTime !== null && checked.endTime < before.startTime) throw new EventValidationError('patch.endTime', `a time at or after the event's startTime (${before.startTime})`, checked.endTime);
+    if (checked.endTime !== null && checked.endTime < before.startTime)
+      throw new EventValidationError('patch.endTime', `a time at or after the event's startTime (${before.startTime})`, checked.endTime);
     after.endTime = checked.endTime;
   }
   if (checked.score !== undefined) after.score = checked.score;
@@ -86,8 +108,10 @@ const EDGE_TOLERANCE = 1e-9;
 
 function checkBoxes(boxes: EventBox[], field: string): void {
   boxes.forEach((box, i) => {
-    if (box.x + box.width > 1 + EDGE_TOLERANCE) throw new EventValidationError(`${field}[${i}]`, 'x + width at most 1 (the box must lie inside the picture)', box);
-    if (box.y + box.height > 1 + EDGE_TOLERANCE) throw new EventValidationError(`${field}[${i}]`, 'y + height at most 1 (the box must lie inside the picture)', box);
+    if (box.x + box.width > 1 + EDGE_TOLERANCE)
+      throw new EventValidationError(`${field}[${i}]`, 'x + width at most 1 (the box must lie inside the picture)', box);
+    if (box.y + box.height > 1 + EDGE_TOLERANCE)
+      throw new EventValidationError(`${field}[${i}]`, 'y + height at most 1 (the box must lie inside the picture)', box);
   });
 }
 
@@ -98,5 +122,6 @@ function checkDataSize(data: Record<string, unknown>, field: string): void {
   } catch (err) {
     throw new EventValidationError(field, `a JSON object (${(err as Error).message})`, data);
   }
-  if (Buffer.byteLength(json) > MAX_DATA_BYTES) throw new EventValidationError(field, `at most ${MAX_DATA_BYTES / 1024} KiB of JSON`, `${Buffer.byteLength(json)} bytes`);
+  if (Buffer.byteLength(json) > MAX_DATA_BYTES)
+    throw new EventValidationError(field, `at most ${MAX_DATA_BYTES / 1024} KiB of JSON`, `${Buffer.byteLength(json)} bytes`);
 }

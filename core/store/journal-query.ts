@@ -53,7 +53,8 @@ function decodeCursor(cursor: string): Position {
   const match = /^(\d{1,16})\.(\d{1,16})$/.exec(Buffer.from(cursor, 'base64url').toString('latin1'));
   const startTime = Number(match?.[1]);
   const seq = Number(match?.[2]);
-  if (!match || !Number.isSafeInteger(startTime) || !Number.isSafeInteger(seq)) throw new EventValidationError('cursor', 'the "next" value of a previous page', cursor);
+  if (!match || !Number.isSafeInteger(startTime) || !Number.isSafeInteger(seq))
+    throw new EventValidationError('cursor', 'the "next" value of a previous page', cursor);
   return { startTime, seq };
 }
 
@@ -65,7 +66,8 @@ export class EventQueries {
 
   run(input: unknown): EventPage {
     const query = checkQuery(input, '');
-    if (query.from !== undefined && query.to !== undefined && query.from >= query.to) throw new EventValidationError('from', `a time before to (${query.to})`, query.from);
+    if (query.from !== undefined && query.to !== undefined && query.from >= query.to)
+      throw new EventValidationError('from', `a time before to (${query.to})`, query.from);
     const params: Record<string, string | number> = { limit: query.limit + 1 };
     for (const key of ['camera', 'type', 'zone', 'from', 'to'] as const) if (query[key] !== undefined) params[key] = query[key];
     if (query.cursor !== undefined) {

@@ -6,10 +6,28 @@ import { silentLogger, type Logger } from '../log/logger';
 import { applyPatch, EventValidationError, normaliseInput, type StoredEvent } from './event';
 import { EventChangeListeners, type EventChangeListener } from './event-changes';
 import { eventId, eventIdTime, isEventId } from './event-id';
-import { deleteZones, eventParams, openJournalDb, prepareStatements, rowToEvent, writeEvent, type EventRow, type JournalStatements, type Synchronous } from './journal-db';
+import {
+  deleteZones,
+  eventParams,
+  openJournalDb,
+  prepareStatements,
+  rowToEvent,
+  writeEvent,
+  type EventRow,
+  type JournalStatements,
+  type Synchronous,
+} from './journal-db';
 import { journalMetrics } from './journal-metrics';
 import { EventQueries, type EventPage } from './journal-query';
-import { JournalRetention, retentionLimits, RetentionSchedule, type JournalBytes, type JournalRetentionLimits, type RetentionCadence, type RetentionResult } from './retention';
+import {
+  JournalRetention,
+  retentionLimits,
+  RetentionSchedule,
+  type JournalBytes,
+  type JournalRetentionLimits,
+  type RetentionCadence,
+  type RetentionResult,
+} from './retention';
 import { JournalSpace } from './journal-space';
 import { MAX_SNAPSHOT_BYTES, snapshotName, SnapshotFiles } from './snapshots';
 
@@ -83,9 +101,11 @@ export class EventJournal {
   constructor(options: EventJournalOptions) {
     this.limits = retentionLimits(options);
     this.synchronous = options.synchronous ?? DEFAULT_SYNCHRONOUS;
-    if (this.synchronous !== 'normal' && this.synchronous !== 'full') throw new Error(`synchronous ${JSON.stringify(options.synchronous)} is invalid: expected "normal" or "full"`);
+    if (this.synchronous !== 'normal' && this.synchronous !== 'full')
+      throw new Error(`synchronous ${JSON.stringify(options.synchronous)} is invalid: expected "normal" or "full"`);
     this.enforceEveryMs = options.enforceEveryMs ?? 60000;
-    if (!Number.isInteger(this.enforceEveryMs) || this.enforceEveryMs < 10) throw new Error(`enforceEveryMs ${JSON.stringify(options.enforceEveryMs)} is invalid: expected a whole number of milliseconds, at least 10`);
+    if (!Number.isInteger(this.enforceEveryMs) || this.enforceEveryMs < 10)
+      throw new Error(`enforceEveryMs ${JSON.stringify(options.enforceEveryMs)} is invalid: expected a whole number of milliseconds, at least 10`);
     this.schedule = new RetentionSchedule({ inserts: 100, bytes: this.limits.maxBytes / 50, ms: 10000, ...options.cadence }, () => performance.now());
     this.root = path.resolve(options.dataDir, EVENTS_FOLDER);
     this.log = options.logger ?? silentLogger;
@@ -185,7 +205,12 @@ export class EventJournal {
   /** Stores the event's snapshot (replacing any earlier one); null when there is no such event. */
   saveSnapshot(id: string, jpeg: Buffer): Promise<StoredEvent | null> {
     const { snapshots } = this.state();
-    if (!Buffer.isBuffer(jpeg) || jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) throw new EventValidationError('jpeg', 'a JPEG image (bytes starting with FF D8)', Buffer.isBuffer(jpeg) ? `${jpeg.length} bytes starting ${jpeg.subarray(0, 4).toString('hex')}` : jpeg);
+    if (!Buffer.isBuffer(jpeg) || jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8)
+      throw new EventValidationError(
+        'jpeg',
+        'a JPEG image (bytes starting with FF D8)',
+        Buffer.isBuffer(jpeg) ? `${jpeg.length} bytes starting ${jpeg.subarray(0, 4).toString('hex')}` : jpeg,
+      );
     if (jpeg.length > MAX_SNAPSHOT_BYTES) throw new EventValidationError('jpeg', `at most ${MAX_SNAPSHOT_BYTES / 1024 ** 2} MiB`, `${jpeg.length} bytes`);
     const row = this.row(id);
     if (!row) return Promise.resolve(null);
@@ -222,14 +247,23 @@ export class EventJournal {
     this.schedule.ran();
     journalMetrics.journalBytes.set(result.bytes.total);
     journalMetrics.journalEvents.set(space.events);
-    if (result.deleted.age + result.deleted.size > 0) this.log.debug({ ...result.deleted, bytes: result.bytes.total }, 'event journal retention deleted events');
+    if (result.deleted.age + result.deleted.size > 0)
+      this.log.debug({ ...result.deleted, bytes: result.bytes.total }, 'event journal retention deleted events');
     return result;
   }
 
   stats(): JournalStats {
     const { statements, space } = this.state();
     const range = statements.range.get()!;
-    return { events: space.events, keptEvents: space.keptEvents, oldest: range.oldest, newest: range.newest, bytes: space.measure(), limits: { ...this.limits }, synchronous: this.synchronous };
+    return {
+      events: space.events,
+      keptEvents: space.keptEvents,
+      oldest: range.oldest,
+      newest: range.newest,
+      bytes: space.measure(),
+      limits: { ...this.limits },
+      synchronous: this.synchronous,
+    };
   }
 
   /** Calls `listener` after every committed change; returns the function that removes it. */
@@ -301,7 +335,8 @@ export class EventJournal {
   }
 
   private state(): OpenState {
-    if (this.status !== 'open' || !this.open_) throw new Error(`event journal at ${this.root} is ${this.status === 'new' ? 'not open yet: call open() first' : 'closed'}`);
+    if (this.status !== 'open' || !this.open_)
+      throw new Error(`event journal at ${this.root} is ${this.status === 'new' ? 'not open yet: call open() first' : 'closed'}`);
     return this.open_;
   }
 }

@@ -59,7 +59,8 @@ const MAX_SIZE_ROUNDS = 50;
 export function retentionLimits(given: Partial<JournalRetentionLimits>): JournalRetentionLimits {
   const limits = { ...DEFAULT_JOURNAL_RETENTION };
   if (given.maxAgeDays !== undefined) {
-    if (typeof given.maxAgeDays !== 'number' || !(given.maxAgeDays > 0)) throw new Error(`maxAgeDays ${String(given.maxAgeDays)} is invalid: expected a number of days above 0, or Infinity for no limit`);
+    if (typeof given.maxAgeDays !== 'number' || !(given.maxAgeDays > 0))
+      throw new Error(`maxAgeDays ${String(given.maxAgeDays)} is invalid: expected a number of days above 0, or Infinity for no limit`);
     limits.maxAgeDays = given.maxAgeDays;
   }
   if (given.maxBytes !== undefined) {
@@ -82,9 +83,17 @@ export class JournalRetention {
   private readonly oldest: Database.Statement<[number], Victim>;
   private overKeptWarned = false;
 
-  constructor(readonly limits: JournalRetentionLimits, private readonly target: RetentionTarget, private readonly log: Logger) {
-    this.aged = target.db.prepare<[number, number], Victim>('SELECT seq, start_time, zones, snapshot, snapshot_bytes FROM events WHERE start_time < ? AND kept = 0 ORDER BY start_time LIMIT ?');
-    this.oldest = target.db.prepare<[number], Victim>('SELECT seq, start_time, zones, snapshot, snapshot_bytes FROM events WHERE kept = 0 ORDER BY start_time, seq LIMIT ?');
+  constructor(
+    readonly limits: JournalRetentionLimits,
+    private readonly target: RetentionTarget,
+    private readonly log: Logger,
+  ) {
+    this.aged = target.db.prepare<[number, number], Victim>(
+      'SELECT seq, start_time, zones, snapshot, snapshot_bytes FROM events WHERE start_time < ? AND kept = 0 ORDER BY start_time LIMIT ?',
+    );
+    this.oldest = target.db.prepare<[number], Victim>(
+      'SELECT seq, start_time, zones, snapshot, snapshot_bytes FROM events WHERE kept = 0 ORDER BY start_time, seq LIMIT ?',
+    );
   }
 
   run(now: number): RetentionResult {
@@ -135,7 +144,10 @@ export class JournalRetention {
   private warnOverKept(total: number): void {
     if (this.overKeptWarned) return;
     this.overKeptWarned = true;
-    this.log.warn({ bytes: total, maxBytes: this.limits.maxBytes }, 'event journal is over its size limit with only kept events left: release some kept events or raise the limit');
+    this.log.warn(
+      { bytes: total, maxBytes: this.limits.maxBytes },
+      'event journal is over its size limit with only kept events left: release some kept events or raise the limit',
+    );
   }
 }
 
@@ -154,7 +166,10 @@ export class RetentionSchedule {
   private bytes = 0;
   private lastRun: number;
 
-  constructor(private readonly cadence: RetentionCadence, private readonly clock: () => number) {
+  constructor(
+    private readonly cadence: RetentionCadence,
+    private readonly clock: () => number,
+  ) {
     this.lastRun = clock();
   }
 

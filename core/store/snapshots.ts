@@ -36,7 +36,8 @@ export class SnapshotFiles {
     if (!SNAPSHOT_NAME_PATTERN.test(name)) throw new Error(`snapshot name ${JSON.stringify(name)} is invalid: expected <camera>/<YYYY-MM-DD>/<event id>.jpg`);
     const resolved = path.resolve(this.root, name);
     const relative = path.relative(this.root, resolved);
-    if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) throw new Error(`snapshot ${JSON.stringify(name)} resolves outside the snapshots folder ${this.root}`);
+    if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative))
+      throw new Error(`snapshot ${JSON.stringify(name)} resolves outside the snapshots folder ${this.root}`);
     return resolved;
   }
 

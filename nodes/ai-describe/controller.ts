@@ -42,7 +42,16 @@ export class AiDescribeController implements NodeBehaviour<DescribeInput> {
       showAiSkipped(this.status, notConfigured);
       return { ...msg, ai: notConfigured };
     }
-    const outcome = await this.ai.describe({ jpeg: msg.payload, camera, template: this.config.prompt, notes: this.config.notes, timeZone: zone, takenAt, maxSide: this.config.maxSide, maxBytes: this.config.maxKB * 1024 });
+    const outcome = await this.ai.describe({
+      jpeg: msg.payload,
+      camera,
+      template: this.config.prompt,
+      notes: this.config.notes,
+      timeZone: zone,
+      takenAt,
+      maxSide: this.config.maxSide,
+      maxBytes: this.config.maxKB * 1024,
+    });
     if (isSkipped(outcome)) {
       showAiSkipped(this.status, outcome, { zone, camera });
       return { ...msg, ai: outcome };

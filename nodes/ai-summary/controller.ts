@@ -1,7 +1,16 @@
 import type { Node } from 'node-red';
 import cron, { type ScheduledTask } from 'node-cron';
 import { formatClock } from '../../core/describe/prompt';
-import { itemFromEvent, itemFromMessage, mergeItems, renderSummaryPrompt, SummaryWindow, type PreviousSummary, type SummaryItem, type TakenWindow } from '../../core/describe/summary';
+import {
+  itemFromEvent,
+  itemFromMessage,
+  mergeItems,
+  renderSummaryPrompt,
+  SummaryWindow,
+  type PreviousSummary,
+  type SummaryItem,
+  type TakenWindow,
+} from '../../core/describe/summary';
 import { isSkipped, type Summary } from '../../core/describe/vision';
 import type { SummaryInput } from '../../core/messages';
 import { eventJson, type EventJson } from '../../core/store/event-json';
@@ -41,7 +50,10 @@ export class AiSummaryController implements NodeBehaviour<SummaryInput> {
   private running = false;
   private closed = false;
 
-  constructor(ctx: NodeContext<AiSummaryConfig>, private readonly now: () => number = Date.now) {
+  constructor(
+    ctx: NodeContext<AiSummaryConfig>,
+    private readonly now: () => number = Date.now,
+  ) {
     this.node = ctx.node;
     this.config = ctx.config;
     this.handles = ctx.handles;
@@ -107,7 +119,15 @@ export class AiSummaryController implements NodeBehaviour<SummaryInput> {
       this.status.show('skipped', 'nothing', { since: formatClock(taken.start, this.zone) });
       return null;
     }
-    const prompt = renderSummaryPrompt({ start: taken.start, end: taken.end, items, dropped: taken.dropped, previous: this.previous(this.config.previous), timeZone: this.zone, notes: this.config.notes });
+    const prompt = renderSummaryPrompt({
+      start: taken.start,
+      end: taken.end,
+      items,
+      dropped: taken.dropped,
+      previous: this.previous(this.config.previous),
+      timeZone: this.zone,
+      notes: this.config.notes,
+    });
     this.running = true;
     this.status.show('connecting', 'summarising', { count: items.length });
     let outcome;
@@ -131,11 +151,24 @@ export class AiSummaryController implements NodeBehaviour<SummaryInput> {
 
   /** Stores the summary as a journal event (so glimpser/events publishes it) and retains it on glimpser/summaries. */
   private async record(taken: TakenWindow, items: SummaryItem[], outcome: Summary): Promise<SummaryEvent> {
-    const fields = { camera: this.config.source, type: SUMMARY_EVENT_TYPE, startTime: taken.start, endTime: taken.end, data: { summary: outcome.summary, sources: outcome.sources, items: items.length, model: outcome.model, tokens: outcome.tokens } };
+    const fields = {
+      camera: this.config.source,
+      type: SUMMARY_EVENT_TYPE,
+      startTime: taken.start,
+      endTime: taken.end,
+      data: { summary: outcome.summary, sources: outcome.sources, items: items.length, model: outcome.model, tokens: outcome.tokens },
+    };
     const journal = this.handles.journal;
     const event: SummaryEvent = journal
       ? eventJson(journal.insert(fields))
-      : { ...fields, id: null, startTime: new Date(taken.start).toISOString(), startTimeMs: taken.start, endTime: new Date(taken.end).toISOString(), endTimeMs: taken.end };
+      : {
+          ...fields,
+          id: null,
+          startTime: new Date(taken.start).toISOString(),
+          startTimeMs: taken.start,
+          endTime: new Date(taken.end).toISOString(),
+          endTimeMs: taken.end,
+        };
     this.recent.push({ start: taken.start, end: taken.end, summary: outcome.summary });
     if (this.recent.length > 10) this.recent.shift();
     try {
@@ -168,8 +201,9 @@ export class AiSummaryController implements NodeBehaviour<SummaryInput> {
     if (count === 0) return [];
     const journal: EventJournal | undefined = this.handles.journal;
     if (!journal) return this.recent.slice(-count).reverse();
-    return journal.query({ camera: this.config.source, type: SUMMARY_EVENT_TYPE, limit: count }).events
-      .filter((e) => typeof e.data.summary === 'string')
+    return journal
+      .query({ camera: this.config.source, type: SUMMARY_EVENT_TYPE, limit: count })
+      .events.filter((e) => typeof e.data.summary === 'string')
       .map((e) => ({ start: e.startTime, end: e.endTime ?? e.startTime, summary: e.data.summary as string }));
   }
 

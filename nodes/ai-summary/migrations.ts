@@ -1,7 +1,17 @@
 import type { Migration, NodeHistory } from '../shared/config';
 
 /** What a version 1 flow left out gets these (the settings of the first release). */
-export const AI_SUMMARY_V1 = { name: '', ai: '', schedule: '0 * * * *', timeZone: '', source: 'glimpser', maxItems: 200, previous: 3, fromJournal: true, notes: '' };
+export const AI_SUMMARY_V1 = {
+  name: '',
+  ai: '',
+  schedule: '0 * * * *',
+  timeZone: '',
+  source: 'glimpser',
+  maxItems: 200,
+  previous: 3,
+  fromJournal: true,
+  notes: '',
+};
 
 /** Each step takes the settings of one version to the next, so flows saved by older releases keep loading. */
 const AI_SUMMARY_MIGRATIONS: readonly Migration[] = [];

@@ -38,7 +38,12 @@ export class CaptureController implements NodeBehaviour {
     this.handles = handles;
     this.status = status;
     const onError = (err: Error): void => node.error(`scheduled capture failed: ${err.message}`);
-    this.sampler = new FrameSampler(modeOf(config), (frame) => this.deliver(frame), onError, () => camera.demandJpeg());
+    this.sampler = new FrameSampler(
+      modeOf(config),
+      (frame) => this.deliver(frame),
+      onError,
+      () => camera.demandJpeg(),
+    );
     // Only a continuous capture needs every JPEG; the other modes ask the camera for one when they want it.
     this.detach = camera.attach({
       onFrame: (frame) => this.sampler.offer(frame),
@@ -62,7 +67,9 @@ export class CaptureController implements NodeBehaviour {
       }
     }
     if (this.config.publish && this.handles.bus && !this.camera.publishesOwnFrames) {
-      this.handles.bus.publish(topics.cameraFrame(frame.meta.camera), frame.jpeg).catch((err: Error) => this.node.warn(`could not publish frame: ${err.message}`));
+      this.handles.bus
+        .publish(topics.cameraFrame(frame.meta.camera), frame.jpeg)
+        .catch((err: Error) => this.node.warn(`could not publish frame: ${err.message}`));
     }
   }
 

@@ -34,7 +34,12 @@ export class AiController implements AiService, NodeBehaviour {
       model: config.model,
       timeoutMs: Math.round(config.timeout * 1000),
       maxConcurrent: config.maxConcurrent,
-      budget: { requestsPerHour: config.requestsPerHour, requestsPerDay: config.requestsPerDay, tokensPerHour: config.tokensPerHour, tokensPerDay: config.tokensPerDay },
+      budget: {
+        requestsPerHour: config.requestsPerHour,
+        requestsPerDay: config.requestsPerDay,
+        tokensPerHour: config.tokensPerHour,
+        tokensPerDay: config.tokensPerDay,
+      },
       prices: { inputPerMillion: config.inputPrice, outputPerMillion: config.outputPrice },
       label: config.name || config.model,
     });

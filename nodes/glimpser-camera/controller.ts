@@ -14,7 +14,15 @@ export class CameraController implements NodeBehaviour {
   constructor(config: CameraConfig, credentials: CameraCredentials, handles: GlimpserHandles) {
     const postProcessor = buildPostProcessor(config);
     const built = buildSource(config, credentials, handles);
-    this.camera = new Camera(config.cameraId, config.name || config.cameraId, built.source, handles.bus, handles.logger, built.publishesOwnFrames, postProcessor);
+    this.camera = new Camera(
+      config.cameraId,
+      config.name || config.cameraId,
+      built.source,
+      handles.bus,
+      handles.logger,
+      built.publishesOwnFrames,
+      postProcessor,
+    );
     try {
       const unregister = handles.cameras.register(this.camera);
       this.release = () => {

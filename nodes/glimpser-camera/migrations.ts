@@ -1,7 +1,19 @@
 import type { Migration, NodeHistory } from '../shared/config';
 
 /** What a version 1 flow left out gets these (the settings of the first release). */
-export const CAMERA_V1 = { name: '', cameraId: '', source: 'demo', url: '', path: '', loop: true, width: 640, height: 360, fps: 5, quality: 5, offlineAfter: 10 };
+export const CAMERA_V1 = {
+  name: '',
+  cameraId: '',
+  source: 'demo',
+  url: '',
+  path: '',
+  loop: true,
+  width: 640,
+  height: 360,
+  fps: 5,
+  quality: 5,
+  offlineAfter: 10,
+};
 
 /** Settings added in version 2, with the values that keep a version 1 camera behaving as before. */
 export const CAMERA_V2_ADDITIONS = {

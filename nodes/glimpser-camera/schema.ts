@@ -39,7 +39,12 @@ export const CameraConfigSchema = Type.Object(
     overlayTimestamp: Type.Boolean(),
     timeZone: Type.String({ maxLength: 64 }),
     rotate: Type.Union([Type.Literal(0), Type.Literal(90), Type.Literal(180), Type.Literal(270)]),
-    crop: Type.Tuple([Type.Number({ minimum: 0, maximum: 1 }), Type.Number({ minimum: 0, maximum: 1 }), Type.Number({ exclusiveMinimum: 0, maximum: 1 }), Type.Number({ exclusiveMinimum: 0, maximum: 1 })]),
+    crop: Type.Tuple([
+      Type.Number({ minimum: 0, maximum: 1 }),
+      Type.Number({ minimum: 0, maximum: 1 }),
+      Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
+      Type.Number({ exclusiveMinimum: 0, maximum: 1 }),
+    ]),
     rejectBlank: Type.Boolean(),
   },
   { additionalProperties: false },

@@ -29,7 +29,10 @@ function withCredentials(url: string, credentials: CameraCredentials): string {
 }
 
 function list(text: string, separator: RegExp): string[] {
-  return text.split(separator).map((s) => s.trim()).filter((s) => s.length > 0);
+  return text
+    .split(separator)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 function needUrl(config: CameraConfig, what: string): string {
@@ -56,15 +59,28 @@ export function buildSource(config: CameraConfig, credentials: CameraCredentials
     case 'url':
     case 'file': {
       const input: CaptureInput =
-        config.source === 'demo' ? { kind: 'demo', width: config.width, height: config.height, fps: config.fps }
-          : config.source === 'url' ? { kind: 'url', url: withCredentials(needUrl(config, 'an rtsp://, rtsps://, http:// or https:// address'), credentials) }
+        config.source === 'demo'
+          ? { kind: 'demo', width: config.width, height: config.height, fps: config.fps }
+          : config.source === 'url'
+            ? { kind: 'url', url: withCredentials(needUrl(config, 'an rtsp://, rtsps://, http:// or https:// address'), credentials) }
             : { kind: 'file', path: config.path, loop: config.loop };
       const checked = validateInput(input, { mediaDir: handles.mediaDir });
-      return { source: new FfmpegSource({ ...common, input: checked, output: ffmpegOutput, ffmpegPath: handles.ffmpegPath, hwaccel: config.hwaccel }), publishesOwnFrames: false, release: none };
+      return {
+        source: new FfmpegSource({ ...common, input: checked, output: ffmpegOutput, ffmpegPath: handles.ffmpegPath, hwaccel: config.hwaccel }),
+        publishesOwnFrames: false,
+        release: none,
+      };
     }
     case 'ytdlp':
       return {
-        source: new YtdlpSource({ ...common, pageUrl: needUrl(config, 'the page of the video or live stream (http:// or https://)'), output: ffmpegOutput, ffmpegPath: handles.ffmpegPath, hwaccel: config.hwaccel, urlPolicy: { allowHosts } }),
+        source: new YtdlpSource({
+          ...common,
+          pageUrl: needUrl(config, 'the page of the video or live stream (http:// or https://)'),
+          output: ffmpegOutput,
+          ffmpegPath: handles.ffmpegPath,
+          hwaccel: config.hwaccel,
+          urlPolicy: { allowHosts },
+        }),
         publishesOwnFrames: false,
         release: none,
       };
@@ -108,8 +124,9 @@ export function buildSource(config: CameraConfig, credentials: CameraCredentials
         release: none,
       };
     case 'edge': {
-      if (!handles.bus || !handles.devices) throw new Error('edge cameras need the Glimpser runtime\'s MQTT broker');
-      if (!credentials.username || !credentials.password) throw new Error('edge cameras need a username and password for the device (camera settings → credentials)');
+      if (!handles.bus || !handles.devices) throw new Error("edge cameras need the Glimpser runtime's MQTT broker");
+      if (!credentials.username || !credentials.password)
+        throw new Error('edge cameras need a username and password for the device (camera settings → credentials)');
       const release = handles.devices.register({ cameraId: config.cameraId, username: credentials.username, password: credentials.password });
       return { source: new EdgeSource({ ...common, bus: handles.bus, maxFrameBytes: config.maxFrameKB * 1024 }), publishesOwnFrames: true, release };
     }
@@ -124,7 +141,16 @@ export function buildPostProcessor(config: CameraConfig): FramePostProcessor | u
   const resize = config.source === 'image' || config.source === 'edge';
   const options: PostProcessOptions = {
     quality: percentQuality(config.quality),
-    ...(config.overlayName || config.overlayTimestamp ? { overlay: { text: config.overlayName ? config.name || config.cameraId : undefined, timestamp: config.overlayTimestamp, timeZone: config.timeZone || undefined, position: 'top-left' } } : {}),
+    ...(config.overlayName || config.overlayTimestamp
+      ? {
+          overlay: {
+            text: config.overlayName ? config.name || config.cameraId : undefined,
+            timestamp: config.overlayTimestamp,
+            timeZone: config.timeZone || undefined,
+            position: 'top-left',
+          },
+        }
+      : {}),
     ...(config.rotate !== 0 ? { rotate: config.rotate } : {}),
     ...(cropped ? { crop: { left, top, width, height } } : {}),
     ...(resize ? { resize: { width: config.width, height: config.height, fit: 'inside', withoutEnlargement: true } } : {}),

@@ -70,7 +70,10 @@ export class MotionController implements NodeBehaviour {
 
   /** A wired frame message. Read before its shape is checked: a node reading its camera refuses any message. */
   async input(msg: NodeMessageInFlow, send: Send): Promise<void> {
-    if (this.watch !== null) throw new Error(`this motion node reads camera ${this.watch.camera.id} directly; wired frames are not used (set "Frames from" to wired messages to use them)`);
+    if (this.watch !== null)
+      throw new Error(
+        `this motion node reads camera ${this.watch.camera.id} directly; wired frames are not used (set "Frames from" to wired messages to use them)`,
+      );
     const frameMsg = checkFrameMessage(msg);
     const { payload, frame: meta } = frameMsg;
     const grey = await jpegToGrey(payload, GREY_HEIGHT, { timestamp: meta.timestamp, sequence: meta.sequence });
@@ -166,7 +169,10 @@ export class MotionController implements NodeBehaviour {
         minArea: config.minArea / 100,
         camera,
         logger: handles.logger,
-        onReset: (reset) => this.node.warn(`camera ${camera}: frame size changed from ${reset.from.width}×${reset.from.height} to ${reset.to.width}×${reset.to.height}; motion detection starts over`),
+        onReset: (reset) =>
+          this.node.warn(
+            `camera ${camera}: frame size changed from ${reset.from.width}×${reset.from.height} to ${reset.to.width}×${reset.to.height}; motion detection starts over`,
+          ),
       });
       if (config.tamper) state.tamper = new TamperDetector({ camera });
     }
@@ -177,7 +183,9 @@ export class MotionController implements NodeBehaviour {
   private publishMotion(camera: string, on: boolean, state: CameraState): void {
     state.motionOn = on;
     if (!this.config.publish || !this.handles.bus) return;
-    this.handles.bus.publish(topics.cameraMotion(camera), on ? 'ON' : 'OFF', { retain: true, qos: 1 }).catch((err: Error) => this.node.warn(`could not publish motion state: ${err.message}`));
+    this.handles.bus
+      .publish(topics.cameraMotion(camera), on ? 'ON' : 'OFF', { retain: true, qos: 1 })
+      .catch((err: Error) => this.node.warn(`could not publish motion state: ${err.message}`));
   }
 
   private showCameraStatus(cameraStatus: CameraStatus): void {
@@ -216,5 +224,12 @@ export class MotionController implements NodeBehaviour {
 /** A scene change is a one-frame "motion" so that it flows through the same lifecycle as video motion. */
 function sceneResult(scene: SceneChangeDetector, grey: GreyFrame): MotionResult {
   const change = scene.compare(grey);
-  return { motion: change.changed && change.reason === 'content', boxes: [], changedFraction: change.difference, zones: change.changedZones, calibrating: change.reason === 'first', score: change.difference };
+  return {
+    motion: change.changed && change.reason === 'content',
+    boxes: [],
+    changedFraction: change.difference,
+    zones: change.changedZones,
+    calibrating: change.reason === 'first',
+    score: change.difference,
+  };
 }

@@ -42,7 +42,8 @@ export function motionRegions(config: Pick<MotionConfig, 'masks' | 'zones'>): Ch
   const masks = parseJson(config.masks, 'masks') ?? [];
   const zones = parseJson(config.zones, 'zones') ?? {};
   if (!Array.isArray(masks)) throw new Error('motion setting "masks" must be a JSON array of polygons like [[[0,0],[0.2,0],[0.2,0.2]]]');
-  if (typeof zones !== 'object' || Array.isArray(zones)) throw new Error('motion setting "zones" must be a JSON object of named polygons like {"door":[[0.1,0.1],[0.4,0.1],[0.4,0.9]]}');
+  if (typeof zones !== 'object' || Array.isArray(zones))
+    throw new Error('motion setting "zones" must be a JSON object of named polygons like {"door":[[0.1,0.1],[0.4,0.1],[0.4,0.9]]}');
   return checkRegions({ masks: masks as Polygon[], zones: Object.entries(zones as Record<string, Polygon>).map(([name, points]) => ({ name, points })) });
 }
 

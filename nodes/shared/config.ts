@@ -5,7 +5,23 @@ import Ajv, { type ErrorObject } from 'ajv';
  * Keys Node-RED adds to a node definition that are not the node's settings: position and wiring, group, info,
  * users of a config node, the credentials block, and `outputs` on nodes whose output count the editor may change.
  */
-export const NODE_RED_KEYS: ReadonlySet<string> = new Set(['id', 'type', 'z', 'g', 'x', 'y', 'w', 'h', 'l', 'd', 'wires', 'info', '_users', 'credentials', 'outputs']);
+export const NODE_RED_KEYS: ReadonlySet<string> = new Set([
+  'id',
+  'type',
+  'z',
+  'g',
+  'x',
+  'y',
+  'w',
+  'h',
+  'l',
+  'd',
+  'wires',
+  'info',
+  '_users',
+  'credentials',
+  'outputs',
+]);
 
 /** One step of a node's settings from one version to the next; `up` receives the settings of version `to - 1`. */
 export interface Migration {
@@ -122,12 +138,15 @@ export function readNodeConfig<S extends TObject>(spec: NodeConfigSpec<S>, def: 
   if (config.version === 1) config = { ...spec.v1, ...config };
   const latest = currentVersion(spec.schema);
   if (typeof config.version !== 'number' || !Number.isInteger(config.version) || config.version < 1 || config.version > latest) {
-    throw new NodeConfigError(`${spec.settingsName ?? spec.type} setting "version" is ${JSON.stringify(config.version)}: this Glimpser reads versions 1 to ${latest}`);
+    throw new NodeConfigError(
+      `${spec.settingsName ?? spec.type} setting "version" is ${JSON.stringify(config.version)}: this Glimpser reads versions 1 to ${latest}`,
+    );
   }
   for (const migration of spec.migrations) {
     if ((config.version as number) < migration.to) config = { ...migration.up(config), version: migration.to };
   }
-  for (const [key, value] of Object.entries(spec.defaults as Record<string, unknown>)) if (config[key] === undefined) config[key] = Array.isArray(value) ? [...value] : value;
+  for (const [key, value] of Object.entries(spec.defaults as Record<string, unknown>))
+    if (config[key] === undefined) config[key] = Array.isArray(value) ? [...value] : value;
   const checked = checkConfig(spec.settingsName ?? spec.type, spec.schema, config, spec.hints);
   spec.check?.(checked);
   return checked;

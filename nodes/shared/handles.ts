@@ -31,5 +31,5 @@ const standalone: GlimpserHandles = { cameras: new CameraRegistry(), ffmpegPath:
 
 export function handlesFrom(settings: unknown): GlimpserHandles {
   const provided = (settings as { glimpser?: Partial<GlimpserHandles> } | undefined)?.glimpser;
-  return provided?.cameras ? { ...standalone, ...provided } as GlimpserHandles : standalone;
+  return provided?.cameras ? ({ ...standalone, ...provided } as GlimpserHandles) : standalone;
 }

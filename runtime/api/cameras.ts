@@ -107,16 +107,21 @@ export function camerasRouter(deps: CamerasRouterDeps): Router {
     }
   });
 
-  router.post('/cameras/:id/archive/:frameId/keep', express.json({ limit: '1kb' }), validateBody(KeepBody), async (req: Request, res: Response, next: NextFunction) => {
-    try {
-      const { id, frameId } = req.params;
-      const frame = await archiveOf(archive, cameras, id).keep(id, frameId, (req.body as { keep: boolean }).keep);
-      if (!frame) throw noFrame(id, frameId);
-      res.json({ frame });
-    } catch (err) {
-      next(err);
-    }
-  });
+  router.post(
+    '/cameras/:id/archive/:frameId/keep',
+    express.json({ limit: '1kb' }),
+    validateBody(KeepBody),
+    async (req: Request, res: Response, next: NextFunction) => {
+      try {
+        const { id, frameId } = req.params;
+        const frame = await archiveOf(archive, cameras, id).keep(id, frameId, (req.body as { keep: boolean }).keep);
+        if (!frame) throw noFrame(id, frameId);
+        res.json({ frame });
+      } catch (err) {
+        next(err);
+      }
+    },
+  );
 
   router.use(apiErrors(log, 'camera request failed'));
   return router;

@@ -32,7 +32,11 @@ export type EventResponse = EventJson & { snapshotUrl: string | null };
 
 const KeepBody = Type.Object({ keep: Type.Boolean() }, { additionalProperties: false });
 /** Turns the query string into a journal query; the journal itself checks camera, type, zone and cursor. */
-const LIST_QUERY = { parameters: ['camera', 'type', 'zone', 'from', 'to', 'limit', 'cursor'], copied: ['camera', 'type', 'zone', 'cursor'], base: { limit: 50 } } as const;
+const LIST_QUERY = {
+  parameters: ['camera', 'type', 'zone', 'from', 'to', 'limit', 'cursor'],
+  copied: ['camera', 'type', 'zone', 'cursor'],
+  base: { limit: 50 },
+} as const;
 
 export function eventsRouter(deps: EventsRouterDeps): Router {
   const { journal, log } = deps;
@@ -62,11 +66,15 @@ export function eventsRouter(deps: EventsRouterDeps): Router {
     const file = journal.snapshotPath(id);
     if (file === null) throw noSnapshot(id);
     // The containment check is the journal's; dot folders in the data path (e.g. ~/.glimpser) are fine.
-    res.sendFile(file, { dotfiles: 'allow', headers: { 'Content-Type': 'image/jpeg', 'Cache-Control': 'private, no-cache' } }, (err?: NodeJS.ErrnoException) => {
-      if (!err) return;
-      // Deleted by retention between the look-up and the read.
-      next(err.code === 'ENOENT' ? noSnapshot(id) : err);
-    });
+    res.sendFile(
+      file,
+      { dotfiles: 'allow', headers: { 'Content-Type': 'image/jpeg', 'Cache-Control': 'private, no-cache' } },
+      (err?: NodeJS.ErrnoException) => {
+        if (!err) return;
+        // Deleted by retention between the look-up and the read.
+        next(err.code === 'ENOENT' ? noSnapshot(id) : err);
+      },
+    );
   });
 
   router.post('/events/:id/keep', express.json({ limit: '1kb' }), validateBody(KeepBody), (req: Request, res: Response) => {

@@ -49,7 +49,13 @@ class StreamClient {
   framesDropped = 0;
   closed = false;
 
-  constructor(readonly id: number, readonly camera: string, private readonly res: Response, private readonly stalledAfterMs: number, private readonly onStalled: () => void) {}
+  constructor(
+    readonly id: number,
+    readonly camera: string,
+    private readonly res: Response,
+    private readonly stalledAfterMs: number,
+    private readonly onStalled: () => void,
+  ) {}
 
   offer(frame: Frame): void {
     if (this.closed) return;
@@ -120,7 +126,12 @@ export class MjpegStreams {
     const { maxClientsPerCamera, log } = this.options;
     const clients = this.clients.get(camera.id) ?? new Set<StreamClient>();
     if (clients.size >= maxClientsPerCamera) {
-      sendError(res, 429, 'too_many_clients', `camera "${camera.id}" already has ${clients.size} live-view clients, the most allowed (maxClientsPerCamera); close one and retry`);
+      sendError(
+        res,
+        429,
+        'too_many_clients',
+        `camera "${camera.id}" already has ${clients.size} live-view clients, the most allowed (maxClientsPerCamera); close one and retry`,
+      );
       return;
     }
     res.status(200).set({

@@ -74,6 +74,7 @@ export function parseTime(name: string, text: string): number {
   if (!match || Number.isNaN(ms) || ms < 0 || calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) {
     throw badRequest(`${name}: ${TIME_EXPECTED}, got ${JSON.stringify(text)}`);
   }
-  if (match[4] !== undefined && match[7] === undefined) throw badRequest(`${name}: ${TIME_EXPECTED}, got ${JSON.stringify(text)} (a date-time needs a zone: Z or +02:00)`);
+  if (match[4] !== undefined && match[7] === undefined)
+    throw badRequest(`${name}: ${TIME_EXPECTED}, got ${JSON.stringify(text)} (a date-time needs a zone: Z or +02:00)`);
   return ms;
 }

@@ -28,7 +28,10 @@ export interface ApiDeps {
   log: Logger;
 }
 
-const LoginBody = Type.Object({ username: Type.String({ minLength: 1, maxLength: 128 }), password: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false });
+const LoginBody = Type.Object(
+  { username: Type.String({ minLength: 1, maxLength: 128 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
+  { additionalProperties: false },
+);
 
 /** Glimpser's own endpoints under /api: everything but sign-in needs a signed-in user. */
 export function apiRouter(deps: ApiDeps): Router {
@@ -38,7 +41,8 @@ export function apiRouter(deps: ApiDeps): Router {
   router.post('/auth/login', validateBody(LoginBody), async (req: Request, res: Response, next: NextFunction) => {
     try {
       const client = req.socket.remoteAddress ?? 'unknown';
-      if (deps.auth.isLockedOut(client)) throw new HttpError(429, 'too_many_attempts', 'too many failed sign-ins from this address; try again in a few minutes');
+      if (deps.auth.isLockedOut(client))
+        throw new HttpError(429, 'too_many_attempts', 'too many failed sign-ins from this address; try again in a few minutes');
       const { username, password } = req.body as { username: string; password: string };
       const user = await deps.users.verify(username, password);
       if (!user) {
@@ -71,7 +75,9 @@ export function apiRouter(deps: ApiDeps): Router {
   router.use(rulesRouter({ log: deps.log }));
   if (deps.journal) router.use(eventsRouter({ journal: deps.journal, log: deps.log }));
   if (deps.journal) router.use(summariesRouter({ journal: deps.journal, log: deps.log }));
-  router.use(camerasRouter({ cameras: deps.cameras, archive: deps.archive, log: deps.log, maxClientsPerCamera: deps.maxStreamClientsPerCamera, streams: deps.streams }));
+  router.use(
+    camerasRouter({ cameras: deps.cameras, archive: deps.archive, log: deps.log, maxClientsPerCamera: deps.maxStreamClientsPerCamera, streams: deps.streams }),
+  );
 
   router.use((_req, _res, next) => {
     next(notFound('no such API endpoint'));

@@ -17,7 +17,11 @@ const FAILURE_WINDOW_MS = 5 * 60 * 1000;
 export class Authenticator {
   private readonly failures = new Map<string, { count: number; since: number }>();
 
-  constructor(private readonly users: UserStore, private readonly tokens: TokenSigner, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly users: UserStore,
+    private readonly tokens: TokenSigner,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Checks credentials from HTTP Basic or a bearer token; null when absent or wrong. */
   async fromHeader(header: string | undefined): Promise<{ user: User | null; method: 'basic' | 'bearer' | 'none' }> {

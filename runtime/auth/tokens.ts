@@ -10,7 +10,11 @@ export interface TokenClaims {
 }
 
 export class TokenSigner {
-  constructor(private readonly secret: string, private readonly ttlSeconds: number, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly secret: string,
+    private readonly ttlSeconds: number,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   issue(username: string): { token: string; expiresAt: number } {
     const expiresAt = this.now() + this.ttlSeconds * 1000;

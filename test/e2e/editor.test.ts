@@ -14,8 +14,24 @@ describe('the Node-RED editor with the Glimpser palette', () => {
   beforeAll(async () => {
     app = await startGlimpser();
     const options = new chrome.Options().setChromeBinaryPath(findTool('chromium'));
-    options.addArguments('--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--window-size=1400,900', `--user-data-dir=${mkdtempSync(path.join(tmpdir(), 'glimpser-e2e-'))}`);
-    driver = await new Builder().forBrowser('chrome').setChromeOptions(options).setChromeService(new chrome.ServiceBuilder(findTool('chromedriver'))).build();
+    options.addArguments(
+      '--headless=new',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+      '--window-size=1400,900',
+      `--user-data-dir=${mkdtempSync(path.join(tmpdir(), 'glimpser-e2e-'))}`,
+    );
+    driver = await new Builder()
+      .forBrowser('chrome')
+      .setChromeOptions(options)
+      .setChromeService(new chrome.ServiceBuilder(findTool('chromedriver')))
+      .build();
   }, 90000);
 
   afterAll(async () => {
@@ -39,13 +55,18 @@ describe('the Node-RED editor with the Glimpser palette', () => {
     expect(await canvas.isDisplayed()).toBe(true);
     expect(await driver.findElement(By.id('node-input-zones')).getAttribute('value')).toContain('"left"');
     // No node of the default flow is flagged invalid (an orange triangle in the editor).
-    const invalid = async () => (await driver.executeScript("return RED.nodes.filterNodes({}).concat(RED.nodes.filterNodes({type: 'glimpser-camera'})).filter(function (n) { return n.valid === false; }).map(function (n) { return n.type + ' ' + n.id + ': ' + JSON.stringify(n.validationErrors); })")) as string[];
+    const invalid = async () =>
+      (await driver.executeScript(
+        "return RED.nodes.filterNodes({}).concat(RED.nodes.filterNodes({type: 'glimpser-camera'})).filter(function (n) { return n.valid === false; }).map(function (n) { return n.type + ' ' + n.id + ': ' + JSON.stringify(n.validationErrors); })",
+      )) as string[];
     expect(await invalid()).toEqual([]);
     // A camera saved by the previous version (v1, without the v2 settings) imports as valid.
     const v1 = readFileSync(path.join(__dirname, '..', '..', 'examples', 'glimpser-camera', '01-rtsp-camera.json'), 'utf8');
     await driver.executeScript('RED.view.importNodes(JSON.parse(arguments[0]), { generateIds: true })', v1);
     expect(await invalid()).toEqual([]);
-    const severe = (await driver.manage().logs().get('browser')).filter((entry) => entry.level.name === 'SEVERE' && !/favicon|Failed to load resource/.test(entry.message));
+    const severe = (await driver.manage().logs().get('browser')).filter(
+      (entry) => entry.level.name === 'SEVERE' && !/favicon|Failed to load resource/.test(entry.message),
+    );
     expect(severe.map((entry) => entry.message)).toEqual([]);
   }, 90000);
 });

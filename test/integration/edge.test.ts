@@ -82,7 +82,22 @@ describe('glimpser edge against the embedded broker', () => {
     admin.on('message', (topic) => seen.push(topic));
     await admin.subscribeAsync('glimpser/#');
     edge = startEdge(
-      ['--camera', 'demo', '--broker', `mqtt://127.0.0.1:${port}`, '--id', 'garden', '--username', DEVICE.username, '--fps', '10', '--width', '320', '--height', '240'],
+      [
+        '--camera',
+        'demo',
+        '--broker',
+        `mqtt://127.0.0.1:${port}`,
+        '--id',
+        'garden',
+        '--username',
+        DEVICE.username,
+        '--fps',
+        '10',
+        '--width',
+        '320',
+        '--height',
+        '240',
+      ],
       { GLIMPSER_EDGE_PASSWORD: DEVICE.password },
     );
   });
@@ -94,7 +109,7 @@ describe('glimpser edge against the embedded broker', () => {
     await broker.close();
   });
 
-  it('delivers the device\'s JPEG frames to an EdgeSource on the server, which goes online', async () => {
+  it("delivers the device's JPEG frames to an EdgeSource on the server, which goes online", async () => {
     const frame = await waitFor<Frame>(source, 'frame');
     expect(ffprobeImage(frame.jpeg)).toEqual({ codec: 'mjpeg', width: 320, height: 240 });
     expect(frame.meta).toMatchObject({ camera: 'garden', width: 320, height: 240, bytes: frame.jpeg.length });
@@ -102,7 +117,7 @@ describe('glimpser edge against the embedded broker', () => {
     expect(source.external).toBe(true);
   });
 
-  it('keeps the password off the process list and out of ffmpeg\'s environment', () => {
+  it("keeps the password off the process list and out of ffmpeg's environment", () => {
     const pids = [edge.proc.pid!, ...ffmpegsUnder(edge.proc.pid!)];
     expect(pids.length).toBeGreaterThan(1);
     for (const pid of pids) {
@@ -129,7 +144,7 @@ describe('glimpser edge against the embedded broker', () => {
     expect(await metricValue(metrics.mqttAuthFailuresTotal, { reason: 'publish_denied' })).toBe(denied + 2);
   });
 
-  it('lets the device subscribe only to its own camera\'s topics', async () => {
+  it("lets the device subscribe only to its own camera's topics", async () => {
     const before = await metricValue(metrics.mqttAuthFailuresTotal, { reason: 'subscribe_denied' });
     const device = await connect(port, { username: DEVICE.username, password: DEVICE.password });
     // A refused filter comes back as 0x80 in the SUBACK (MQTT 3.1.1 §3.9.3); the connection stays up.
@@ -181,7 +196,16 @@ describe('glimpser edge against the embedded broker', () => {
       if (topic === topics.cameraState('garden')) states.push(JSON.parse(payload.toString()) as { state: string; source?: string });
     };
     admin.on('message', watch);
-    const will = { camera: 'garden', state: 'offline', fps: 0, lastFrameAt: null, lastError: 'the edge device lost its connection to the broker', restarts: 0, source: 'edge', updatedAt: new Date().toISOString() };
+    const will = {
+      camera: 'garden',
+      state: 'offline',
+      fps: 0,
+      lastFrameAt: null,
+      lastError: 'the edge device lost its connection to the broker',
+      restarts: 0,
+      source: 'edge',
+      updatedAt: new Date().toISOString(),
+    };
     await admin.publishAsync(topics.cameraState('garden'), JSON.stringify(will), { qos: 1, retain: true });
     await eventually(async () => (states.some((s) => s.source === 'edge' && s.state === 'online') ? true : undefined), 5000, 'state republished');
     admin.off('message', watch);
@@ -209,7 +233,7 @@ describe('glimpser edge against the embedded broker', () => {
     expect(silent.status().state).toBe('stopped');
   });
 
-  it('reads the device\'s retained state when a camera starts listening later', async () => {
+  it("reads the device's retained state when a camera starts listening later", async () => {
     const late = new EdgeSource({ camera: 'garden', bus: broker, offlineAfterMs: 60000 });
     const offline = waitFor<CameraStatus>(late, 'status', (s) => s.state === 'offline', 5000);
     late.start();
@@ -218,10 +242,9 @@ describe('glimpser edge against the embedded broker', () => {
   });
 
   it('has its last will mark the camera offline when the device dies without a goodbye', async () => {
-    const crashing = startEdge(
-      ['--camera', 'demo', '--broker', `mqtt://127.0.0.1:${port}`, '--id', 'garden', '--username', DEVICE.username, '--fps', '5'],
-      { GLIMPSER_EDGE_PASSWORD: DEVICE.password },
-    );
+    const crashing = startEdge(['--camera', 'demo', '--broker', `mqtt://127.0.0.1:${port}`, '--id', 'garden', '--username', DEVICE.username, '--fps', '5'], {
+      GLIMPSER_EDGE_PASSWORD: DEVICE.password,
+    });
     await waitFor<Frame>(source, 'frame');
     const ffmpegs = ffmpegsUnder(crashing.proc.pid!);
     const lost = waitFor<CameraStatus>(source, 'status', (s) => s.state === 'offline');
@@ -265,19 +288,47 @@ describe('glimpser edge against an external mosquitto broker', () => {
     let edge: EdgeProcess | null = null;
     let watcher: MqttClient | null = null;
     try {
-      watcher = await eventually(() => connect(port, { username: 'yard-device', password: 'yard-secret-pw' }).catch(() => undefined), 10000, 'mosquitto listening');
+      watcher = await eventually(
+        () => connect(port, { username: 'yard-device', password: 'yard-secret-pw' }).catch(() => undefined),
+        10000,
+        'mosquitto listening',
+      );
       const messages: Array<{ topic: string; payload: Buffer; retain: boolean }> = [];
       watcher.on('message', (topic, payload, packet) => messages.push({ topic, payload, retain: packet.retain }));
       await watcher.subscribeAsync('glimpser/cameras/yard/#');
-      edge = startEdge(['--camera', 'demo', '--broker', `mqtt://127.0.0.1:${port}`, '--id', 'yard', '--username', 'yard-device', '--password-file', passwordFile, '--fps', '5']);
+      edge = startEdge([
+        '--camera',
+        'demo',
+        '--broker',
+        `mqtt://127.0.0.1:${port}`,
+        '--id',
+        'yard',
+        '--username',
+        'yard-device',
+        '--password-file',
+        passwordFile,
+        '--fps',
+        '5',
+      ]);
       const frame = await eventually(async () => messages.find((m) => m.topic === 'glimpser/cameras/yard/frame'), 20000, 'a frame via mosquitto');
       expect(ffprobeImage(frame.payload)).toEqual({ codec: 'mjpeg', width: 640, height: 360 });
-      const online = await eventually(async () => messages.map((m) => JSON.parse(m.topic.endsWith('/state') ? m.payload.toString() : 'null') as { state?: string } | null).find((s) => s?.state === 'online'), 10000, 'online state');
+      const online = await eventually(
+        async () =>
+          messages
+            .map((m) => JSON.parse(m.topic.endsWith('/state') ? m.payload.toString() : 'null') as { state?: string } | null)
+            .find((s) => s?.state === 'online'),
+        10000,
+        'online state',
+      );
       expect(online).toMatchObject({ camera: 'yard', source: 'edge', lastError: null });
       const ffmpegs = ffmpegsUnder(edge.proc.pid!);
       expect((await stopProcess(edge.proc)).code).toBe(0);
       for (const pid of ffmpegs) expect(isAlive(pid)).toBe(false);
-      const retained = spawnSync(findTool('mosquitto_sub'), ['-p', String(port), '-u', 'yard-device', '-P', 'yard-secret-pw', '-t', 'glimpser/cameras/yard/state', '-C', '1', '-W', '5'], { encoding: 'utf8' });
+      const retained = spawnSync(
+        findTool('mosquitto_sub'),
+        ['-p', String(port), '-u', 'yard-device', '-P', 'yard-secret-pw', '-t', 'glimpser/cameras/yard/state', '-C', '1', '-W', '5'],
+        { encoding: 'utf8' },
+      );
       expect(JSON.parse(retained.stdout)).toMatchObject({ camera: 'yard', state: 'stopped', source: 'edge' });
     } finally {
       watcher?.end(true);

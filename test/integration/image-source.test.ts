@@ -27,7 +27,10 @@ const sources: ImageSource[] = [];
 function digestValid(header: string | undefined, algorithm: 'MD5' | 'SHA-256', nonce: string, method: string): boolean {
   if (header === undefined || !header.startsWith('Digest ')) return false;
   const params = Object.fromEntries([...header.matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]*))/g)].map((m) => [m[1], m[2] ?? m[3]]));
-  const h = (text: string) => createHash(algorithm === 'MD5' ? 'md5' : 'sha256').update(text).digest('hex');
+  const h = (text: string) =>
+    createHash(algorithm === 'MD5' ? 'md5' : 'sha256')
+      .update(text)
+      .digest('hex');
   if (params.username !== USER || params.nonce !== nonce || params.qop !== 'auth' || params.algorithm !== algorithm) return false;
   const nc = parseInt(params.nc, 16);
   // A replayed or reordered nonce count is refused, as RFC 7616 §3.4 lets a server do.
@@ -104,8 +107,12 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
 }
 
 beforeAll(async () => {
-  jpeg = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 200, g: 80, b: 20 } } }).jpeg().toBuffer();
-  png = await sharp({ create: { width: 160, height: 120, channels: 4, background: { r: 0, g: 120, b: 255, alpha: 1 } } }).png().toBuffer();
+  jpeg = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 200, g: 80, b: 20 } } })
+    .jpeg()
+    .toBuffer();
+  png = await sharp({ create: { width: 160, height: 120, channels: 4, background: { r: 0, g: 120, b: 255, alpha: 1 } } })
+    .png()
+    .toBuffer();
   server = createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -121,7 +128,14 @@ afterAll(async () => {
 });
 
 function makeSource(options: Partial<ImageSourceOptions> & { url: string }): ImageSource {
-  const source = new ImageSource({ camera: 'snap', everyMs: 200, timeoutMs: 3000, backoff: { initialMs: 100, maxMs: 200 }, failuresBeforeOffline: 2, ...options });
+  const source = new ImageSource({
+    camera: 'snap',
+    everyMs: 200,
+    timeoutMs: 3000,
+    backoff: { initialMs: 100, maxMs: 200 },
+    failuresBeforeOffline: 2,
+    ...options,
+  });
   sources.push(source);
   return source;
 }

@@ -34,10 +34,22 @@ let dataDir: string;
 beforeAll(async () => {
   const ffmpegPath = findTool('ffmpeg');
   const registry = new CameraRegistry();
-  camera = new Camera('demo', 'Demo', new FfmpegSource({ camera: 'demo', input: DEMO, output: { fps: FPS, jpegQuality: 2 }, ffmpegPath }), undefined, silentLogger);
+  camera = new Camera(
+    'demo',
+    'Demo',
+    new FfmpegSource({ camera: 'demo', input: DEMO, output: { fps: FPS, jpegQuality: 2 }, ffmpegPath }),
+    undefined,
+    silentLogger,
+  );
   // Nothing listens on port 9 of loopback: ffmpeg fails at once and keeps being restarted.
   const unreachable = { kind: 'url', url: 'http://127.0.0.1:9/stream' } as const;
-  dead = new Camera('dead', 'Dead', new FfmpegSource({ camera: 'dead', input: unreachable, output: { fps: FPS, jpegQuality: 5 }, ffmpegPath }), undefined, silentLogger);
+  dead = new Camera(
+    'dead',
+    'Dead',
+    new FfmpegSource({ camera: 'dead', input: unreachable, output: { fps: FPS, jpegQuality: 5 }, ffmpegPath }),
+    undefined,
+    silentLogger,
+  );
   registry.register(camera);
   registry.register(dead);
   dataDir = mkdtempSync(path.join(tmpdir(), 'glimpser-live-'));
@@ -231,7 +243,11 @@ describe('MJPEG stream', () => {
       expect(after.framesSent - before.framesSent).toBeLessThanOrEqual(3);
       expect(after.framesDropped).toBeGreaterThan(before.framesDropped + 10);
       for (const client of healthy) expect(keptShare(client, made, 20)).toBeGreaterThan(0.7);
-      await eventually(async () => (streams.stats().some((stats) => stats.id === stalledId) ? undefined : true), STALLED_AFTER_MS + 5000, 'the stalled client to be disconnected');
+      await eventually(
+        async () => (streams.stats().some((stats) => stats.id === stalledId) ? undefined : true),
+        STALLED_AFTER_MS + 5000,
+        'the stalled client to be disconnected',
+      );
       expect(streams.clientCount('demo')).toBe(2);
     } finally {
       stalled.destroy();

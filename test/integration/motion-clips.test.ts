@@ -71,8 +71,24 @@ describe.each(HEIGHTS)('on %i-row grey planes', (rows) => {
     });
 
     test('zones touched by the crossing are named, in configuration order', () => {
-      const left = { name: 'left', points: [[0, 0], [0.3, 0], [0.3, 1], [0, 1]] as [number, number][] };
-      const sky = { name: 'sky', points: [[0, 0], [1, 0], [1, 0.2], [0, 0.2]] as [number, number][] };
+      const left = {
+        name: 'left',
+        points: [
+          [0, 0],
+          [0.3, 0],
+          [0.3, 1],
+          [0, 1],
+        ] as [number, number][],
+      };
+      const sky = {
+        name: 'sky',
+        points: [
+          [0, 0],
+          [1, 0],
+          [1, 0.2],
+          [0, 0.2],
+        ] as [number, number][],
+      };
       const end = motionEvents('object', rows, { zones: [sky, left] }).find((e) => e.type === 'end') as MotionTransition<number>;
       expect(end.event.zones).toEqual(['left']);
     });

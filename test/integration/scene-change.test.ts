@@ -9,10 +9,23 @@ import { SceneChangeDetector } from '../../core/motion/scene-change';
 const VIEWPORT = { width: 640, height: 360 };
 /** Where the terminal page draws its cursor, in CSS pixels of the viewport. */
 const CURSOR = { left: 400, top: 200, width: 16, height: 30 };
-const CURSOR_MASK: Polygon = [[0.58, 0.5], [0.7, 0.5], [0.7, 0.72], [0.58, 0.72]];
+const CURSOR_MASK: Polygon = [
+  [0.58, 0.5],
+  [0.7, 0.5],
+  [0.7, 0.72],
+  [0.58, 0.72],
+];
 
 function quadrant(name: string, x: number, y: number): ZoneConfig {
-  return { name, points: [[x, y], [x + 0.5, y], [x + 0.5, y + 0.5], [x, y + 0.5]] };
+  return {
+    name,
+    points: [
+      [x, y],
+      [x + 0.5, y],
+      [x + 0.5, y + 0.5],
+      [x, y + 0.5],
+    ],
+  };
 }
 const PANELS: ZoneConfig[] = [quadrant('panel-a', 0, 0), quadrant('panel-b', 0.5, 0), quadrant('panel-c', 0, 0.5), quadrant('panel-d', 0.5, 0.5)];
 

@@ -144,7 +144,13 @@ describe('a live HLS stream found through yt-dlp', () => {
   afterAll(() => Promise.all([stream.stop(), site.stop()]));
 
   test("yt-dlp's generic extractor resolves the playlist URL and capture delivers its frames", async () => {
-    const source = new YtdlpSource({ camera: 'hls-live', pageUrl: stream.playlistUrl, ytdlpPath: YTDLP, output: { fps: 2, jpegQuality: 5 }, ffmpegPath: FFMPEG });
+    const source = new YtdlpSource({
+      camera: 'hls-live',
+      pageUrl: stream.playlistUrl,
+      ytdlpPath: YTDLP,
+      output: { fps: 2, jpegQuality: 5 },
+      ffmpegPath: FFMPEG,
+    });
     sources.push(source);
     source.start();
     const frame = await waitFor<Frame>(source, 'frame', (f) => f.meta.sequence === 3, 20000);
@@ -153,11 +159,19 @@ describe('a live HLS stream found through yt-dlp', () => {
   });
 
   test('a web page with no video on it is named as such, and capture waits offline', async () => {
-    const source = new YtdlpSource({ camera: 'hls-no-video', pageUrl: site.url('/page.html'), ytdlpPath: YTDLP, output: { fps: 2, jpegQuality: 5 }, ffmpegPath: FFMPEG });
+    const source = new YtdlpSource({
+      camera: 'hls-no-video',
+      pageUrl: site.url('/page.html'),
+      ytdlpPath: YTDLP,
+      output: { fps: 2, jpegQuality: 5 },
+      ffmpegPath: FFMPEG,
+    });
     sources.push(source);
     source.start();
     const offline = await waitFor<CameraStatus>(source, 'status', (status) => status.state === 'offline', 20000);
-    expect(offline.lastError).toBe(`${site.url('/page.html')}: yt-dlp finds no video on this page (unsupported URL): expected a page or stream URL that yt-dlp supports`);
+    expect(offline.lastError).toBe(
+      `${site.url('/page.html')}: yt-dlp finds no video on this page (unsupported URL): expected a page or stream URL that yt-dlp supports`,
+    );
   });
 });
 

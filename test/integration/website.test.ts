@@ -58,7 +58,12 @@ async function colourOf(path: string, options: Partial<WebsiteCaptureOptions> = 
   return dominantColour((await shoot(path, options)).jpeg);
 }
 
-interface ProcessInfo { pid: number; ppid: number; name: string; cmdline: string }
+interface ProcessInfo {
+  pid: number;
+  ppid: number;
+  name: string;
+  cmdline: string;
+}
 
 /** Live (non-zombie) processes from /proc. */
 function processes(): ProcessInfo[] {
@@ -161,7 +166,9 @@ describe('website captures', () => {
     const shot = await shoot('/tall', { fullPage: true });
     expect(shot).toMatchObject({ width: 640, height: TALL_PAGE_PX });
     expect(ffprobeImage(shot.jpeg)).toMatchObject({ width: 640, height: TALL_PAGE_PX });
-    const bottom = await sharp(shot.jpeg).extract({ left: 0, top: TALL_PAGE_PX - 100, width: 640, height: 100 }).toBuffer();
+    const bottom = await sharp(shot.jpeg)
+      .extract({ left: 0, top: TALL_PAGE_PX - 100, width: 640, height: 100 })
+      .toBuffer();
     expect(await dominantColour(bottom)).toBe('blue');
     expect(await colourOf('/tall')).toBe('green');
   });
@@ -190,7 +197,11 @@ describe('browser pool', () => {
   });
 
   it('clears cookies before each capture unless told not to', async () => {
-    const shots = [await shoot('/cookie', { clearCookies: false }, single), await shoot('/cookie', { clearCookies: false }, single), await shoot('/cookie', {}, single)];
+    const shots = [
+      await shoot('/cookie', { clearCookies: false }, single),
+      await shoot('/cookie', { clearCookies: false }, single),
+      await shoot('/cookie', {}, single),
+    ];
     expect(await Promise.all(shots.map((shot) => dominantColour(shot.jpeg)))).toEqual(['green', 'red', 'green']);
     expect(new Set(shots.map((shot) => shot.sessionId)).size).toBe(1);
   });
@@ -233,11 +244,20 @@ describe('browser pool', () => {
 
   it('says what is missing when chromedriver cannot be found', async () => {
     const broken = makePool({ chromedriverPath: '/nonexistent/chromedriver' });
-    await expect(shoot('/plain', {}, broken)).rejects.toThrow('chromedriver not found at /nonexistent/chromedriver: install the Debian package chromium-driver');
+    await expect(shoot('/plain', {}, broken)).rejects.toThrow(
+      'chromedriver not found at /nonexistent/chromedriver: install the Debian package chromium-driver',
+    );
   });
 
   it('reports a page that never loads, recycles its browser and keeps running', async () => {
-    const source = makeSource({ camera: 'stuck', pool: single, url: `${pages.baseUrl}/never`, pageTimeoutMs: 1500, everyMs: 1000, backoff: { initialMs: 200, maxMs: 500 } });
+    const source = makeSource({
+      camera: 'stuck',
+      pool: single,
+      url: `${pages.baseUrl}/never`,
+      pageTimeoutMs: 1500,
+      everyMs: 1000,
+      backoff: { initialMs: 200, maxMs: 500 },
+    });
     const before = single.stats().started;
     source.start();
     const offline = await waitFor<CameraStatus>(source, 'status', (status) => status.state === 'offline');
@@ -281,7 +301,9 @@ describe('website source', () => {
   });
 
   it('refuses bad options when it is made', async () => {
-    await expect(captureWebsite(pool, { url: pages.baseUrl, colour: 'red' } as WebsiteCaptureOptions)).rejects.toThrow(/colour is not a website capture option/);
+    await expect(captureWebsite(pool, { url: pages.baseUrl, colour: 'red' } as WebsiteCaptureOptions)).rejects.toThrow(
+      /colour is not a website capture option/,
+    );
     expect(() => new WebsiteSource({ camera: 'bad', pool, url: 'file:///etc/passwd' })).toThrow(/only http/);
     expect(() => new WebsiteSource({ camera: 'bad', pool, url: pages.baseUrl, fullPage: true, element: '#a' })).toThrow(/cannot both be set/);
   });

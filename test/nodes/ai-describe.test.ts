@@ -12,13 +12,28 @@ import { eventually } from '../support/tools';
 const scene = (personAt: number | null, width = 640, height = 360) =>
   sharp({ create: { width, height, channels: 3, background: '#506070' } })
     .composite([
-      { input: Buffer.from(`<svg width="${width}" height="${height}"><rect width="${width / 3}" height="${height}" fill="#a0a0a0"/><rect x="${width * 0.6}" y="${height * 0.2}" width="${width * 0.3}" height="${height * 0.3}" fill="#202020"/></svg>`) },
-      ...(personAt === null ? [] : [{ input: Buffer.from(`<svg width="${width / 4}" height="${height / 2}"><rect width="100%" height="100%" fill="#f0e000"/></svg>`), left: Math.round(personAt * width), top: Math.round(height / 3) }]),
+      {
+        input: Buffer.from(
+          `<svg width="${width}" height="${height}"><rect width="${width / 3}" height="${height}" fill="#a0a0a0"/><rect x="${width * 0.6}" y="${height * 0.2}" width="${width * 0.3}" height="${height * 0.3}" fill="#202020"/></svg>`,
+        ),
+      },
+      ...(personAt === null
+        ? []
+        : [
+            {
+              input: Buffer.from(`<svg width="${width / 4}" height="${height / 2}"><rect width="100%" height="100%" fill="#f0e000"/></svg>`),
+              left: Math.round(personAt * width),
+              top: Math.round(height / 3),
+            },
+          ]),
     ])
     .jpeg()
     .toBuffer();
 
-const frameMsg = (jpeg: Buffer, camera = 'porch', timestamp = Date.parse('2024-05-06T12:30:00Z')) => ({ payload: jpeg, frame: { camera, sequence: 1, timestamp, width: 640, height: 360, bytes: jpeg.length } });
+const frameMsg = (jpeg: Buffer, camera = 'porch', timestamp = Date.parse('2024-05-06T12:30:00Z')) => ({
+  payload: jpeg,
+  frame: { camera, sequence: 1, timestamp, width: 640, height: 360, bytes: jpeg.length },
+});
 
 describe('glimpser-ai and ai-describe nodes', () => {
   let broker: EmbeddedBroker;
@@ -61,12 +76,24 @@ describe('glimpser-ai and ai-describe nodes', () => {
     const stored = journal.insert({ camera: 'porch', type: 'motion', startTime: Date.now(), data: { source: 'test' } });
     helper.getNode('describer').receive({ ...frameMsg(await scene(0.5)), event: { id: stored.id, camera: 'porch' } });
     await eventually(async () => (out.length === 1 ? true : undefined), 5000, 'described message');
-    expect(out[0].ai).toMatchObject({ caption: 'A person walks up the driveway', severity: 'medium', tags: ['person', 'package'], model: 'gpt-4o-mini', tokens: { total: 1060 }, cached: false });
+    expect(out[0].ai).toMatchObject({
+      caption: 'A person walks up the driveway',
+      severity: 'medium',
+      tags: ['person', 'package'],
+      model: 'gpt-4o-mini',
+      tokens: { total: 1060 },
+      cached: false,
+    });
     expect(Buffer.isBuffer(out[0].payload)).toBe(true);
     expect(journal.get(stored.id)!.data).toMatchObject({ source: 'test', ai: { caption: 'A person walks up the driveway', confidence: 0.82 } });
     expect(server.requests[0].authorization).toBe('Bearer sk-node');
     expect(server.requests[0].user).toContain('Camera "porch", picture taken Monday 2024-05-06 14:30:00 GMT+2 (Europe/Paris). Deliveries come in the morning.');
-    const update = await eventually(async () => published.map((p) => JSON.parse(p) as { type: string; after: { id: string; data: { ai?: { caption: string } } } }).find((m) => m.after.data.ai), 3000, 'the update on glimpser/events');
+    const update = await eventually(
+      async () =>
+        published.map((p) => JSON.parse(p) as { type: string; after: { id: string; data: { ai?: { caption: string } } } }).find((m) => m.after.data.ai),
+      3000,
+      'the update on glimpser/events',
+    );
     expect(update).toMatchObject({ type: 'update', after: { id: stored.id, data: { ai: { caption: 'A person walks up the driveway' } } } });
   });
 
@@ -128,7 +155,10 @@ describe('glimpser-ai and ai-describe nodes', () => {
     helper.getNode('describer').receive(frameMsg(await scene(null)));
     helper.getNode('describer').receive(frameMsg(await scene(0.5)));
     await eventually(async () => (out.length === 2 ? true : undefined), 5000, 'both through');
-    expect(out.map((m) => m.ai)).toEqual([{ skipped: 'refused', reason: expect.stringContaining('refused') }, { skipped: 'refused', reason: expect.stringContaining('declined') }]);
+    expect(out.map((m) => m.ai)).toEqual([
+      { skipped: 'refused', reason: expect.stringContaining('refused') },
+      { skipped: 'refused', reason: expect.stringContaining('declined') },
+    ]);
   });
 
   it('fails a slow reply with a clear error and a red status', async () => {
@@ -162,7 +192,7 @@ describe('glimpser-ai and ai-describe nodes', () => {
     expect(seen.at(-1)).toEqual({ fill: 'green', shape: 'dot', text: 'porch: A person walks up the driveway' });
   });
 
-  it('fails with the AI provider\'s wrong setting when the glimpser-ai node it picked cannot start', async () => {
+  it("fails with the AI provider's wrong setting when the glimpser-ai node it picked cannot start", async () => {
     await helper.load([glimpserAiNode, aiDescribeNode], [
       { id: 'provider', type: 'glimpser-ai', baseUrl: 'http://localhost:11434/v1', model: '' },
       { id: 'describer', type: 'ai-describe', ai: 'provider', wires: [[]] },

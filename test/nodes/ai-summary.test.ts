@@ -17,10 +17,19 @@ import { OpenAIServer } from '../support/openai-server';
 import { eventually } from '../support/tools';
 
 const MIN = 60_000;
-const BRIEF = { summary: 'A courier delivered a parcel at the porch; a fox crossed the yard.', sources: [{ camera: 'porch', brief: 'Parcel delivered.', severity: 'low' }, { camera: 'yard', brief: 'A fox.', severity: 'low' }] };
+const BRIEF = {
+  summary: 'A courier delivered a parcel at the porch; a fox crossed the yard.',
+  sources: [
+    { camera: 'porch', brief: 'Parcel delivered.', severity: 'low' },
+    { camera: 'yard', brief: 'A fox.', severity: 'low' },
+  ],
+};
 
-
-const caption = (camera: string, timestamp: number, text: string) => ({ payload: Buffer.from([0xff, 0xd8]), frame: { camera, timestamp }, ai: { caption: text, severity: 'low' } });
+const caption = (camera: string, timestamp: number, text: string) => ({
+  payload: Buffer.from([0xff, 0xd8]),
+  frame: { camera, timestamp },
+  ai: { caption: text, severity: 'low' },
+});
 
 describe('ai-summary node', () => {
   let broker: EmbeddedBroker;
@@ -57,7 +66,13 @@ describe('ai-summary node', () => {
 
   it('summarises the window grouped by camera with the previous summaries, and stores, publishes and sends the brief', async () => {
     const now = Date.now();
-    journal.insert({ camera: 'hq', type: 'summary', startTime: now - 70 * MIN, endTime: now - 10 * MIN, data: { summary: 'Earlier: the gate was left open.', sources: [] } });
+    journal.insert({
+      camera: 'hq',
+      type: 'summary',
+      startTime: now - 70 * MIN,
+      endTime: now - 10 * MIN,
+      data: { summary: 'Earlier: the gate was left open.', sources: [] },
+    });
     // Stored by another flow: the node reads it from the journal though it never passed through.
     journal.insert({ camera: 'yard', type: 'motion', startTime: now - 5 * MIN, data: { ai: { caption: 'A fox crosses the lawn', severity: 'low' } } });
     await helper.load([glimpserAiNode, aiSummaryNode], flow({}, { source: 'hq' }), { provider: { apiKey: 'sk-summary' } });
@@ -76,20 +91,33 @@ describe('ai-summary node', () => {
 
     const user = server.requests[0].user;
     expect(server.requests[0].authorization).toBe('Bearer sk-summary');
-    expect(user).toMatch(/3 items, grouped by camera:\n\nCamera "porch" \(2 items\):\n- \d\d:\d\d:\d\d description \[low\]: A courier leaves a parcel\n- \d\d:\d\d:\d\d motion event in door\n\nCamera "yard" \(1 item\):\n- \d\d:\d\d:\d\d motion event \[low\]: A fox crosses the lawn/);
+    expect(user).toMatch(
+      /3 items, grouped by camera:\n\nCamera "porch" \(2 items\):\n- \d\d:\d\d:\d\d description \[low\]: A courier leaves a parcel\n- \d\d:\d\d:\d\d motion event in door\n\nCamera "yard" \(1 item\):\n- \d\d:\d\d:\d\d motion event \[low\]: A fox crosses the lawn/,
+    );
     expect(user).toMatch(/Previous summaries, oldest first:\n- .*\(Europe\/Paris\) to \d\d:\d\d: Earlier: the gate was left open\.$/);
     expect(out[0].payload).toBe(BRIEF.summary);
     const summary = out[0].summary as { id: string; camera: string; type: string; startTimeMs: number; endTimeMs: number; data: Record<string, unknown> };
-    expect(summary).toMatchObject({ camera: 'hq', type: 'summary', startTimeMs: now - 10 * MIN, data: { summary: BRIEF.summary, sources: BRIEF.sources, items: 3, model: 'gpt-4o-mini', tokens: { total: 140 } } });
+    expect(summary).toMatchObject({
+      camera: 'hq',
+      type: 'summary',
+      startTimeMs: now - 10 * MIN,
+      data: { summary: BRIEF.summary, sources: BRIEF.sources, items: 3, model: 'gpt-4o-mini', tokens: { total: 140 } },
+    });
     expect(journal.get(summary.id)).toMatchObject({ type: 'summary', endTime: summary.endTimeMs, data: { items: 3 } });
     await eventually(async () => (retained.length === 1 ? true : undefined), 3000, 'glimpser/summaries');
     expect(JSON.parse(retained[0])).toEqual(summary);
-    await eventually(async () => (events.some((e) => (JSON.parse(e) as { after: { id: string } }).after.id === summary.id) ? true : undefined), 3000, 'glimpser/events');
+    await eventually(
+      async () => (events.some((e) => (JSON.parse(e) as { after: { id: string } }).after.id === summary.id) ? true : undefined),
+      3000,
+      'glimpser/events',
+    );
   });
 
   it('closes the window on its cron schedule', async () => {
     server.script({ kind: 'content', content: JSON.stringify(BRIEF) });
-    await helper.load([glimpserAiNode, aiSummaryNode], flow({}, { source: 'cron', schedule: '* * * * * *', fromJournal: false }), { provider: { apiKey: 'k' } });
+    await helper.load([glimpserAiNode, aiSummaryNode], flow({}, { source: 'cron', schedule: '* * * * * *', fromJournal: false }), {
+      provider: { apiKey: 'k' },
+    });
     const out = collect('out');
     helper.getNode('summary').receive(caption('porch', Date.now(), 'A courier'));
     await eventually(async () => (out.length === 1 ? true : undefined), 5000, 'a scheduled summary');
@@ -188,17 +216,45 @@ describe('ai-summary node', () => {
 
     const get = async (query: string) => {
       const res = await fetch(`${base}/summaries${query}`);
-      return { status: res.status, body: (await res.json()) as { summaries: Array<Record<string, unknown>>; next: string | null; error?: string; message?: string } };
+      return {
+        status: res.status,
+        body: (await res.json()) as { summaries: Array<Record<string, unknown>>; next: string | null; error?: string; message?: string },
+      };
     };
 
     it('lists summaries newest first with their text and sources, in pages', async () => {
       const t = Date.parse('2030-01-01T00:00:00Z');
-      for (let i = 0; i < 3; i++) journal.insert({ camera: 'api', type: 'summary', startTime: t + i * 60 * MIN, endTime: t + (i + 1) * 60 * MIN, data: { summary: `hour ${i}`, sources: [{ camera: 'porch', brief: 'b', severity: 'low' }], items: i, model: 'm', tokens: { prompt: 1, completion: 1, total: 2 } } });
+      for (let i = 0; i < 3; i++)
+        journal.insert({
+          camera: 'api',
+          type: 'summary',
+          startTime: t + i * 60 * MIN,
+          endTime: t + (i + 1) * 60 * MIN,
+          data: {
+            summary: `hour ${i}`,
+            sources: [{ camera: 'porch', brief: 'b', severity: 'low' }],
+            items: i,
+            model: 'm',
+            tokens: { prompt: 1, completion: 1, total: 2 },
+          },
+        });
       journal.insert({ camera: 'porch', type: 'motion', startTime: t + 30 * MIN });
       const first = await get(`?from=2030-01-01&limit=2`);
       expect(first.status).toBe(200);
       expect(first.body.summaries).toEqual([
-        { id: expect.any(String), source: 'api', startTime: '2030-01-01T02:00:00.000Z', startTimeMs: t + 120 * MIN, endTime: '2030-01-01T03:00:00.000Z', endTimeMs: t + 180 * MIN, summary: 'hour 2', sources: [{ camera: 'porch', brief: 'b', severity: 'low' }], items: 2, model: 'm', tokens: { prompt: 1, completion: 1, total: 2 } },
+        {
+          id: expect.any(String),
+          source: 'api',
+          startTime: '2030-01-01T02:00:00.000Z',
+          startTimeMs: t + 120 * MIN,
+          endTime: '2030-01-01T03:00:00.000Z',
+          endTimeMs: t + 180 * MIN,
+          summary: 'hour 2',
+          sources: [{ camera: 'porch', brief: 'b', severity: 'low' }],
+          items: 2,
+          model: 'm',
+          tokens: { prompt: 1, completion: 1, total: 2 },
+        },
         expect.objectContaining({ summary: 'hour 1' }),
       ]);
       const second = await get(`?from=2030-01-01&limit=2&cursor=${first.body.next}`);

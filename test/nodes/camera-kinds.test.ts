@@ -14,8 +14,27 @@ import { glimpserHandles, helper, type FlowNode } from '../support/node-red-help
 import { eventually, ffprobeImage } from '../support/tools';
 
 const sink: FlowNode = { id: 'out', type: 'helper' };
-const camera = (overrides: Record<string, unknown>): FlowNode => ({ id: 'cam', type: 'glimpser-camera', version: 2, name: 'Kind test', cameraId: 'kind-test', offlineAfter: 10, ...overrides });
-const capture = (overrides: Record<string, unknown> = {}): FlowNode => ({ id: 'cap', type: 'capture', version: 2, camera: 'cam', mode: 'continuous', fps: 5, timeout: 20, publish: true, wires: [['out']], ...overrides });
+const camera = (overrides: Record<string, unknown>): FlowNode => ({
+  id: 'cam',
+  type: 'glimpser-camera',
+  version: 2,
+  name: 'Kind test',
+  cameraId: 'kind-test',
+  offlineAfter: 10,
+  ...overrides,
+});
+const capture = (overrides: Record<string, unknown> = {}): FlowNode => ({
+  id: 'cap',
+  type: 'capture',
+  version: 2,
+  camera: 'cam',
+  mode: 'continuous',
+  fps: 5,
+  timeout: 20,
+  publish: true,
+  wires: [['out']],
+  ...overrides,
+});
 
 /** The next frame the sink receives. */
 async function nextFrame(timeoutMs = 20000): Promise<FrameMessage> {
@@ -53,7 +72,9 @@ describe('glimpser-camera kinds in a flow', () => {
   });
 
   it('edge: frames a device publishes with its own credentials come out of the capture node and are not republished', async () => {
-    await helper.load([cameraNode, captureNode], [camera({ source: 'edge' }), capture(), sink], { cam: { username: 'shed-device', password: 'device-secret-1' } });
+    await helper.load([cameraNode, captureNode], [camera({ source: 'edge' }), capture(), sink], {
+      cam: { username: 'shed-device', password: 'device-secret-1' },
+    });
     const frames = new MjpegTestServer({ width: 320, height: 240 });
     await frames.start();
     const jpeg = Buffer.from(await (await fetch(frames.url('/snapshot.jpg'))).arrayBuffer());
@@ -73,7 +94,10 @@ describe('glimpser-camera kinds in a flow', () => {
 
   it('edge: refuses to start without device credentials, naming what is missing', async () => {
     await helper.load([cameraNode, captureNode], [camera({ source: 'edge' }), capture(), sink]);
-    const errors = helper.log().args.map((a: unknown[]) => a[0] as { level: number; id: string; msg: unknown }).filter((m) => m.id === 'cam' && m.level === 20);
+    const errors = helper
+      .log()
+      .args.map((a: unknown[]) => a[0] as { level: number; id: string; msg: unknown })
+      .filter((m) => m.id === 'cam' && m.level === 20);
     expect(String(errors[0]?.msg)).toMatch(/edge cameras need a username and password for the device/);
   });
 
@@ -81,7 +105,10 @@ describe('glimpser-camera kinds in a flow', () => {
     const server = new MjpegTestServer({ width: 320, height: 240 });
     await server.start();
     try {
-      await helper.load([cameraNode, captureNode], [camera({ source: 'image', url: server.url('/snapshot.jpg'), every: 0.5, width: 320, height: 240 }), capture(), sink]);
+      await helper.load(
+        [cameraNode, captureNode],
+        [camera({ source: 'image', url: server.url('/snapshot.jpg'), every: 0.5, width: 320, height: 240 }), capture(), sink],
+      );
       const msg = await nextFrame();
       expect(ffprobeImage(msg.payload)).toEqual({ codec: 'mjpeg', width: 320, height: 240 });
     } finally {
@@ -97,7 +124,10 @@ describe('glimpser-camera kinds in a flow', () => {
     await new Promise<void>((resolve) => page.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(page.address() as AddressInfo).port}/`;
-      await helper.load([cameraNode, captureNode], [camera({ source: 'website', url, every: 30, width: 480, height: 320 }), capture({ mode: 'on-demand' }), sink]);
+      await helper.load(
+        [cameraNode, captureNode],
+        [camera({ source: 'website', url, every: 30, width: 480, height: 320 }), capture({ mode: 'on-demand' }), sink],
+      );
       const answer = nextFrame(60000);
       helper.getNode('cap').receive({});
       expect(ffprobeImage((await answer).payload)).toEqual({ codec: 'mjpeg', width: 480, height: 320 });

@@ -8,8 +8,33 @@ import { eventually, ffprobeImage } from '../support/tools';
 import type { EmbeddedBroker } from '../../runtime/broker';
 import type { GlimpserHandles } from '../../nodes/shared/handles';
 
-const camera = (overrides: Record<string, unknown> = {}): FlowNode => ({ id: 'cam', type: 'glimpser-camera', version: 1, name: 'Test camera', cameraId: 'test-cam', source: 'demo', width: 160, height: 120, fps: 10, quality: 5, offlineAfter: 5, ...overrides });
-const capture = (overrides: Record<string, unknown> = {}): FlowNode => ({ id: 'cap', type: 'capture', version: 1, camera: 'cam', mode: 'continuous', fps: 5, interval: 1, timeout: 5, publish: true, wires: [['out']], ...overrides });
+const camera = (overrides: Record<string, unknown> = {}): FlowNode => ({
+  id: 'cam',
+  type: 'glimpser-camera',
+  version: 1,
+  name: 'Test camera',
+  cameraId: 'test-cam',
+  source: 'demo',
+  width: 160,
+  height: 120,
+  fps: 10,
+  quality: 5,
+  offlineAfter: 5,
+  ...overrides,
+});
+const capture = (overrides: Record<string, unknown> = {}): FlowNode => ({
+  id: 'cap',
+  type: 'capture',
+  version: 1,
+  camera: 'cam',
+  mode: 'continuous',
+  fps: 5,
+  interval: 1,
+  timeout: 5,
+  publish: true,
+  wires: [['out']],
+  ...overrides,
+});
 const sink: FlowNode = { id: 'out', type: 'helper' };
 
 function ffmpegChildren(): number[] {

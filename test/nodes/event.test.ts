@@ -48,10 +48,19 @@ describe('event node', () => {
   });
 
   it.each([
-    [{ event: { camera: 'porch', startTime: 'yesterday' } }, 'msg.event.startTime: expected milliseconds since the epoch (a whole number from 0), got "yesterday"'],
-    [{ event: { camera: 'porch', startTime: 1, boxes: [{ x: 0, y: 0, width: 2, height: 0.5 }] } }, 'msg.event.boxes[0].width: expected a fraction of the picture from 0 to 1, got 2'],
+    [
+      { event: { camera: 'porch', startTime: 'yesterday' } },
+      'msg.event.startTime: expected milliseconds since the epoch (a whole number from 0), got "yesterday"',
+    ],
+    [
+      { event: { camera: 'porch', startTime: 1, boxes: [{ x: 0, y: 0, width: 2, height: 0.5 }] } },
+      'msg.event.boxes[0].width: expected a fraction of the picture from 0 to 1, got 2',
+    ],
     [{ event: { startTime: 1 } }, 'msg.event.camera: expected a camera id'],
-    [{ event: { key: 'k9', phase: 'update', camera: 'porch' } }, 'msg.event.startTime: expected milliseconds since the epoch (a whole number from 0), got nothing'],
+    [
+      { event: { key: 'k9', phase: 'update', camera: 'porch' } },
+      'msg.event.startTime: expected milliseconds since the epoch (a whole number from 0), got nothing',
+    ],
     [{ event: { id: 'e-1', phase: 'later' } }, 'msg.event.phase: expected the phase: "start", "update" or "end", got "later"'],
     [{ payload: 'no event' }, 'msg.event: expected an event object'],
   ])('fails %j with a status naming the field, and stores the next good event', async (bad, message) => {
@@ -71,11 +80,26 @@ describe('event node', () => {
     expect(statusesOf('e1').at(-1)?.fill).toBe('green');
   });
 
-  it('stores a motion node\'s lifecycle event and its JPEG, then updates it by id', async () => {
+  it("stores a motion node's lifecycle event and its JPEG, then updates it by id", async () => {
     await helper.load([eventNode], flow());
-    const jpeg = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#808080' } }).jpeg().toBuffer();
+    const jpeg = await sharp({ create: { width: 16, height: 16, channels: 3, background: '#808080' } })
+      .jpeg()
+      .toBuffer();
     const now = Date.now();
-    const lifecycle: LifecycleMessage = { payload: jpeg, event: { key: 'm1:yard:motion:1', phase: 'start', camera: 'yard', type: 'motion', startTime: now, endTime: null, score: 0.4, boxes: [{ x: 0.1, y: 0.1, width: 0.2, height: 0.2 }], zones: ['left'] } };
+    const lifecycle: LifecycleMessage = {
+      payload: jpeg,
+      event: {
+        key: 'm1:yard:motion:1',
+        phase: 'start',
+        camera: 'yard',
+        type: 'motion',
+        startTime: now,
+        endTime: null,
+        score: 0.4,
+        boxes: [{ x: 0.1, y: 0.1, width: 0.2, height: 0.2 }],
+        zones: ['left'],
+      },
+    };
     expect(() => checkLifecycleMessage(lifecycle)).not.toThrow();
     expect(() => checkEventMessage(lifecycle)).not.toThrow();
 

@@ -15,11 +15,26 @@ import { eventually, ffprobeImage, findTool } from '../support/tools';
 function makeClip(dir: string): string {
   const clip = path.join(dir, 'crossing.mp4');
   execFileSync(findTool('ffmpeg'), [
-    '-hide_banner', '-loglevel', 'error',
-    '-f', 'lavfi', '-i', 'smptehdbars=size=320x180:rate=10:duration=6.5',
-    '-f', 'lavfi', '-i', 'color=c=0xff8800:size=60x60:rate=10:duration=6.5',
-    '-filter_complex', "[0:v][1:v]overlay=x='if(between(t,2,3.5),(t-2)/1.5*(W-w),W)':y=60:eval=frame",
-    '-c:v', 'libx264', '-g', '10', '-pix_fmt', 'yuv420p', clip,
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    'smptehdbars=size=320x180:rate=10:duration=6.5',
+    '-f',
+    'lavfi',
+    '-i',
+    'color=c=0xff8800:size=60x60:rate=10:duration=6.5',
+    '-filter_complex',
+    "[0:v][1:v]overlay=x='if(between(t,2,3.5),(t-2)/1.5*(W-w),W)':y=60:eval=frame",
+    '-c:v',
+    'libx264',
+    '-g',
+    '10',
+    '-pix_fmt',
+    'yuv420p',
+    clip,
   ]);
   return clip;
 }
@@ -47,8 +62,34 @@ describe('motion node reading its camera directly', () => {
   });
 
   const flow = (motion: Record<string, unknown> = {}): FlowNode[] => [
-    { id: 'cam', type: 'glimpser-camera', version: 2, name: 'Clip', cameraId: 'clip', source: 'file', path: clip, loop: false, width: 320, height: 180, fps: 10, quality: 5, offlineAfter: 5 },
-    { id: 'detector', type: 'motion', version: 1, input: 'camera', camera: 'cam', minDuration: 0.2, quiet: 1, tamper: false, publish: false, wires: [['frames'], ['events']], ...motion },
+    {
+      id: 'cam',
+      type: 'glimpser-camera',
+      version: 2,
+      name: 'Clip',
+      cameraId: 'clip',
+      source: 'file',
+      path: clip,
+      loop: false,
+      width: 320,
+      height: 180,
+      fps: 10,
+      quality: 5,
+      offlineAfter: 5,
+    },
+    {
+      id: 'detector',
+      type: 'motion',
+      version: 1,
+      input: 'camera',
+      camera: 'cam',
+      minDuration: 0.2,
+      quiet: 1,
+      tamper: false,
+      publish: false,
+      wires: [['frames'], ['events']],
+      ...motion,
+    },
     { id: 'frames', type: 'helper' },
     { id: 'events', type: 'helper' },
   ];
@@ -65,7 +106,11 @@ describe('motion node reading its camera directly', () => {
     const detach = camera.attach({ onFrame: (frame) => made.push(frame), onStatus: () => undefined, continuousJpeg: false });
     const startedAt = Date.now();
     try {
-      await eventually(async () => (events.some((e) => (e.event as { phase: string }).phase === 'end') ? true : undefined), 15000, 'the end of the motion event');
+      await eventually(
+        async () => (events.some((e) => (e.event as { phase: string }).phase === 'end') ? true : undefined),
+        15000,
+        'the end of the motion event',
+      );
     } finally {
       await detach();
     }

@@ -11,17 +11,31 @@ import { collect, logged, loggedErrors, LOG, statusesOf } from '../support/flow'
 import { glimpserHandles, helper, type FlowNode } from '../support/node-red-helper';
 import { eventually } from '../support/tools';
 
-
 const card = (width: number, height: number, boxX: number | null) =>
   sharp({ create: { width, height, channels: 3, background: '#404040' } })
     .composite([
-      { input: Buffer.from(`<svg width="${width}" height="${height}"><rect x="0" y="0" width="${width / 2}" height="${height}" fill="#909090"/><rect x="${width / 4}" y="${height / 4}" width="${width / 8}" height="${height / 8}" fill="#202020"/></svg>`) },
-      ...(boxX === null ? [] : [{ input: Buffer.from(`<svg width="${width / 5}" height="${height / 3}"><rect width="100%" height="100%" fill="#ff8800"/></svg>`), left: boxX, top: Math.round(height / 3) }]),
+      {
+        input: Buffer.from(
+          `<svg width="${width}" height="${height}"><rect x="0" y="0" width="${width / 2}" height="${height}" fill="#909090"/><rect x="${width / 4}" y="${height / 4}" width="${width / 8}" height="${height / 8}" fill="#202020"/></svg>`,
+        ),
+      },
+      ...(boxX === null
+        ? []
+        : [
+            {
+              input: Buffer.from(`<svg width="${width / 5}" height="${height / 3}"><rect width="100%" height="100%" fill="#ff8800"/></svg>`),
+              left: boxX,
+              top: Math.round(height / 3),
+            },
+          ]),
     ])
     .jpeg()
     .toBuffer();
 
-const frameMsg = (jpeg: Buffer, sequence: number, timestamp: number, camera = 'yard') => ({ payload: jpeg, frame: { camera, sequence, timestamp, width: 320, height: 180, bytes: jpeg.length } });
+const frameMsg = (jpeg: Buffer, sequence: number, timestamp: number, camera = 'yard') => ({
+  payload: jpeg,
+  frame: { camera, sequence, timestamp, width: 320, height: 180, bytes: jpeg.length },
+});
 
 describe('motion and event nodes', () => {
   let broker: EmbeddedBroker;
@@ -68,7 +82,11 @@ describe('motion and event nodes', () => {
     for (let i = 0; i < 20; i++) await send(still, ++seq);
     for (let x = 0; x < 220; x += 20) await send(await card(320, 180, x), ++seq);
     for (let i = 0; i < 15; i++) await send(still, ++seq);
-    await eventually(async () => (stored.some((m) => (m.event as { endTimeMs: number | null }).endTimeMs !== null) ? true : undefined), 5000, 'event end stored');
+    await eventually(
+      async () => (stored.some((m) => (m.event as { endTimeMs: number | null }).endTimeMs !== null) ? true : undefined),
+      5000,
+      'event end stored',
+    );
 
     expect(frames.every((m) => typeof (m.motion as { motion: boolean }).motion === 'boolean')).toBe(true);
     expect(frames.slice(0, 20).some((m) => (m.motion as { motion: boolean }).motion)).toBe(false);
@@ -87,7 +105,10 @@ describe('motion and event nodes', () => {
   });
 
   it('answers a payload that is not a JPEG with a clear error and keeps detecting', async () => {
-    await helper.load([motionNode], [{ id: 'm1', type: 'motion', wires: [['frames'], []] }, { id: 'frames', type: 'helper' }] as FlowNode[]);
+    await helper.load([motionNode], [
+      { id: 'm1', type: 'motion', wires: [['frames'], []] },
+      { id: 'frames', type: 'helper' },
+    ] as FlowNode[]);
     const frames = collect('frames');
     // A whole frame message, so the JPEG decoder (not the message check) is what refuses it.
     helper.getNode('m1').receive(frameMsg(Buffer.from('<html>not a picture</html>'), 1, 1));
@@ -100,7 +121,10 @@ describe('motion and event nodes', () => {
   });
 
   it('fails a message of the wrong shape with a status naming the field, and keeps detecting', async () => {
-    await helper.load([motionNode], [{ id: 'm1', type: 'motion', wires: [['frames'], []] }, { id: 'frames', type: 'helper' }] as FlowNode[]);
+    await helper.load([motionNode], [
+      { id: 'm1', type: 'motion', wires: [['frames'], []] },
+      { id: 'frames', type: 'helper' },
+    ] as FlowNode[]);
     const frames = collect('frames');
     const good = frameMsg(await card(320, 180, null), 1, 1000);
     helper.getNode('m1').receive({ ...good, frame: { ...good.frame, timestamp: 'noon' } });
@@ -112,7 +136,10 @@ describe('motion and event nodes', () => {
   });
 
   it('starts over with a warning when a frame of another size arrives mid-stream', async () => {
-    await helper.load([motionNode], [{ id: 'm1', type: 'motion', wires: [['frames'], []] }, { id: 'frames', type: 'helper' }] as FlowNode[]);
+    await helper.load([motionNode], [
+      { id: 'm1', type: 'motion', wires: [['frames'], []] },
+      { id: 'frames', type: 'helper' },
+    ] as FlowNode[]);
     const frames = collect('frames');
     helper.getNode('m1').receive(frameMsg(await card(320, 180, null), 1, 1000));
     helper.getNode('m1').receive(frameMsg(await card(640, 480, null), 2, 1200));
@@ -133,7 +160,10 @@ describe('motion and event nodes', () => {
   });
 
   it('event node: inserts, updates by key, and names the wrong field of a bad event', async () => {
-    await helper.load([eventNode], [{ id: 'e1', type: 'event', eventType: 'door', wires: [['stored']] }, { id: 'stored', type: 'helper' }] as FlowNode[]);
+    await helper.load([eventNode], [
+      { id: 'e1', type: 'event', eventType: 'door', wires: [['stored']] },
+      { id: 'stored', type: 'helper' },
+    ] as FlowNode[]);
     const stored = collect('stored');
     const now = Date.now();
     helper.getNode('e1').receive({ event: { key: 'k1', phase: 'start', camera: 'porch', startTime: now, score: 0.5 } });

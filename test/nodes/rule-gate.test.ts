@@ -9,7 +9,16 @@ const rules = JSON.stringify({
   version: 1,
   rules: [
     { name: 'ignore tamper', when: { path: 'event.type', op: 'eq', value: 'tamper' }, action: 'block' },
-    { name: 'door', when: { all: [{ path: 'event.type', op: 'eq', value: 'motion' }, { path: 'event.zones', op: 'contains', value: 'door' }] }, cooldown: { seconds: 3600, per: 'camera' } },
+    {
+      name: 'door',
+      when: {
+        all: [
+          { path: 'event.type', op: 'eq', value: 'motion' },
+          { path: 'event.zones', op: 'contains', value: 'door' },
+        ],
+      },
+      cooldown: { seconds: 3600, per: 'camera' },
+    },
   ],
   default: 'block',
 });
@@ -20,7 +29,10 @@ const flow = (def: Record<string, unknown>): FlowNode[] => [
   { id: 'blocked', type: 'helper' },
 ];
 
-const eventMsg = (camera: string, type: string, zones: string[]) => ({ topic: `cameras/${camera}/motion`, event: { camera, type, zones, startTime: 1, endTime: null, score: 0.5 } });
+const eventMsg = (camera: string, type: string, zones: string[]) => ({
+  topic: `cameras/${camera}/motion`,
+  event: { camera, type, zones, startTime: 1, endTime: null, score: 0.5 },
+});
 
 /** The helper's supertest client on the editor's admin routes (its type declaration leaves it out). */
 interface AdminRequest {
@@ -52,7 +64,11 @@ describe('rule-gate node', () => {
 
     expect(passed).toHaveLength(1);
     expect(passed[0].topic).toBe('cameras/front-door/motion');
-    expect(passed[0].gate).toEqual({ passed: true, rule: 'door', reason: 'rule "door": all of [event.type eq "motion" ✓, event.zones contains "door" ✓] matched → pass' });
+    expect(passed[0].gate).toEqual({
+      passed: true,
+      rule: 'door',
+      reason: 'rule "door": all of [event.type eq "motion" ✓, event.zones contains "door" ✓] matched → pass',
+    });
     expect(blocked.map((m) => m.gate)).toEqual([
       { passed: false, rule: 'door', reason: expect.stringMatching(/^rule "door" matched but blocked: cooldown for camera front-door, 3600 s left$/) },
       { passed: false, rule: 'ignore tamper', reason: 'rule "ignore tamper": event.type eq "tamper" ✓ matched → block' },
@@ -94,7 +110,9 @@ describe('rule-gate node', () => {
   it('refuses a rule set with an unknown operator, naming its path in a red status and the log', async () => {
     const bad = JSON.stringify({ version: 1, rules: [{ name: 'x', when: { all: [{ path: 'event.type', op: 'approx', value: 1 }] } }], default: 'pass' });
     await helper.load([ruleGateNode], flow({ rules: bad }));
-    expect(logged('gate1', 20)[0]).toBe('rules[0].when.all[0].op: unknown operator "approx"; expected one of eq, ne, gt, gte, lt, lte, in, nin, contains, matches, exists');
+    expect(logged('gate1', 20)[0]).toBe(
+      'rules[0].when.all[0].op: unknown operator "approx"; expected one of eq, ne, gt, gte, lt, lte, in, nin, contains, matches, exists',
+    );
     expect(statusesOf('gate1').at(-1)).toEqual({ fill: 'red', shape: 'dot', text: 'rules[0].when.all[0].op: unknown operator "approx"; expec…' });
     helper.getNode('gate1').receive(eventMsg('garage', 'motion', []));
     await eventually(async () => (logged('gate1', 20).length === 2 ? true : undefined), 5000, 'an error for the message');
@@ -102,7 +120,10 @@ describe('rule-gate node', () => {
   });
 
   it.each([
-    ['{"version":1,"rules":[{"name":"x","when":{"path":"event.type","op":"eq","value":"motion"},"cooldown":{"seconds":"5"}}],"default":"pass"}', 'rules[0].cooldown.seconds: expected a number ≥ 0, got "5"'],
+    [
+      '{"version":1,"rules":[{"name":"x","when":{"path":"event.type","op":"eq","value":"motion"},"cooldown":{"seconds":"5"}}],"default":"pass"}',
+      'rules[0].cooldown.seconds: expected a number ≥ 0, got "5"',
+    ],
     ['{"version":1,"rules":[],"default":"pass",}', /^\$: not valid JSON/],
   ])('names the problem in %s', async (bad, message) => {
     await helper.load([ruleGateNode], flow({ rules: bad }));

@@ -6,7 +6,12 @@ import { apiToken, basic, CLI, descendantsOf, editorLogin, isAlive, startGlimpse
 import { eventually, ffprobeImage, findTool } from '../support/tools';
 
 /** Collects the first message on each of the given topics, or fails after the timeout. */
-function firstMessages(url: string, options: mqtt.IClientOptions, wanted: string[], timeoutMs = 20000): Promise<Map<string, { payload: Buffer; retain: boolean }>> {
+function firstMessages(
+  url: string,
+  options: mqtt.IClientOptions,
+  wanted: string[],
+  timeoutMs = 20000,
+): Promise<Map<string, { payload: Buffer; retain: boolean }>> {
   return new Promise((resolve, reject) => {
     const client = mqtt.connect(url, { ...options, reconnectPeriod: 0, connectTimeout: 5000 });
     const got = new Map<string, { payload: Buffer; retain: boolean }>();
@@ -60,12 +65,16 @@ describe('the Glimpser runtime, booted as its own process on random ports', () =
 
   it('serves /metrics only to signed-in users, and promtool finds the exposition clean', async () => {
     expect((await fetch(`${app.base}/metrics`)).status).toBe(401);
-    const text = await eventually(async () => {
-      const res = await fetch(`${app.base}/metrics`, { headers: { authorization: basic('admin', app.password) } });
-      expect(res.status).toBe(200);
-      const body = await res.text();
-      return /^glimpser_camera_online\{camera="demo"\} 1$/m.test(body) && /^glimpser_frames_total\{camera="demo"\} [1-9]/m.test(body) ? body : undefined;
-    }, 20000, 'demo camera online with frames in /metrics');
+    const text = await eventually(
+      async () => {
+        const res = await fetch(`${app.base}/metrics`, { headers: { authorization: basic('admin', app.password) } });
+        expect(res.status).toBe(200);
+        const body = await res.text();
+        return /^glimpser_camera_online\{camera="demo"\} 1$/m.test(body) && /^glimpser_frames_total\{camera="demo"\} [1-9]/m.test(body) ? body : undefined;
+      },
+      20000,
+      'demo camera online with frames in /metrics',
+    );
     expect(text).toMatch(/^glimpser_grey_planes_total\{camera="demo"\} [1-9]/m);
     expect(text).toMatch(/^glimpser_camera_online\{camera="demo"\} 1$/m);
     expect(text).toMatch(/^process_cpu_seconds_total /m);
@@ -96,8 +105,11 @@ describe('the Glimpser runtime, booted as its own process on random ports', () =
     expect(JSON.stringify(await flows.json())).toContain('"cameraId":"demo"');
   });
 
-  it('runs on Node 22 or newer with Node-RED 5, and says so in the start log, /api/version and the editor\'s About', async () => {
-    const ready = app.logs.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'glimpser ready');
+  it("runs on Node 22 or newer with Node-RED 5, and says so in the start log, /api/version and the editor's About", async () => {
+    const ready = app.logs
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.msg === 'glimpser ready');
     expect(Number(String(ready?.node).split('.')[0])).toBeGreaterThanOrEqual(22);
     expect(ready?.nodeRed).toMatch(/^5\./);
     const token = await apiToken(app);
@@ -106,12 +118,18 @@ describe('the Glimpser runtime, booted as its own process on random ports', () =
     expect((await fetch(`${app.base}/api/version`)).status).toBe(401);
     // The editor's About dialog shows the version from its settings (Node-RED adds "-git" inside a git checkout).
     const editorToken = await editorLogin(app);
-    const settings = (await (await fetch(`${app.base}/editor/settings`, { headers: { authorization: `Bearer ${editorToken}` } })).json()) as { version: string };
+    const settings = (await (await fetch(`${app.base}/editor/settings`, { headers: { authorization: `Bearer ${editorToken}` } })).json()) as {
+      version: string;
+    };
     expect(settings.version).toMatch(new RegExp(`^${String(ready?.nodeRed).replace(/\./g, '\\.')}(-git)?$`));
   });
 
   it('publishes JPEG frames ffprobe can decode and the retained camera state over MQTT (TCP)', async () => {
-    const got = await firstMessages(`mqtt://127.0.0.1:${app.mqttPort}`, { username: 'admin', password: app.password }, ['glimpser/cameras/demo/frame', 'glimpser/cameras/demo/state', 'glimpser/available']);
+    const got = await firstMessages(`mqtt://127.0.0.1:${app.mqttPort}`, { username: 'admin', password: app.password }, [
+      'glimpser/cameras/demo/frame',
+      'glimpser/cameras/demo/state',
+      'glimpser/available',
+    ]);
     expect(ffprobeImage(got.get('glimpser/cameras/demo/frame')!.payload)).toEqual({ codec: 'mjpeg', width: 640, height: 360 });
     const state = got.get('glimpser/cameras/demo/state')!;
     expect(state.retain).toBe(true);
@@ -126,12 +144,18 @@ describe('the Glimpser runtime, booted as its own process on random ports', () =
 
   it('refuses MQTT clients without credentials or with a wrong password', async () => {
     await expect(firstMessages(`mqtt://127.0.0.1:${app.mqttPort}`, {}, ['glimpser/available'], 5000)).rejects.toThrow(/Not authorized|Bad username|refused/i);
-    await expect(firstMessages(`mqtt://127.0.0.1:${app.mqttPort}`, { username: 'admin', password: 'wrong-password' }, ['glimpser/available'], 5000)).rejects.toThrow(/Not authorized|Bad username|refused/i);
+    await expect(
+      firstMessages(`mqtt://127.0.0.1:${app.mqttPort}`, { username: 'admin', password: 'wrong-password' }, ['glimpser/available'], 5000),
+    ).rejects.toThrow(/Not authorized|Bad username|refused/i);
   });
 
   it('lets mosquitto_sub read glimpser/# with the admin password and refuses it without', () => {
     const sub = findTool('mosquitto_sub');
-    const withCreds = spawnSync(sub, ['-h', '127.0.0.1', '-p', String(app.mqttPort), '-u', 'admin', '-P', app.password, '-t', 'glimpser/cameras/demo/state', '-C', '1', '-W', '15'], { encoding: 'utf8' });
+    const withCreds = spawnSync(
+      sub,
+      ['-h', '127.0.0.1', '-p', String(app.mqttPort), '-u', 'admin', '-P', app.password, '-t', 'glimpser/cameras/demo/state', '-C', '1', '-W', '15'],
+      { encoding: 'utf8' },
+    );
     expect(withCreds.status).toBe(0);
     expect(JSON.parse(withCreds.stdout).camera).toBe('demo');
     const anonymous = spawnSync(sub, ['-h', '127.0.0.1', '-p', String(app.mqttPort), '-t', 'glimpser/#', '-C', '1', '-W', '5'], { encoding: 'utf8' });
@@ -141,15 +165,25 @@ describe('the Glimpser runtime, booted as its own process on random ports', () =
 
   it('requires a signed-in user on /api and issues bearer tokens from /api/auth/login', async () => {
     expect((await fetch(`${app.base}/api/cameras`)).status).toBe(401);
-    const bad = await fetch(`${app.base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin' }) });
+    const bad = await fetch(`${app.base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin' }),
+    });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { message: string }).message).toBe('body: missing property "password"');
-    const login = await fetch(`${app.base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: app.password }) });
+    const login = await fetch(`${app.base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: app.password }),
+    });
     expect(login.status).toBe(200);
     const { token } = (await login.json()) as { token: string };
     const cameras = await fetch(`${app.base}/api/cameras`, { headers: { authorization: `Bearer ${token}` } });
     expect(cameras.status).toBe(200);
-    expect(((await cameras.json()) as { cameras: Array<{ id: string; state: string }> }).cameras).toEqual([expect.objectContaining({ id: 'demo', state: 'online' })]);
+    expect(((await cameras.json()) as { cameras: Array<{ id: string; state: string }> }).cameras).toEqual([
+      expect.objectContaining({ id: 'demo', state: 'online' }),
+    ]);
     expect((await fetch(`${app.base}/api/cameras`, { headers: { authorization: `Bearer ${token}x` } })).status).toBe(401);
   });
 
@@ -169,13 +203,17 @@ describe('the Glimpser runtime, booted as its own process on random ports', () =
     expect((await fetch(`${app.base}/api/cameras/nope/snapshot.jpg`, { headers: auth })).status).toBe(404);
   });
 
-  it('records the demo camera\'s motion in the event journal, on the API and on MQTT, and names a bad query parameter', async () => {
+  it("records the demo camera's motion in the event journal, on the API and on MQTT, and names a bad query parameter", async () => {
     const auth = { authorization: basic('admin', app.password) };
-    const event = await eventually(async () => {
-      const res = await fetch(`${app.base}/api/events?camera=demo&type=motion`, { headers: auth });
-      const body = (await res.json()) as { events: Array<{ id: string; camera: string; hasSnapshot: boolean; zones: string[] }> };
-      return body.events[0];
-    }, 45000, 'a motion event from the demo camera');
+    const event = await eventually(
+      async () => {
+        const res = await fetch(`${app.base}/api/events?camera=demo&type=motion`, { headers: auth });
+        const body = (await res.json()) as { events: Array<{ id: string; camera: string; hasSnapshot: boolean; zones: string[] }> };
+        return body.events[0];
+      },
+      45000,
+      'a motion event from the demo camera',
+    );
     expect(event).toMatchObject({ camera: 'demo', hasSnapshot: true });
     const snapshot = await fetch(`${app.base}/api/events/${event.id}/snapshot.jpg`, { headers: auth });
     expect(ffprobeImage(Buffer.from(await snapshot.arrayBuffer())).codec).toBe('mjpeg');
@@ -255,7 +293,9 @@ describe('runtime lifecycle', () => {
         body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: 'admin', password: first.password }),
       })
     ).json()) as { access_token: string };
-    const after = (await (await fetch(`${second.base}/editor/flows`, { headers: { authorization: `Bearer ${token2.access_token}` } })).json()) as Array<Record<string, unknown>>;
+    const after = (await (await fetch(`${second.base}/editor/flows`, { headers: { authorization: `Bearer ${token2.access_token}` } })).json()) as Array<
+      Record<string, unknown>
+    >;
     expect(after.find((n) => n.id === capture.id)).toMatchObject({ name: 'edited by a user', interval: 7 });
     // Not seeded again: the same nodes as deployed, none added.
     expect(after.map((n) => n.id).sort()).toEqual(flows.map((n) => n.id).sort());

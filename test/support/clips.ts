@@ -31,7 +31,12 @@ export const TRUTH = {
 } as const;
 
 /** The corner where masked-clock's clock ticks, with a margin: a mask over it must hide all its motion. */
-export const CLOCK_MASK: Polygon = [[0.68, 0], [1, 0], [1, 0.22], [0.68, 0.22]];
+export const CLOCK_MASK: Polygon = [
+  [0.68, 0],
+  [1, 0],
+  [1, 0.22],
+  [0.68, 0.22],
+];
 
 const SCENE = { width: 1280, height: 720 };
 /** Bump when sceneImage draws something else: cached clips are found by a hash of everything that makes them. */
@@ -54,7 +59,10 @@ function recipe(name: ClipName): { graph: string; box?: boolean } {
       // A 120x150 dark box crossing from left to right: it enters at enterS and is gone at leaveS.
       const { enterS, leaveS } = TRUTH.object;
       const speed = (640 + 120) / (leaveS - enterS);
-      return { graph: `[0:v]${VIEW}[view];[view][1:v]overlay=x='-120+(t-${enterS})*${speed}':y=150:enable='between(t,${enterS},${leaveS})',${SENSOR}[out]`, box: true };
+      return {
+        graph: `[0:v]${VIEW}[view];[view][1:v]overlay=x='-120+(t-${enterS})*${speed}':y=150:enable='between(t,${enterS},${leaveS})',${SENSOR}[out]`,
+        box: true,
+      };
     }
     case 'noise':
       return { graph: `[0:v]${VIEW},noise=alls=12:allf=t[out]` };
@@ -65,7 +73,9 @@ function recipe(name: ClipName): { graph: string; box?: boolean } {
     case 'masked-clock': {
       const draw = `drawtext=fontfile=${FONT}:fontcolor=white`;
       // A panel with a running clock and a marker that steps every frame, as camera overlays have.
-      return { graph: `[0:v]${VIEW},drawbox=x=470:y=8:w=160:h=58:color=0x101010:t=fill,${draw}:text='%{pts\\:hms}':x=482:y=14:fontsize=22,${draw}:text='>':x='478+mod(n*7\\,140)':y=40:fontsize=20,${SENSOR}[out]` };
+      return {
+        graph: `[0:v]${VIEW},drawbox=x=470:y=8:w=160:h=58:color=0x101010:t=fill,${draw}:text='%{pts\\:hms}':x=482:y=14:fontsize=22,${draw}:text='>':x='478+mod(n*7\\,140)':y=40:fontsize=20,${SENSOR}[out]`,
+      };
     }
     case 'covered':
       return { graph: `[0:v]${VIEW},fade=t=out:st=${TRUTH.covered.atS}:d=0.5:color=0x0c0c0c,${SENSOR}[out]` };
@@ -98,27 +108,60 @@ function writeOnce(file: string, make: (tmp: string) => void): string {
 export function clipFile(name: ClipName): string {
   const scene = writeOnce(path.join(cacheDir, 'scene.pgm'), (tmp) => writeFileSync(tmp, sceneImage(SCENE.width, SCENE.height)));
   return writeOnce(path.join(cacheDir, `${name}.mp4`), (tmp) => {
-    if (name === 'masked-clock' && !existsSync(FONT)) throw new Error(`${FONT} not found: the masked-clock clip draws its clock with it (Debian package fonts-dejavu-core)`);
+    if (name === 'masked-clock' && !existsSync(FONT))
+      throw new Error(`${FONT} not found: the masked-clock clip draws its clock with it (Debian package fonts-dejavu-core)`);
     const { graph, box } = recipe(name);
     const inputs = ['-loop', '1', '-framerate', String(CLIP_FPS), '-i', scene];
     if (box) inputs.push('-f', 'lavfi', '-i', `color=c=0x1c1c1c:s=120x150:r=${CLIP_FPS}`);
-    execFileSync(findTool('ffmpeg'), [
-      '-hide_banner', '-loglevel', 'error', '-y', ...inputs, '-filter_complex', graph, '-map', '[out]', '-t', String(CLIP_SECONDS),
-      '-r', String(CLIP_FPS), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-g', '20', '-pix_fmt', 'yuv420p', tmp,
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(
+      findTool('ffmpeg'),
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-y',
+        ...inputs,
+        '-filter_complex',
+        graph,
+        '-map',
+        '[out]',
+        '-t',
+        String(CLIP_SECONDS),
+        '-r',
+        String(CLIP_FPS),
+        '-c:v',
+        'libx264',
+        '-preset',
+        'veryfast',
+        '-crf',
+        '20',
+        '-g',
+        '20',
+        '-pix_fmt',
+        'yuv420p',
+        tmp,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
   });
 }
 
 /** The clip decoded as capture's grey output would be: luma scaled to `height` rows, timestamps from frame index / fps. */
 export function greyFrames(name: ClipName, height = 180): GreyFrame[] {
-  const raw = execFileSync(findTool('ffmpeg'), [
-    '-hide_banner', '-loglevel', 'error', '-i', clipFile(name), '-vf', `scale=-2:${height}:flags=area`, '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1',
-  ], { maxBuffer: 256 * 1024 * 1024 });
+  const raw = execFileSync(
+    findTool('ffmpeg'),
+    ['-hide_banner', '-loglevel', 'error', '-i', clipFile(name), '-vf', `scale=-2:${height}:flags=area`, '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'],
+    { maxBuffer: 256 * 1024 * 1024 },
+  );
   const width = 2 * Math.round((640 * height) / 360 / 2);
   const size = width * height;
   if (raw.length % size !== 0) throw new Error(`clip ${name} decoded to ${raw.length} bytes: not a whole number of ${width}x${height} frames`);
   return Array.from({ length: raw.length / size }, (_, i) => ({
-    width, height, data: new Uint8Array(raw.buffer, raw.byteOffset + i * size, size), timestamp: i * FRAME_MS, sequence: i + 1,
+    width,
+    height,
+    data: new Uint8Array(raw.buffer, raw.byteOffset + i * size, size),
+    timestamp: i * FRAME_MS,
+    sequence: i + 1,
   }));
 }
 
@@ -129,7 +172,12 @@ export function greyFrames(name: ClipName, height = 180): GreyFrame[] {
 function sceneImage(width: number, height: number): Buffer {
   const random = mulberry32(20240605);
   const value = new Float32Array(width * height);
-  for (const { cell, weight } of [{ cell: 160, weight: 0.45 }, { cell: 56, weight: 0.3 }, { cell: 18, weight: 0.15 }, { cell: 6, weight: 0.1 }]) {
+  for (const { cell, weight } of [
+    { cell: 160, weight: 0.45 },
+    { cell: 56, weight: 0.3 },
+    { cell: 18, weight: 0.15 },
+    { cell: 6, weight: 0.1 },
+  ]) {
     const cols = Math.ceil(width / cell) + 2;
     const lattice = Float32Array.from({ length: cols * (Math.ceil(height / cell) + 2) }, () => random());
     for (let y = 0; y < height; y++) {

@@ -32,7 +32,10 @@ export function nextMessage(id: string, timeoutMs = 15000): Promise<Msg> {
 export function statusesOf(id: string): NodeStatus[] {
   const node = helper.getNode(id);
   const spy = node.status as unknown as { getCalls(): Array<{ thisValue: unknown; args: NodeStatus[] }> };
-  return spy.getCalls().filter((call) => call.thisValue === node).map((call) => call.args[0]);
+  return spy
+    .getCalls()
+    .filter((call) => call.thisValue === node)
+    .map((call) => call.args[0]);
 }
 
 /** Statuses node `id` shows from now on. */

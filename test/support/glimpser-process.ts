@@ -89,7 +89,11 @@ export function descendantsOf(pid: number): number[] {
   }
   const found: number[] = [];
   const walk = (parent: number) => {
-    for (const [child, ppid] of parents) if (ppid === parent) { found.push(child); walk(child); }
+    for (const [child, ppid] of parents)
+      if (ppid === parent) {
+        found.push(child);
+        walk(child);
+      }
   };
   walk(pid);
   return found;
@@ -110,7 +114,11 @@ export function basic(user: string, password: string): string {
 
 /** A bearer token for the admin from POST /api/auth/login. */
 export async function apiToken(app: RunningGlimpser): Promise<string> {
-  const res = await fetch(`${app.base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: app.password }) });
+  const res = await fetch(`${app.base}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password: app.password }),
+  });
   if (res.status !== 200) throw new Error(`sign-in answered ${res.status}`);
   return ((await res.json()) as { token: string }).token;
 }

@@ -41,12 +41,42 @@ export class HlsTestServer {
     const playlist = path.join(this.dir, 'index.m3u8');
     const ready = this.whenPlaylistLists(playlist, readySegments, startTimeoutMs);
     // temp_file renames each segment and playlist into place whole, so a request never reads a half-written file.
-    const encoder = spawn(findTool('ffmpeg'), [
-      '-hide_banner', '-loglevel', 'error', '-nostdin', '-re', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}`,
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', String(fps), '-pix_fmt', 'yuv420p',
-      '-f', 'hls', '-hls_time', '1', '-hls_list_size', '6', '-hls_flags', 'delete_segments+temp_file',
-      '-hls_segment_filename', path.join(this.dir, 'seg%05d.ts'), playlist,
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const encoder = spawn(
+      findTool('ffmpeg'),
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-nostdin',
+        '-re',
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc2=size=${width}x${height}:rate=${fps}`,
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-tune',
+        'zerolatency',
+        '-g',
+        String(fps),
+        '-pix_fmt',
+        'yuv420p',
+        '-f',
+        'hls',
+        '-hls_time',
+        '1',
+        '-hls_list_size',
+        '6',
+        '-hls_flags',
+        'delete_segments+temp_file',
+        '-hls_segment_filename',
+        path.join(this.dir, 'seg%05d.ts'),
+        playlist,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     this.encoder = encoder;
     this.encoderExited = new Promise((resolve) => encoder.once('exit', () => resolve()));
     encoder.stderr?.setEncoding('utf8').on('data', (text: string) => (this.encoderErrors = (this.encoderErrors + text).slice(-2000)));
@@ -58,7 +88,9 @@ export class HlsTestServer {
         return;
       }
       res.writeHead(200, { 'Content-Type': TYPES[path.extname(name)], 'Cache-Control': 'no-cache' });
-      createReadStream(file).on('error', () => res.destroy()).pipe(res);
+      createReadStream(file)
+        .on('error', () => res.destroy())
+        .pipe(res);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     this.server = server;
@@ -88,7 +120,11 @@ export class HlsTestServer {
       const watcher = watch(this.dir);
       const timer = setTimeout(() => {
         watcher.close();
-        reject(new Error(`HLS test server: the playlist did not list ${segments} segments within ${timeoutMs} ms: ${this.encoderErrors.trim() || 'ffmpeg said nothing'}`));
+        reject(
+          new Error(
+            `HLS test server: the playlist did not list ${segments} segments within ${timeoutMs} ms: ${this.encoderErrors.trim() || 'ffmpeg said nothing'}`,
+          ),
+        );
       }, timeoutMs);
       watcher.on('change', () => {
         if (!existsSync(playlist) || readFileSync(playlist, 'utf8').split('#EXTINF').length - 1 < segments) return;

@@ -34,7 +34,24 @@ export class MjpegTestServer {
     const { width = 640, height = 360, fps = 10 } = this.options;
     const { stdout } = await promisify(execFile)(
       findTool('ffmpeg'),
-      ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}`, '-frames:v', String(fps * 2), '-f', 'image2pipe', '-c:v', 'mjpeg', '-q:v', '5', 'pipe:1'],
+      [
+        '-hide_banner',
+        '-loglevel',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc2=size=${width}x${height}:rate=${fps}`,
+        '-frames:v',
+        String(fps * 2),
+        '-f',
+        'image2pipe',
+        '-c:v',
+        'mjpeg',
+        '-q:v',
+        '5',
+        'pipe:1',
+      ],
       { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
     );
     this.jpegs = new JpegSplitter().push(stdout);

@@ -20,7 +20,18 @@ export async function glimpserHandles(mediaDir?: string): Promise<{ handles: Gli
   const users = new UserStore(mkdtempSync(path.join(tmpdir(), 'glimpser-nodes-')));
   await users.open();
   const broker = await EmbeddedBroker.create(users, silentLogger);
-  return { broker, handles: { bus: broker, devices: broker.devices, cameras: new CameraRegistry(), browsers: new BrowserPoolLease(), ffmpegPath: 'ffmpeg', mediaDir, logger: silentLogger } };
+  return {
+    broker,
+    handles: {
+      bus: broker,
+      devices: broker.devices,
+      cameras: new CameraRegistry(),
+      browsers: new BrowserPoolLease(),
+      ffmpegPath: 'ffmpeg',
+      mediaDir,
+      logger: silentLogger,
+    },
+  };
 }
 
 export type FlowNode = Record<string, unknown> & { id: string; type: string };
@@ -53,4 +64,3 @@ export async function glimpserHandlesWithJournal(): Promise<HandlesWithJournal> 
     },
   };
 }
-

@@ -21,7 +21,13 @@ export interface RecordedRequest {
   image: { url: string; mime: string; jpeg: Buffer; width: number; height: number } | null;
 }
 
-export const DEFAULT_REPLY = { caption: 'A person walks up the driveway', description: 'One adult in a dark coat walks towards the front door carrying a parcel.', tags: ['person', 'package'], severity: 'medium', confidence: 0.82 };
+export const DEFAULT_REPLY = {
+  caption: 'A person walks up the driveway',
+  description: 'One adult in a dark coat walks towards the front door carrying a parcel.',
+  tags: ['person', 'package'],
+  severity: 'medium',
+  confidence: 0.82,
+};
 
 /**
  * A loopback stand-in for an OpenAI-compatible server, speaking the Chat Completions wire format (POST
@@ -37,7 +43,10 @@ export class OpenAIServer {
   /** The most requests this server has held open at once: what a client's concurrency limit is judged by. */
   peakInFlight = 0;
 
-  private constructor(private readonly server: Server, readonly baseURL: string) {}
+  private constructor(
+    private readonly server: Server,
+    readonly baseURL: string,
+  ) {}
 
   static async start(): Promise<OpenAIServer> {
     let instance: OpenAIServer | null = null;
@@ -95,11 +104,21 @@ export class OpenAIServer {
       case 'content':
         return this.completion(res, model, { role: 'assistant', content: reply.content, refusal: null }, { prompt: 120, completion: 20 });
       case 'ok':
-        return this.completion(res, model, { role: 'assistant', content: JSON.stringify({ ...DEFAULT_REPLY, ...reply.reply }), refusal: null }, reply.usage ?? { prompt: 1000, completion: 60 });
+        return this.completion(
+          res,
+          model,
+          { role: 'assistant', content: JSON.stringify({ ...DEFAULT_REPLY, ...reply.reply }), refusal: null },
+          reply.usage ?? { prompt: 1000, completion: 60 },
+        );
     }
   }
 
-  private completion(res: ServerResponse, model: string, message: { role: string; content: string | null; refusal: string | null }, usage: { prompt: number; completion: number }): void {
+  private completion(
+    res: ServerResponse,
+    model: string,
+    message: { role: string; content: string | null; refusal: string | null },
+    usage: { prompt: number; completion: number },
+  ): void {
     const body = {
       id: `chatcmpl-test${++this.counter}`,
       object: 'chat.completion',
@@ -118,7 +137,15 @@ export class OpenAIServer {
 }
 
 function record(req: IncomingMessage, body: RecordedRequest['body']): RecordedRequest {
-  const text = (content: unknown): string => (typeof content === 'string' ? content : Array.isArray(content) ? content.filter((p: { type?: string }) => p.type === 'text').map((p: { text?: string }) => p.text ?? '').join('\n') : '');
+  const text = (content: unknown): string =>
+    typeof content === 'string'
+      ? content
+      : Array.isArray(content)
+        ? content
+            .filter((p: { type?: string }) => p.type === 'text')
+            .map((p: { text?: string }) => p.text ?? '')
+            .join('\n')
+        : '';
   const system = text(body.messages.find((m) => m.role === 'system')?.content);
   const userMessage = body.messages.find((m) => m.role === 'user');
   const parts = Array.isArray(userMessage?.content) ? (userMessage.content as Array<{ type: string; image_url?: { url: string } }>) : [];

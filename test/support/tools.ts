@@ -35,7 +35,11 @@ export interface ProbedImage {
 export function ffprobeImage(bytes: Buffer): ProbedImage {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'glimpser-probe-')), 'frame.jpg');
   writeFileSync(file, bytes);
-  const out = spawnSync(findTool('ffprobe'), ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height', '-of', 'json', file], { encoding: 'utf8' });
+  const out = spawnSync(
+    findTool('ffprobe'),
+    ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height', '-of', 'json', file],
+    { encoding: 'utf8' },
+  );
   if (out.status !== 0) throw new Error(`ffprobe could not read the frame: ${out.stderr}`);
   const stream = (JSON.parse(out.stdout) as { streams: Array<{ codec_name: string; width: number; height: number }> }).streams[0];
   return { codec: stream.codec_name, width: stream.width, height: stream.height };

@@ -60,9 +60,24 @@ export async function startWebPages(): Promise<WebPages> {
 
   const routes: Record<string, (req: IncomingMessage, res: ServerResponse) => void> = {
     '/plain': (_req, res) => html(res, page('<h1 style="color:white">plain</h1>', 'green')),
-    '/popup': (_req, res) => html(res, page(`<p>content</p><div id="cookie-banner" style="${FULL_SCREEN};background:${css(COLOURS.red)};z-index:99">We use cookies</div><div class="popup" style="${FULL_SCREEN};background:${css(COLOURS.red)};z-index:98"></div>`, 'green')),
-    '/late': (_req, res) => html(res, page(`<script>setTimeout(() => { const d = document.createElement('div'); d.id = 'late'; d.style.cssText = '${FULL_SCREEN};background:${css(COLOURS.blue)}'; document.body.append(d); }, ${LATE_AFTER_MS});</script>`, 'white')),
-    '/slow-fetch': (_req, res) => html(res, page(`<script>fetch('/slow-data').then((r) => r.json()).then((d) => { document.body.style.background = d.colour; });</script>`, 'white')),
+    '/popup': (_req, res) =>
+      html(
+        res,
+        page(
+          `<p>content</p><div id="cookie-banner" style="${FULL_SCREEN};background:${css(COLOURS.red)};z-index:99">We use cookies</div><div class="popup" style="${FULL_SCREEN};background:${css(COLOURS.red)};z-index:98"></div>`,
+          'green',
+        ),
+      ),
+    '/late': (_req, res) =>
+      html(
+        res,
+        page(
+          `<script>setTimeout(() => { const d = document.createElement('div'); d.id = 'late'; d.style.cssText = '${FULL_SCREEN};background:${css(COLOURS.blue)}'; document.body.append(d); }, ${LATE_AFTER_MS});</script>`,
+          'white',
+        ),
+      ),
+    '/slow-fetch': (_req, res) =>
+      html(res, page(`<script>fetch('/slow-data').then((r) => r.json()).then((d) => { document.body.style.background = d.colour; });</script>`, 'white')),
     '/slow-data': (_req, res) => {
       setTimeout(() => {
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -78,8 +93,22 @@ export async function startWebPages(): Promise<WebPages> {
       }
       html(res, page('<p>welcome</p>', 'orange'));
     },
-    '/element': (_req, res) => html(res, page(`<div style="height:300px"></div><div id="target" class="chart" style="margin-left:50px;width:200px;height:100px;background:${css(COLOURS.blue)}"></div>`, 'grey')),
-    '/tall': (_req, res) => html(res, page(`<div style="height:${TALL_PAGE_PX / 2}px;background:${css(COLOURS.green)}"></div><div style="height:${TALL_PAGE_PX / 2}px;background:${css(COLOURS.blue)}"></div>`, 'green')),
+    '/element': (_req, res) =>
+      html(
+        res,
+        page(
+          `<div style="height:300px"></div><div id="target" class="chart" style="margin-left:50px;width:200px;height:100px;background:${css(COLOURS.blue)}"></div>`,
+          'grey',
+        ),
+      ),
+    '/tall': (_req, res) =>
+      html(
+        res,
+        page(
+          `<div style="height:${TALL_PAGE_PX / 2}px;background:${css(COLOURS.green)}"></div><div style="height:${TALL_PAGE_PX / 2}px;background:${css(COLOURS.blue)}"></div>`,
+          'green',
+        ),
+      ),
     '/never': (_req, res) => {
       // Headers and a first chunk, then nothing: the load event never fires.
       res.writeHead(200, { 'content-type': 'text/html' });
@@ -87,26 +116,38 @@ export async function startWebPages(): Promise<WebPages> {
     },
     '/automation': (req, res) => {
       pageUserAgent = req.headers['user-agent'] ?? '';
-      html(res, page(`<p id="webdriver"></p><p id="ua"></p><script>
+      html(
+        res,
+        page(
+          `<p id="webdriver"></p><p id="ua"></p><script>
         const webdriver = String(navigator.webdriver);
         document.getElementById('webdriver').textContent = webdriver;
         document.getElementById('ua').textContent = navigator.userAgent;
         const hidden = navigator.webdriver !== true && !navigator.userAgent.includes('HeadlessChrome');
         document.body.style.background = hidden ? '${css(COLOURS.green)}' : '${css(COLOURS.red)}';
         fetch('/report', { method: 'POST', body: JSON.stringify({ webdriver, userAgent: navigator.userAgent }) });
-      </script>`, 'white'));
+      </script>`,
+          'white',
+        ),
+      );
     },
     '/report': (req, res) => {
       let body = '';
       req.setEncoding('utf8');
-      req.on('data', (chunk: string) => { body += chunk; });
+      req.on('data', (chunk: string) => {
+        body += chunk;
+      });
       req.on('end', () => {
         const seen = JSON.parse(body) as { webdriver: string; userAgent: string };
         report = { ...seen, headerUserAgent: pageUserAgent };
         res.writeHead(204).end();
       });
     },
-    '/dark': (_req, res) => html(res, page('<p>theme</p>', 'white', `<style>@media (prefers-color-scheme: dark) { html, body { background: ${css(COLOURS.black)} !important; } }</style>`)),
+    '/dark': (_req, res) =>
+      html(
+        res,
+        page('<p>theme</p>', 'white', `<style>@media (prefers-color-scheme: dark) { html, body { background: ${css(COLOURS.black)} !important; } }</style>`),
+      ),
     '/cookie': (req, res) => {
       // Red once the browser comes back with the cookie this page sets: a cleared jar shows green again.
       const seen = (req.headers.cookie ?? '').includes('visited=1');

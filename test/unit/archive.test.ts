@@ -36,7 +36,10 @@ function frame(camera: string, timestamp: number, sequence: number, bytes = 1000
 }
 
 function ids(archive: FrameArchive, camera: string): string[] {
-  return archive.list(camera, { limit: 1000 }).frames.map((f) => f.id).reverse();
+  return archive
+    .list(camera, { limit: 1000 })
+    .frames.map((f) => f.id)
+    .reverse();
 }
 
 /** Every file under the archive, without following links (Node 22's recursive readdir descends into them). */

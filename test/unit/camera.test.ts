@@ -45,8 +45,21 @@ class RecordingBus implements Bus {
   }
 }
 
-const pattern = () => sharp({ create: { width: 64, height: 48, channels: 3, background: '#000' } }).composite([{ input: Buffer.from('<svg width="64" height="48"><rect x="0" y="0" width="32" height="48" fill="#fff"/><circle cx="48" cy="24" r="10" fill="#f00"/></svg>') }]).jpeg().toBuffer();
-const black = () => sharp({ create: { width: 64, height: 48, channels: 3, background: '#000' } }).jpeg().toBuffer();
+const pattern = () =>
+  sharp({ create: { width: 64, height: 48, channels: 3, background: '#000' } })
+    .composite([
+      {
+        input: Buffer.from(
+          '<svg width="64" height="48"><rect x="0" y="0" width="32" height="48" fill="#fff"/><circle cx="48" cy="24" r="10" fill="#f00"/></svg>',
+        ),
+      },
+    ])
+    .jpeg()
+    .toBuffer();
+const black = () =>
+  sharp({ create: { width: 64, height: 48, channels: 3, background: '#000' } })
+    .jpeg()
+    .toBuffer();
 
 describe('Camera', () => {
   it('runs its source while at least one consumer is attached and publishes each state change retained', async () => {

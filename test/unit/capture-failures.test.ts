@@ -19,7 +19,8 @@ describe('CaptureFailureRecorder', () => {
     let now = Date.now();
     const recorder = new CaptureFailureRecorder(broker, journal, silentLogger, () => now);
     await recorder.start();
-    const state = (s: string, lastError: string | null) => broker.publish('glimpser/cameras/gate/state', JSON.stringify({ camera: 'gate', state: s, lastError }), { retain: true });
+    const state = (s: string, lastError: string | null) =>
+      broker.publish('glimpser/cameras/gate/state', JSON.stringify({ camera: 'gate', state: s, lastError }), { retain: true });
 
     await state('online', null);
     await state('offline', 'connection refused');

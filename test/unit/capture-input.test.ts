@@ -21,9 +21,8 @@ beforeAll(() => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('validateInput: urls', () => {
-  test.each(['rtsp://cam.local:554/stream', 'rtsps://cam.local/s', 'http://10.0.0.2/mjpeg', 'https://example.com/cam.m3u8'])(
-    'accepts %s unchanged',
-    (url) => expect(validateInput({ kind: 'url', url })).toEqual({ kind: 'url', url }),
+  test.each(['rtsp://cam.local:554/stream', 'rtsps://cam.local/s', 'http://10.0.0.2/mjpeg', 'https://example.com/cam.m3u8'])('accepts %s unchanged', (url) =>
+    expect(validateInput({ kind: 'url', url })).toEqual({ kind: 'url', url }),
   );
 
   test.each([

@@ -6,7 +6,15 @@ import { ConfigError, envName, loadConfig } from '../../runtime/config';
 describe('loadConfig', () => {
   it('applies the documented defaults and resolves the data and media dirs', () => {
     const config = loadConfig({}, '/srv/glimpser');
-    expect(config).toMatchObject({ httpHost: '127.0.0.1', httpPort: 1880, mqttPort: 1883, dataDir: '/srv/glimpser/data', mediaDir: '/srv/glimpser/data/media', metricsAuth: true, logLevel: 'info' });
+    expect(config).toMatchObject({
+      httpHost: '127.0.0.1',
+      httpPort: 1880,
+      mqttPort: 1883,
+      dataDir: '/srv/glimpser/data',
+      mediaDir: '/srv/glimpser/data/media',
+      metricsAuth: true,
+      logLevel: 'info',
+    });
   });
 
   it('derives every variable name from the schema key', () => {
@@ -33,7 +41,9 @@ describe('loadConfig', () => {
   });
 
   it('never echoes a secret that failed validation', () => {
-    expect(() => loadConfig({ GLIMPSER_ADMIN_PASSWORD: 'short' }, '/x')).toThrow('GLIMPSER_ADMIN_PASSWORD: expected a string of at least 8 characters, got (hidden)');
+    expect(() => loadConfig({ GLIMPSER_ADMIN_PASSWORD: 'short' }, '/x')).toThrow(
+      'GLIMPSER_ADMIN_PASSWORD: expected a string of at least 8 characters, got (hidden)',
+    );
   });
 
   it('reads a JSON config file, lets variables override it and refuses unknown keys in it', () => {

@@ -40,7 +40,9 @@ const name = (file: string): string => relative(ROOT, file).split(sep).join('/')
 function importGraph(): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const file of sourceFiles(CORE)) {
-    const targets = specifiers(file).filter((spec) => spec.startsWith('.')).map((spec) => resolveRelative(file, spec));
+    const targets = specifiers(file)
+      .filter((spec) => spec.startsWith('.'))
+      .map((spec) => resolveRelative(file, spec));
     graph.set(file, [...new Set(targets)]);
   }
   return graph;
@@ -102,7 +104,9 @@ describe('core/ imports', () => {
       // Name the files behind each step, so a failure says which import to move.
       const steps = cycle.slice(1).map((to, i) => {
         const from = cycle[i];
-        const files = [...graph].filter(([file]) => packageOf(file) === from).flatMap(([file, targets]) => (targets.some((t) => packageOf(t) === to) ? [name(file)] : []));
+        const files = [...graph]
+          .filter(([file]) => packageOf(file) === from)
+          .flatMap(([file, targets]) => (targets.some((t) => packageOf(t) === to) ? [name(file)] : []));
         return `${from} -> ${to} (${files.join(', ')})`;
       });
       return steps.join('; ');

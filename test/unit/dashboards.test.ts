@@ -95,7 +95,7 @@ function panelExpressions(panels: GrafanaPanel[]): Expression[] {
 
 function variableQueries(board: GrafanaDashboard): Expression[] {
   return board.templating.list
-    .map((variable) => ({ where: `variable $${variable.name}`, expr: typeof variable.query === 'string' ? variable.query : variable.query?.query ?? '' }))
+    .map((variable) => ({ where: `variable $${variable.name}`, expr: typeof variable.query === 'string' ? variable.query : (variable.query?.query ?? '') }))
     .filter(({ expr }) => expr.includes('('));
 }
 
@@ -139,9 +139,11 @@ function undeclared(expressions: Expression[], series: Map<string, DeclaredMetri
     const unknownNames = names.filter((name) => !series.has(name)).map((name) => `${where}: metric ${name} is not declared in core/metrics.ts`);
     const unknownLabels = names
       .filter((name) => series.has(name))
-      .flatMap((name) => labelNames(expr)
-        .filter((label) => !series.get(name)!.labels.includes(label))
-        .map((label) => `${where}: ${name} has no label "${label}" (declared: ${series.get(name)!.labels.join(', ') || 'none'})`));
+      .flatMap((name) =>
+        labelNames(expr)
+          .filter((label) => !series.get(name)!.labels.includes(label))
+          .map((label) => `${where}: ${name} has no label "${label}" (declared: ${series.get(name)!.labels.join(', ') || 'none'})`),
+      );
     return [...unknownNames, ...unknownLabels];
   });
 }
@@ -186,7 +188,10 @@ describe('Grafana dashboard', () => {
     try {
       // JSON is YAML, so the rule file needs no YAML writer.
       writeFileSync(join(dir, 'dashboard.rules.yml'), JSON.stringify({ groups: [{ name: 'dashboard', rules }] }));
-      expect(promtool(['check', 'rules', 'dashboard.rules.yml'], dir)).toEqual({ status: 0, output: expect.stringContaining(`SUCCESS: ${rules.length} rules found`) });
+      expect(promtool(['check', 'rules', 'dashboard.rules.yml'], dir)).toEqual({
+        status: 0,
+        output: expect.stringContaining(`SUCCESS: ${rules.length} rules found`),
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -209,7 +214,11 @@ describe('metric names in dashboards match core/metrics.ts', () => {
 
   it('reports a metric that core/metrics.ts does not declare, and a label a metric does not have', async () => {
     const series = await declaredSeries();
-    expect(undeclared([{ where: 'probe', expr: 'rate(glimpser_frames_totl[5m])' }], series)).toEqual(['probe: metric glimpser_frames_totl is not declared in core/metrics.ts']);
-    expect(undeclared([{ where: 'probe', expr: 'sum by (cam) (glimpser_camera_fps{job="glimpser"})' }], series)).toEqual(['probe: glimpser_camera_fps has no label "cam" (declared: camera)']);
+    expect(undeclared([{ where: 'probe', expr: 'rate(glimpser_frames_totl[5m])' }], series)).toEqual([
+      'probe: metric glimpser_frames_totl is not declared in core/metrics.ts',
+    ]);
+    expect(undeclared([{ where: 'probe', expr: 'sum by (cam) (glimpser_camera_fps{job="glimpser"})' }], series)).toEqual([
+      'probe: glimpser_camera_fps has no label "cam" (declared: camera)',
+    ]);
   });
 });

@@ -15,8 +15,20 @@ import { aiConfigFrom } from '../../nodes/glimpser-ai/schema';
 const scene = (personAt: number | null, width = 640, height = 360, quality = 80) =>
   sharp({ create: { width, height, channels: 3, background: '#506070' } })
     .composite([
-      { input: Buffer.from(`<svg width="${width}" height="${height}"><rect width="${width / 3}" height="${height}" fill="#a0a0a0"/><rect x="${width * 0.6}" y="${height * 0.2}" width="${width * 0.3}" height="${height * 0.3}" fill="#202020"/></svg>`) },
-      ...(personAt === null ? [] : [{ input: Buffer.from(`<svg width="${width / 4}" height="${height / 2}"><rect width="100%" height="100%" fill="#f0e000"/></svg>`), left: personAt, top: Math.round(height / 3) }]),
+      {
+        input: Buffer.from(
+          `<svg width="${width}" height="${height}"><rect width="${width / 3}" height="${height}" fill="#a0a0a0"/><rect x="${width * 0.6}" y="${height * 0.2}" width="${width * 0.3}" height="${height * 0.3}" fill="#202020"/></svg>`,
+        ),
+      },
+      ...(personAt === null
+        ? []
+        : [
+            {
+              input: Buffer.from(`<svg width="${width / 4}" height="${height / 2}"><rect width="100%" height="100%" fill="#f0e000"/></svg>`),
+              left: personAt,
+              top: Math.round(height / 3),
+            },
+          ]),
     ])
     .jpeg({ quality })
     .toBuffer();
@@ -97,8 +109,10 @@ describe('Retry-After parsing', () => {
 
 describe('prompt templates', () => {
   const takenAt = Date.parse('2024-01-15T13:05:09Z');
-  it('fills {camera}, {notes} and {datetime}, the time in the camera\'s zone', () => {
-    expect(renderPrompt('{camera} at {datetime}. {notes}', { camera: 'porch', notes: ' Deliveries come before noon. ', takenAt, timeZone: 'Asia/Tokyo' })).toBe('porch at Monday 2024-01-15 22:05:09 GMT+9 (Asia/Tokyo). Deliveries come before noon.');
+  it("fills {camera}, {notes} and {datetime}, the time in the camera's zone", () => {
+    expect(renderPrompt('{camera} at {datetime}. {notes}', { camera: 'porch', notes: ' Deliveries come before noon. ', takenAt, timeZone: 'Asia/Tokyo' })).toBe(
+      'porch at Monday 2024-01-15 22:05:09 GMT+9 (Asia/Tokyo). Deliveries come before noon.',
+    );
     expect(renderPrompt('{datetime}', { camera: 'porch', takenAt, timeZone: 'America/New_York' })).toBe('Monday 2024-01-15 08:05:09 GMT-5 (America/New_York)');
     expect(formatClock(takenAt, 'Europe/Paris')).toBe('14:05');
   });
@@ -130,14 +144,27 @@ describe('replies and refusals', () => {
     const good = { caption: 'A car', description: 'A red car parks.', tags: ['car'], severity: 'low', confidence: 0.9 };
     expect(parseReply(`\`\`\`json\n${JSON.stringify(good)}\n\`\`\``)).toEqual({ ok: true, reply: good });
     expect(parseReply('{"caption": "A car"')).toMatchObject({ ok: false, problem: expect.stringContaining('reply is not JSON') });
-    expect(parseReply(JSON.stringify({ ...good, severity: 'urgent' }))).toMatchObject({ ok: false, problem: expect.stringMatching(/field "severity".*"low", "medium", "high" or "critical"/) });
+    expect(parseReply(JSON.stringify({ ...good, severity: 'urgent' }))).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(/field "severity".*"low", "medium", "high" or "critical"/),
+    });
     expect(parseReply(JSON.stringify({ ...good, confidence: 7 }))).toMatchObject({ ok: false, problem: 'reply field "confidence" must be <= 1' });
     expect(parseReply(JSON.stringify({ caption: 'x' }))).toMatchObject({ ok: false, problem: expect.stringContaining('"description"') });
   });
 });
 
 describe('description cache', () => {
-  const description: Description = { caption: 'c', description: 'd', tags: [], severity: 'low', confidence: 1, model: 'm', tokens: { prompt: 1, completion: 1, total: 2 }, latencyMs: 1, cached: false };
+  const description: Description = {
+    caption: 'c',
+    description: 'd',
+    tags: [],
+    severity: 'low',
+    confidence: 1,
+    model: 'm',
+    tokens: { prompt: 1, completion: 1, total: 2 },
+    latencyMs: 1,
+    cached: false,
+  };
   it('hits within the distance for the same scope, evicts the least recently used, and expires', () => {
     let now = 0;
     const cache = new DescriptionCache({ maxDistance: 4, maxEntries: 2, ttlMs: 1000, now: () => now });
@@ -158,15 +185,18 @@ describe('description cache', () => {
 
 describe('example flows for the AI nodes', () => {
   const ROOT = path.join(__dirname, '..', '..');
-  it.each(['examples/glimpser-ai/01-local-ollama.json', 'examples/ai-describe/01-describe-motion.json'])('%s holds valid glimpser-ai and ai-describe settings', (file) => {
-    const nodes = JSON.parse(readFileSync(path.join(ROOT, file), 'utf8')) as Array<Record<string, unknown>>;
-    const providers = nodes.filter((n) => n.type === 'glimpser-ai');
-    const describers = nodes.filter((n) => n.type === 'ai-describe');
-    expect(providers.length + describers.length).toBeGreaterThan(1);
-    for (const node of providers) expect(() => aiConfigFrom(node)).not.toThrow();
-    for (const node of describers) {
-      expect(() => aiDescribeConfigFrom(node)).not.toThrow();
-      expect(providers.map((p) => p.id)).toContain(node.ai);
-    }
-  });
+  it.each(['examples/glimpser-ai/01-local-ollama.json', 'examples/ai-describe/01-describe-motion.json'])(
+    '%s holds valid glimpser-ai and ai-describe settings',
+    (file) => {
+      const nodes = JSON.parse(readFileSync(path.join(ROOT, file), 'utf8')) as Array<Record<string, unknown>>;
+      const providers = nodes.filter((n) => n.type === 'glimpser-ai');
+      const describers = nodes.filter((n) => n.type === 'ai-describe');
+      expect(providers.length + describers.length).toBeGreaterThan(1);
+      for (const node of providers) expect(() => aiConfigFrom(node)).not.toThrow();
+      for (const node of describers) {
+        expect(() => aiDescribeConfigFrom(node)).not.toThrow();
+        expect(providers.map((p) => p.id)).toContain(node.ai);
+      }
+    },
+  );
 });

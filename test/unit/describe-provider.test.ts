@@ -9,14 +9,29 @@ import { OpenAIServer } from '../support/openai-server';
 const scene = (personAt: number | null, width = 640, height = 360) =>
   sharp({ create: { width, height, channels: 3, background: '#506070' } })
     .composite([
-      { input: Buffer.from(`<svg width="${width}" height="${height}"><rect width="${width / 3}" height="${height}" fill="#a0a0a0"/><rect x="${width * 0.6}" y="${height * 0.2}" width="${width * 0.3}" height="${height * 0.3}" fill="#202020"/></svg>`) },
-      ...(personAt === null ? [] : [{ input: Buffer.from(`<svg width="${width / 4}" height="${height / 2}"><rect width="100%" height="100%" fill="#f0e000"/></svg>`), left: Math.round(personAt * width), top: Math.round(height / 3) }]),
+      {
+        input: Buffer.from(
+          `<svg width="${width}" height="${height}"><rect width="${width / 3}" height="${height}" fill="#a0a0a0"/><rect x="${width * 0.6}" y="${height * 0.2}" width="${width * 0.3}" height="${height * 0.3}" fill="#202020"/></svg>`,
+        ),
+      },
+      ...(personAt === null
+        ? []
+        : [
+            {
+              input: Buffer.from(`<svg width="${width / 4}" height="${height / 2}"><rect width="100%" height="100%" fill="#f0e000"/></svg>`),
+              left: Math.round(personAt * width),
+              top: Math.round(height / 3),
+            },
+          ]),
     ])
     .jpeg()
     .toBuffer();
 
 /** Random pixels: JPEG cannot compress them, so the picture stays large whatever the quality. */
-const noise = (width: number, height: number) => sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
+const noise = (width: number, height: number) =>
+  sharp(randomBytes(width * height * 3), { raw: { width, height, channels: 3 } })
+    .jpeg({ quality: 95 })
+    .toBuffer();
 
 const takenAt = Date.parse('2024-05-06T12:30:00Z');
 
@@ -28,11 +43,27 @@ describe('OpenAIVisionProvider over the real openai SDK', () => {
   let still: Buffer;
 
   const provider = (options: Partial<OpenAIVisionOptions> = {}, on = server) => {
-    const made = new OpenAIVisionProvider({ baseURL: on.baseURL, apiKey: 'sk-test', model: 'gpt-4o-mini', timeoutMs: 5000, retryBackoffMs: 10, now: () => now, ...options });
+    const made = new OpenAIVisionProvider({
+      baseURL: on.baseURL,
+      apiKey: 'sk-test',
+      model: 'gpt-4o-mini',
+      timeoutMs: 5000,
+      retryBackoffMs: 10,
+      now: () => now,
+      ...options,
+    });
     providers.push(made);
     return made;
   };
-  const request = (jpeg: Buffer, extra: Partial<DescribeRequest> = {}): DescribeRequest => ({ jpeg, camera: 'porch', template: DEFAULT_PROMPT, notes: 'Parcels are left by the door.', timeZone: 'Europe/Paris', takenAt, ...extra });
+  const request = (jpeg: Buffer, extra: Partial<DescribeRequest> = {}): DescribeRequest => ({
+    jpeg,
+    camera: 'porch',
+    template: DEFAULT_PROMPT,
+    notes: 'Parcels are left by the door.',
+    timeZone: 'Europe/Paris',
+    takenAt,
+    ...extra,
+  });
 
   beforeAll(async () => {
     still = await scene(null);
@@ -52,12 +83,24 @@ describe('OpenAIVisionProvider over the real openai SDK', () => {
 
   it('sends the picture as a data: URL JPEG part with the filled-in prompt and JSON mode, and returns the description', async () => {
     const result = await provider().describe(request(still));
-    expect(result).toEqual({ caption: 'A person walks up the driveway', description: expect.any(String), tags: ['person', 'package'], severity: 'medium', confidence: 0.82, model: 'gpt-4o-mini', tokens: { prompt: 1000, completion: 60, total: 1060 }, latencyMs: expect.any(Number), cached: false });
+    expect(result).toEqual({
+      caption: 'A person walks up the driveway',
+      description: expect.any(String),
+      tags: ['person', 'package'],
+      severity: 'medium',
+      confidence: 0.82,
+      model: 'gpt-4o-mini',
+      tokens: { prompt: 1000, completion: 60, total: 1060 },
+      latencyMs: expect.any(Number),
+      cached: false,
+    });
     const [sent] = server.requests;
     expect(sent.authorization).toBe('Bearer sk-test');
     expect(sent.body.response_format).toEqual({ type: 'json_object' });
     expect(sent.system).toMatch(/"severity": one of "low", "medium", "high", "critical"/);
-    expect(sent.user).toBe('Camera "porch", picture taken Monday 2024-05-06 14:30:00 GMT+2 (Europe/Paris). Parcels are left by the door.\nDescribe what is happening: people, vehicles, animals, and anything unusual or worth an alert.');
+    expect(sent.user).toBe(
+      'Camera "porch", picture taken Monday 2024-05-06 14:30:00 GMT+2 (Europe/Paris). Parcels are left by the door.\nDescribe what is happening: people, vehicles, animals, and anything unusual or worth an alert.',
+    );
     expect(sent.image).toMatchObject({ mime: 'image/jpeg', width: 640, height: 360 });
     expect(sent.image!.jpeg.equals(still)).toBe(true);
     expect(await register.getSingleMetricAsString('glimpser_ai_tokens_total')).toMatch(/glimpser_ai_tokens_total\{provider="gpt-4o-mini",kind="prompt"\} \d+/);
@@ -67,7 +110,9 @@ describe('OpenAIVisionProvider over the real openai SDK', () => {
     const big = await scene(0.5, 1920, 1080);
     await provider().describe(request(big, { maxSide: 512 }));
     expect(server.requests[0].image).toMatchObject({ width: 512, height: 288 });
-    await expect(provider().describe(request(await noise(800, 800), { maxSide: 768, maxBytes: 20_000 }))).rejects.toThrow(/picture is \d+ bytes even at 768×768 and JPEG quality 40: over the 20000-byte limit/);
+    await expect(provider().describe(request(await noise(800, 800), { maxSide: 768, maxBytes: 20_000 }))).rejects.toThrow(
+      /picture is \d+ bytes even at 768×768 and JPEG quality 40: over the 20000-byte limit/,
+    );
     expect(server.requests).toHaveLength(1);
   });
 
@@ -129,7 +174,9 @@ describe('OpenAIVisionProvider over the real openai SDK', () => {
     expect(await provider().describe(request(still))).toMatchObject({ caption: 'A person walks up the driveway', tokens: { total: 140 + 1060 } });
     expect(server.requests).toHaveLength(2);
     server.script({ kind: 'ok', reply: { severity: 'urgent' } }, { kind: 'content', content: 'not json at all' });
-    await expect(provider().describe(request(await scene(0.5)))).rejects.toThrow(/sent a malformed reply twice; the last: reply is not JSON .*\(first: reply field "severity"/);
+    await expect(provider().describe(request(await scene(0.5)))).rejects.toThrow(
+      /sent a malformed reply twice; the last: reply is not JSON .*\(first: reply field "severity"/,
+    );
     expect(server.requests).toHaveLength(4);
   });
 

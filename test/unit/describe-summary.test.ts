@@ -1,6 +1,14 @@
 import { OpenAIVisionProvider } from '../../core/describe/openai-provider';
 import { parseSummaryReply } from '../../core/describe/reply';
-import { itemFromEvent, itemFromMessage, mergeItems, renderSummaryPrompt, SUMMARY_SYSTEM_PROMPT, SummaryWindow, type SummaryItem } from '../../core/describe/summary';
+import {
+  itemFromEvent,
+  itemFromMessage,
+  mergeItems,
+  renderSummaryPrompt,
+  SUMMARY_SYSTEM_PROMPT,
+  SummaryWindow,
+  type SummaryItem,
+} from '../../core/describe/summary';
 import { DescribeError } from '../../core/describe/vision';
 import { OpenAIServer } from '../support/openai-server';
 
@@ -17,7 +25,10 @@ describe('summary items from messages and journal events', () => {
   });
 
   it('gives a motion node event and its journal copy the same key, so they count once', () => {
-    const fromMsg = itemFromMessage({ event: { key: 'k', phase: 'start', camera: 'porch', type: 'motion', startTime: T0, zones: ['door'] }, ai: { caption: 'A person', severity: 'medium' } }, 0)!;
+    const fromMsg = itemFromMessage(
+      { event: { key: 'k', phase: 'start', camera: 'porch', type: 'motion', startTime: T0, zones: ['door'] }, ai: { caption: 'A person', severity: 'medium' } },
+      0,
+    )!;
     const fromJournal = itemFromEvent({ camera: 'porch', type: 'motion', subtype: null, startTime: T0, zones: ['door'], data: {} });
     expect(fromMsg.key).toBe(fromJournal.key);
     expect(mergeItems([fromMsg], [fromJournal])).toEqual([expect.objectContaining({ caption: 'A person', severity: 'medium', zones: ['door'] })]);
@@ -66,9 +77,16 @@ describe('renderSummaryPrompt', () => {
   const prompt = renderSummaryPrompt({
     start: T0,
     end: T0 + 60 * MIN,
-    items: [item('yard', T0 + 30 * MIN, 'A fox'), { key: 'e', camera: 'porch', at: T0 + 5 * MIN, type: 'tamper', subtype: 'covered', severity: 'high' }, item('porch', T0 + 2 * MIN, 'A courier')],
+    items: [
+      item('yard', T0 + 30 * MIN, 'A fox'),
+      { key: 'e', camera: 'porch', at: T0 + 5 * MIN, type: 'tamper', subtype: 'covered', severity: 'high' },
+      item('porch', T0 + 2 * MIN, 'A courier'),
+    ],
     dropped: 4,
-    previous: [{ start: T0 - 60 * MIN, end: T0, summary: 'Newest.' }, { start: T0 - 120 * MIN, end: T0 - 60 * MIN, summary: 'Oldest.' }],
+    previous: [
+      { start: T0 - 60 * MIN, end: T0, summary: 'Newest.' },
+      { start: T0 - 120 * MIN, end: T0 - 60 * MIN, summary: 'Oldest.' },
+    ],
     timeZone: 'Europe/Paris',
     notes: 'Deliveries come in the morning.',
   });
@@ -76,12 +94,16 @@ describe('renderSummaryPrompt', () => {
   it('groups the items by camera, oldest first, with times in the time zone', () => {
     expect(prompt).toContain('Window: Monday 2024-05-06 14:00:00 GMT+2 (Europe/Paris) to Monday 2024-05-06 15:00:00 GMT+2 (Europe/Paris).');
     expect(prompt).toContain('3 items (4 older items were dropped to keep the window bounded), grouped by camera:');
-    expect(prompt).toContain('Camera "porch" (2 items):\n- 14:02:00 description: A courier\n- 14:05:00 tamper (covered) event [high]\n\nCamera "yard" (1 item):\n- 14:30:00 description: A fox');
+    expect(prompt).toContain(
+      'Camera "porch" (2 items):\n- 14:02:00 description: A courier\n- 14:05:00 tamper (covered) event [high]\n\nCamera "yard" (1 item):\n- 14:30:00 description: A fox',
+    );
     expect(prompt).toContain('Deliveries come in the morning.');
   });
 
   it('ends with the previous summaries as context, oldest first', () => {
-    expect(prompt).toMatch(/Previous summaries, oldest first:\n- Monday 2024-05-06 12:00:00 GMT\+2 \(Europe\/Paris\) to 13:00: Oldest\.\n- Monday 2024-05-06 13:00:00 .* to 14:00: Newest\.$/);
+    expect(prompt).toMatch(
+      /Previous summaries, oldest first:\n- Monday 2024-05-06 12:00:00 GMT\+2 \(Europe\/Paris\) to 13:00: Oldest\.\n- Monday 2024-05-06 13:00:00 .* to 14:00: Newest\.$/,
+    );
   });
 });
 
@@ -94,7 +116,11 @@ describe('parseSummaryReply', () => {
     ['not JSON', 'Everything was quiet.', /reply is not JSON/],
     ['a missing field', JSON.stringify({ summary: 'x' }), /reply field "sources" must have required property 'sources'/],
     ['a summary over 1500 characters', JSON.stringify({ ...GOOD, summary: 'x'.repeat(1501) }), /reply field "summary" must NOT have more than 1500 characters/],
-    ['an unknown severity', JSON.stringify({ ...GOOD, sources: [{ camera: 'porch', brief: 'b', severity: 'urgent' }] }), /reply field "sources.0.severity" .*\(expected "low", "medium", "high" or "critical"\)/],
+    [
+      'an unknown severity',
+      JSON.stringify({ ...GOOD, sources: [{ camera: 'porch', brief: 'b', severity: 'urgent' }] }),
+      /reply field "sources.0.severity" .*\(expected "low", "medium", "high" or "critical"\)/,
+    ],
   ])('names the problem with %s', (_name, content, problem) => {
     const parsed = parseSummaryReply(content);
     expect(parsed.ok).toBe(false);
@@ -115,13 +141,19 @@ describe('OpenAIVisionProvider.summarize', () => {
     await server.close();
   });
 
-  const make = (budget = {}) => (provider = new OpenAIVisionProvider({ baseURL: server.baseURL, apiKey: 'k', model: 'gpt-4o-mini', timeoutMs: 3000, retryBackoffMs: 10, budget }));
+  const make = (budget = {}) =>
+    (provider = new OpenAIVisionProvider({ baseURL: server.baseURL, apiKey: 'k', model: 'gpt-4o-mini', timeoutMs: 3000, retryBackoffMs: 10, budget }));
 
   it('sends a text-only request with the summary contract and returns the brief', async () => {
     server.script({ kind: 'content', content: JSON.stringify(GOOD) });
     const outcome = await make().summarize({ prompt: 'Window: …' });
     expect(outcome).toMatchObject({ ...GOOD, model: 'gpt-4o-mini', tokens: { prompt: 120, completion: 20, total: 140 } });
-    expect(server.requests[0]).toMatchObject({ system: SUMMARY_SYSTEM_PROMPT, user: 'Window: …', image: null, body: { response_format: { type: 'json_object' } } });
+    expect(server.requests[0]).toMatchObject({
+      system: SUMMARY_SYSTEM_PROMPT,
+      user: 'Window: …',
+      image: null,
+      body: { response_format: { type: 'json_object' } },
+    });
     expect(server.requests[0].body.messages[1].content).toBe('Window: …');
   });
 
@@ -131,7 +163,9 @@ describe('OpenAIVisionProvider.summarize', () => {
     server.script({ kind: 'content', content: '{"summary": "", "sources": []}' }, { kind: 'content', content: '[]' });
     const failure = provider!.summarize({ prompt: 'p' });
     await expect(failure).rejects.toThrow(DescribeError);
-    await expect(failure).rejects.toThrow(/sent a malformed reply twice; the last: reply is JSON but not an object .* \(first: reply field "summary" must NOT have fewer than 1 characters\)/);
+    await expect(failure).rejects.toThrow(
+      /sent a malformed reply twice; the last: reply is JSON but not an object .* \(first: reply field "summary" must NOT have fewer than 1 characters\)/,
+    );
     expect(server.requests).toHaveLength(4);
   });
 

@@ -83,11 +83,32 @@ describe('buildFfmpegArgs scaler choice', () => {
     // Limited-range H.264, as cameras send: the JPEG encoder needs it converted to full range.
     const dir = mkdtempSync(path.join(tmpdir(), 'glimpser-args-'));
     const clip = path.join(dir, 'clip.mp4');
-    spawnSync(findTool('ffmpeg'), ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=5', '-t', '1', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', clip]);
+    spawnSync(findTool('ffmpeg'), [
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x240:rate=5',
+      '-t',
+      '1',
+      '-c:v',
+      'libx264',
+      '-pix_fmt',
+      'yuv420p',
+      clip,
+    ]);
     const fast = buildFfmpegArgs({ kind: 'file', path: clip }, OUTPUT);
     expect(fast.slice(6, 8)).toEqual(['-sws_flags', 'fast_bilinear']);
     const slow = [...fast.slice(0, 6), ...fast.slice(8)];
-    const jpegs = [fast, slow].map((args) => spawnSync(findTool('ffmpeg'), args.filter((arg) => arg !== '-re'), { timeout: 20000 }).stdout);
+    const jpegs = [fast, slow].map(
+      (args) =>
+        spawnSync(
+          findTool('ffmpeg'),
+          args.filter((arg) => arg !== '-re'),
+          { timeout: 20000 },
+        ).stdout,
+    );
     rmSync(dir, { recursive: true, force: true });
     expect(jpegs[0].length).toBeGreaterThan(1000);
     expect(jpegs[0].equals(jpegs[1])).toBe(true);
@@ -127,9 +148,15 @@ describe('resolveHwAccel', () => {
       asked.push(path);
       return false;
     };
-    expect(resolveHwAccel('vaapi', { exists })).toEqual({ args: [], warning: `hwaccel "vaapi" needs ${DRI_RENDER_NODE}, which does not exist: decoding in software` });
+    expect(resolveHwAccel('vaapi', { exists })).toEqual({
+      args: [],
+      warning: `hwaccel "vaapi" needs ${DRI_RENDER_NODE}, which does not exist: decoding in software`,
+    });
     expect(resolveHwAccel('qsv', { exists }).warning).toContain(DRI_RENDER_NODE);
-    expect(resolveHwAccel('cuda', { exists })).toEqual({ args: [], warning: `hwaccel "cuda" needs ${NVIDIA_DEVICE}, which does not exist: decoding in software` });
+    expect(resolveHwAccel('cuda', { exists })).toEqual({
+      args: [],
+      warning: `hwaccel "cuda" needs ${NVIDIA_DEVICE}, which does not exist: decoding in software`,
+    });
     expect(asked).toEqual([DRI_RENDER_NODE, DRI_RENDER_NODE, NVIDIA_DEVICE]);
   });
 

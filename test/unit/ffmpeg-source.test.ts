@@ -44,7 +44,6 @@ const recordStatuses = (source: FfmpegSource): Array<{ value: CameraStatus; at: 
 const waitForState = (source: FfmpegSource, state: CameraStatus['state'], timeoutMs?: number): Promise<CameraStatus> =>
   waitFor<CameraStatus>(source, 'status', (status) => status.state === state, timeoutMs);
 
-
 test('a demo camera delivers 320x240 JPEGs that ffprobe decodes, in sequence, and stop() leaves no ffmpeg behind', async () => {
   const source = makeSource({ camera: 'demo-frames' });
   const statuses = recordStatuses(source);
@@ -61,7 +60,16 @@ test('a demo camera delivers 320x240 JPEGs that ffprobe decodes, in sequence, an
   }
   const file = path.join(dir, 'frame.jpg');
   writeFileSync(file, frames[4].jpeg);
-  const probe = execFileSync('/usr/bin/ffprobe', ['-v', 'error', '-count_frames', '-show_entries', 'stream=codec_name,width,height,nb_read_frames', '-of', 'json', file]);
+  const probe = execFileSync('/usr/bin/ffprobe', [
+    '-v',
+    'error',
+    '-count_frames',
+    '-show_entries',
+    'stream=codec_name,width,height,nb_read_frames',
+    '-of',
+    'json',
+    file,
+  ]);
   expect(JSON.parse(probe.toString()).streams[0]).toEqual({ codec_name: 'mjpeg', width: 320, height: 240, nb_read_frames: '1' });
   expect(await metricValue(metrics.framesTotal, { camera: 'demo-frames' })).toBeGreaterThanOrEqual(5);
 
@@ -286,8 +294,19 @@ describe('grey planes', () => {
     flats = path.join(dir, 'flats.mp4');
     const colour = (c: string): string[] => ['-f', 'lavfi', '-i', `color=c=${c}:size=320x240:rate=10:duration=1`];
     execFileSync(FFMPEG, [
-      '-hide_banner', '-loglevel', 'error', ...colour('black'), ...colour('gray'), ...colour('white'),
-      '-filter_complex', '[0:v][1:v][2:v]concat=n=3', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', flats,
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      ...colour('black'),
+      ...colour('gray'),
+      ...colour('white'),
+      '-filter_complex',
+      '[0:v][1:v][2:v]concat=n=3',
+      '-c:v',
+      'libx264',
+      '-pix_fmt',
+      'yuv420p',
+      flats,
     ]);
   });
 
@@ -313,10 +332,14 @@ describe('grey planes', () => {
     expect(planes.map((p) => p.timestamp)).toEqual([...planes.map((p) => p.timestamp)].sort((a, b) => a - b));
 
     // ffmpeg decodes the JPEGs it delivered to the same grey size; each must match its own plane.
-    const decoded = spawnSync(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-f', 'mjpeg', '-i', 'pipe:0', '-vf', 'scale=80:60:flags=area,format=gray', '-f', 'rawvideo', 'pipe:1'], {
-      input: Buffer.concat(frames.map((f) => f.jpeg)),
-      maxBuffer: 64 * 1024 * 1024,
-    }).stdout;
+    const decoded = spawnSync(
+      FFMPEG,
+      ['-hide_banner', '-loglevel', 'error', '-f', 'mjpeg', '-i', 'pipe:0', '-vf', 'scale=80:60:flags=area,format=gray', '-f', 'rawvideo', 'pipe:1'],
+      {
+        input: Buffer.concat(frames.map((f) => f.jpeg)),
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    ).stdout;
     expect(decoded.length).toBe(frames.length * 80 * 60);
     const jpegMeans = frames.map((_f, i) => mean(decoded.subarray(i * 4800, (i + 1) * 4800)));
     const planeMeans = planes.map((p) => mean(p.data));
@@ -433,7 +456,22 @@ describe('hardware decoding', () => {
 
   beforeAll(() => {
     h264 = path.join(dir, 'h264.mp4');
-    execFileSync(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=10', '-t', '1', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', h264]);
+    execFileSync(FFMPEG, [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=320x240:rate=10',
+      '-t',
+      '1',
+      '-c:v',
+      'libx264',
+      '-pix_fmt',
+      'yuv420p',
+      h264,
+    ]);
   });
 
   const startArgs = (entries: ReturnType<typeof recordingLogger>['entries']): string[][] =>

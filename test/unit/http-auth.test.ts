@@ -102,9 +102,18 @@ describe('Digest authentication (RFC 7616)', () => {
     const challenge = digestOf(`Digest realm="api@example.org", qop="auth", algorithm=SHA-512-256,
       nonce="5TsQWLVdgBdmrQ0XsxbDODV+57QdFR34I9HAbC/RVvkK", opaque="HRPCssKJSGjCrkzDg8OhwpzCiGPChXYjwrI2QmXDnsOS",
       charset=UTF-8, userhash=true`);
-    const params = paramsOf(digestAuthorization(challenge, { username: 'J\u00e4s\u00f8n Doe', password: 'Secret, or not?' }, {
-      method: 'GET', uri: '/doe.json', nc: 1, cnonce: 'NTg6RKcb9boFIAS3KrFK9BGeh+iDa/sm6jUMp2wds69v',
-    }));
+    const params = paramsOf(
+      digestAuthorization(
+        challenge,
+        { username: 'J\u00e4s\u00f8n Doe', password: 'Secret, or not?' },
+        {
+          method: 'GET',
+          uri: '/doe.json',
+          nc: 1,
+          cnonce: 'NTg6RKcb9boFIAS3KrFK9BGeh+iDa/sm6jUMp2wds69v',
+        },
+      ),
+    );
     expect(params).toMatchObject({
       username: '793263caabb707a56211940d90411ea4a575adeccb7e360aeb624ed06ece9b0b',
       response: '3798d4131c277846293534c3edc11bd8a5e4cdcbff78b05db9d95eeb1cec68a5',

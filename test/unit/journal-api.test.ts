@@ -71,9 +71,15 @@ describe('GET /api/events', () => {
     expect(first.status).toBe(200);
     const page = first.body.events as EventResponse[];
     expect(page).toHaveLength(50);
-    expect(page[0]).toMatchObject({ id: events[119].id, startTime: new Date(T0 + 119 * 60000).toISOString(), startTimeMs: T0 + 119 * 60000, endTime: null, snapshotUrl: null });
+    expect(page[0]).toMatchObject({
+      id: events[119].id,
+      startTime: new Date(T0 + 119 * 60000).toISOString(),
+      startTimeMs: T0 + 119 * 60000,
+      endTime: null,
+      snapshotUrl: null,
+    });
     const ids = page.map((e) => e.id);
-    for (let next = first.body.next as string | null; next !== null; ) {
+    for (let next = first.body.next as string | null; next !== null;) {
       const more = await get(`/events?cursor=${encodeURIComponent(next)}`);
       ids.push(...(more.body.events as EventResponse[]).map((e) => e.id));
       next = more.body.next as string | null;
@@ -83,7 +89,11 @@ describe('GET /api/events', () => {
 
   it('filters by camera, type, zone and a time range given as ISO 8601 or milliseconds', async () => {
     const ids = async (query: string) => ((await get(`/events?limit=500&${query}`)).body.events as EventResponse[]).map((e) => e.id);
-    const expected = (keep: (e: StoredEvent) => boolean) => events.filter(keep).map((e) => e.id).reverse();
+    const expected = (keep: (e: StoredEvent) => boolean) =>
+      events
+        .filter(keep)
+        .map((e) => e.id)
+        .reverse();
     expect(await ids('camera=garage')).toEqual(expected((e) => e.camera === 'garage'));
     expect(await ids('type=tamper&camera=porch')).toEqual(expected((e) => e.type === 'tamper' && e.camera === 'porch'));
     expect(await ids('zone=yard')).toEqual(expected((e) => e.zones.includes('yard')));
@@ -122,14 +132,27 @@ describe('GET /api/events/:id and its snapshot', () => {
     const stored = journal.insert({ camera: 'porch', type: 'motion', startTime: T0, endTime: T0 + 4000, score: 0.5, data: { ai: 'a person' } });
     const found = await get(`/events/${stored.id}`);
     expect(found.status).toBe(200);
-    expect(found.body.event).toMatchObject({ id: stored.id, endTime: '2024-05-01T12:00:04.000Z', endTimeMs: T0 + 4000, score: 0.5, data: { ai: 'a person' }, hasSnapshot: false });
-    expect(await get('/events/01HZZZZZZZZZZZZZZZZZZZZZZZ')).toEqual({ status: 404, body: { error: 'not_found', message: 'no event "01HZZZZZZZZZZZZZZZZZZZZZZZ"' } });
+    expect(found.body.event).toMatchObject({
+      id: stored.id,
+      endTime: '2024-05-01T12:00:04.000Z',
+      endTimeMs: T0 + 4000,
+      score: 0.5,
+      data: { ai: 'a person' },
+      hasSnapshot: false,
+    });
+    expect(await get('/events/01HZZZZZZZZZZZZZZZZZZZZZZZ')).toEqual({
+      status: 404,
+      body: { error: 'not_found', message: 'no event "01HZZZZZZZZZZZZZZZZZZZZZZZ"' },
+    });
     expect((await get('/events/..%2F..%2Fetc')).status).toBe(404);
   });
 
   it('serves the snapshot as image/jpeg, and 404 when there is none or it is gone', async () => {
     const stored = journal.insert({ camera: 'porch', type: 'motion', startTime: T0 });
-    expect(await get(`/events/${stored.id}/snapshot.jpg`)).toEqual({ status: 404, body: { error: 'not_found', message: `event "${stored.id}" has no snapshot` } });
+    expect(await get(`/events/${stored.id}/snapshot.jpg`)).toEqual({
+      status: 404,
+      body: { error: 'not_found', message: `event "${stored.id}" has no snapshot` },
+    });
     await journal.saveSnapshot(stored.id, jpeg(5000));
     const event = (await get(`/events/${stored.id}`)).body.event as EventResponse;
     expect(event.snapshotUrl).toBe(`/api/events/${stored.id}/snapshot.jpg`);
@@ -161,6 +184,9 @@ describe('POST /api/events/:id/keep', () => {
     expect(await post(id, '{"keep":"yes"}')).toEqual({ status: 400, body: { error: 'invalid_request', message: 'body.keep: must be boolean' } });
     expect(await post(id, '{}')).toEqual({ status: 400, body: { error: 'invalid_request', message: 'body: missing property "keep"' } });
     expect((await post(id, '{keep')).status).toBe(400);
-    expect(await post('01HZZZZZZZZZZZZZZZZZZZZZZZ', '{"keep":true}')).toEqual({ status: 404, body: { error: 'not_found', message: 'no event "01HZZZZZZZZZZZZZZZZZZZZZZZ"' } });
+    expect(await post('01HZZZZZZZZZZZZZZZZZZZZZZZ', '{"keep":true}')).toEqual({
+      status: 404,
+      body: { error: 'not_found', message: 'no event "01HZZZZZZZZZZZZZZZZZZZZZZZ"' },
+    });
   });
 });

@@ -109,7 +109,9 @@ describe('EventJournal.query paging', () => {
     expect(() => journal.query({ limit: 5, cursor: 'page-2' })).toThrow('cursor: expected the "next" value of a previous page, got "page-2"');
     expect(() => journal.query({ limit: 5, camera: 'Front Door' })).toThrow(/^camera: expected a camera id/);
     expect(() => journal.query({ limit: 5, zone: '../x' })).toThrow(/^zone: expected a zone name/);
-    expect(() => journal.query({ limit: 5, colour: 'red' })).toThrow(/^colour: expected one of the known properties \(camera, type, zone, from, to, limit, cursor\)/);
+    expect(() => journal.query({ limit: 5, colour: 'red' })).toThrow(
+      /^colour: expected one of the known properties \(camera, type, zone, from, to, limit, cursor\)/,
+    );
   });
 });
 
@@ -137,7 +139,7 @@ describe('EventJournal.query plans', () => {
 
 function allPagesFrom(cursor: string, limit: number): string[] {
   const ids: string[] = [];
-  for (let next: string | null = cursor; next !== null; ) {
+  for (let next: string | null = cursor; next !== null;) {
     const page = journal.query({ limit, cursor: next });
     ids.push(...page.events.map((event) => event.id));
     next = page.next;

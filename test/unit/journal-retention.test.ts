@@ -119,7 +119,10 @@ describe('EventJournal retention by size', () => {
     for (const id of kept) expect(journal.snapshotPath(id)).not.toBeNull();
     for (const id of kept) expect(existsSync(journal.snapshotPath(id)!)).toBe(true);
     // The oldest unkept events went first: what is left is the kept five and an unbroken run of the newest.
-    const left = journal.query({ limit: 500 }).events.filter((e) => !e.kept).map((e) => e.startTime);
+    const left = journal
+      .query({ limit: 500 })
+      .events.filter((e) => !e.kept)
+      .map((e) => e.startTime);
     expect(left[0]).toBe(T0 + 299 * 1000);
     expect(left).toEqual(left.map((_, i) => T0 + (299 - i) * 1000));
   });
@@ -143,7 +146,13 @@ describe('EventJournal retention by size', () => {
 
   it('warns once, and deletes nothing, when kept events alone exceed the limit', async () => {
     const warnings: string[] = [];
-    const logger: Logger = { error: () => undefined, warn: (_obj: unknown, msg?: string) => warnings.push(msg ?? ''), info: () => undefined, debug: () => undefined, child: () => logger };
+    const logger: Logger = {
+      error: () => undefined,
+      warn: (_obj: unknown, msg?: string) => warnings.push(msg ?? ''),
+      info: () => undefined,
+      debug: () => undefined,
+      child: () => logger,
+    };
     const journal = openJournal({ maxBytes: MiB, logger });
     for (let i = 0; i < 6; i++) {
       const stored = journal.insert(event(T0 + i, { kept: true }));
@@ -158,7 +167,9 @@ describe('EventJournal retention by size', () => {
 
 describe('EventJournal retention limits', () => {
   it('refuses limits that make no sense', () => {
-    expect(() => new EventJournal({ dataDir, maxBytes: 1000 })).toThrow('maxBytes 1000 is invalid: expected a whole number of bytes of at least 1048576 (1 MiB), or Infinity for no limit');
+    expect(() => new EventJournal({ dataDir, maxBytes: 1000 })).toThrow(
+      'maxBytes 1000 is invalid: expected a whole number of bytes of at least 1048576 (1 MiB), or Infinity for no limit',
+    );
     expect(() => new EventJournal({ dataDir, maxAgeDays: 0 })).toThrow(/maxAgeDays 0 is invalid/);
     expect(() => new EventJournal({ dataDir, synchronous: 'off' as 'full' })).toThrow('synchronous "off" is invalid: expected "normal" or "full"');
     expect(() => new EventJournal({ dataDir, maxBytes: Number.POSITIVE_INFINITY, maxAgeDays: Number.POSITIVE_INFINITY })).not.toThrow();

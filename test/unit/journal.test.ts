@@ -135,11 +135,26 @@ describe('EventJournal validation', () => {
     ['a start in seconds with a fraction', motion({ startTime: 1714.5 }), 'event.startTime', /got 1714.5$/],
     ['a start as a string', { ...motion(), startTime: '2024-05-01' }, 'event.startTime', /got "2024-05-01"$/],
     ['an end before the start', motion({ endTime: T0 - 1 }), 'event.endTime', /expected a time at or after startTime/],
-    ['an end that is not a time', { ...motion(), endTime: 'soon' }, 'event.endTime', /expected milliseconds since the epoch, or null while the event lasts, got "soon"$/],
+    [
+      'an end that is not a time',
+      { ...motion(), endTime: 'soon' },
+      'event.endTime',
+      /expected milliseconds since the epoch, or null while the event lasts, got "soon"$/,
+    ],
     ['a score above 1', motion({ score: 7 }), 'event.score', /expected a number from 0 to 1, got 7$/],
     ['a score that is not a number', motion({ score: Number.NaN }), 'event.score', /got NaN$/],
     ['a box leaving the picture', motion({ boxes: [{ x: 0.9, y: 0, width: 0.2, height: 0.1 }] }), 'event.boxes[0]', /x \+ width at most 1/],
-    ['a box in pixels', motion({ boxes: [{ x: 0, y: 0, width: 0.1, height: 0.1 }, { x: 0, y: 0, width: 640, height: 0.1 }] }), 'event.boxes[1].width', /expected a fraction of the picture from 0 to 1, got 640$/],
+    [
+      'a box in pixels',
+      motion({
+        boxes: [
+          { x: 0, y: 0, width: 0.1, height: 0.1 },
+          { x: 0, y: 0, width: 640, height: 0.1 },
+        ],
+      }),
+      'event.boxes[1].width',
+      /expected a fraction of the picture from 0 to 1, got 640$/,
+    ],
     ['a box without a height', { ...motion(), boxes: [{ x: 0, y: 0, width: 0.1 }] }, 'event.boxes[0].height', /got nothing$/],
     ['a zone name with a space', motion({ zones: ['front yard'] }), 'event.zones[0]', /expected a zone name/],
     ['the same zone twice', motion({ zones: ['yard', 'yard'] }), 'event.zones', /expected a list of at most 32 different zone names/],
@@ -170,10 +185,14 @@ describe('EventJournal validation', () => {
   it('refuses wrong patches, naming the field', () => {
     const journal = openJournal();
     const { id } = journal.insert(motion());
-    expect(errorOf(() => journal.update(id, {})).message).toBe('patch: expected a patch with at least one of endTime, score, boxes, zones, data, snapshot, got {}');
+    expect(errorOf(() => journal.update(id, {})).message).toBe(
+      'patch: expected a patch with at least one of endTime, score, boxes, zones, data, snapshot, got {}',
+    );
     expect(errorOf(() => journal.update(id, { endTime: T0 - 5 })).message).toMatch(/^patch\.endTime: expected a time at or after the event's startTime/);
     expect(errorOf(() => journal.update(id, { camera: 'garage' })).field).toBe('patch.camera');
-    expect(errorOf(() => journal.update(id, { snapshot: 'porch/2024-05-01/x.jpg' })).message).toMatch(/^patch\.snapshot: expected null \(to drop the snapshot; saveSnapshot\(\) sets one\)/);
+    expect(errorOf(() => journal.update(id, { snapshot: 'porch/2024-05-01/x.jpg' })).message).toMatch(
+      /^patch\.snapshot: expected null \(to drop the snapshot; saveSnapshot\(\) sets one\)/,
+    );
     expect(errorOf(() => journal.keep(id, 'yes' as unknown as boolean)).message).toBe('kept: expected true or false, got "yes"');
   });
 });
@@ -245,7 +264,9 @@ describe('EventJournal snapshots', () => {
   it('refuses bytes that are not a JPEG and answers null for an unknown event', async () => {
     const journal = openJournal();
     const { id } = journal.insert(motion());
-    expect(() => journal.saveSnapshot(id, Buffer.from('GIF89a'))).toThrow('jpeg: expected a JPEG image (bytes starting with FF D8), got "6 bytes starting 47494638"');
+    expect(() => journal.saveSnapshot(id, Buffer.from('GIF89a'))).toThrow(
+      'jpeg: expected a JPEG image (bytes starting with FF D8), got "6 bytes starting 47494638"',
+    );
     expect(await journal.saveSnapshot('01HZZZZZZZZZZZZZZZZZZZZZZZ', jpeg(100))).toBeNull();
   });
 

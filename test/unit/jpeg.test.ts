@@ -5,7 +5,24 @@ import { JpegSplitter, isJpeg, jpegDimensions, type JpegRejectReason } from '../
 function ffmpegJpeg(source: string, quality = 5): Buffer {
   return execFileSync(
     '/usr/bin/ffmpeg',
-    ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', source, '-frames:v', '1', '-c:v', 'mjpeg', '-q:v', String(quality), '-f', 'image2pipe', 'pipe:1'],
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      source,
+      '-frames:v',
+      '1',
+      '-c:v',
+      'mjpeg',
+      '-q:v',
+      String(quality),
+      '-f',
+      'image2pipe',
+      'pipe:1',
+    ],
     { maxBuffer: 64 * 1024 * 1024 },
   );
 }
@@ -147,12 +164,14 @@ describe('jpegDimensions', () => {
     const segment = (marker: number, body: number[]): number[] => [0xff, marker, 0, body.length + 2, ...body];
     const sizeLike = [8, 0x11, 0x11, 0x22, 0x22, 1, 1, 0x11, 0];
     const jpeg = Buffer.from([
-      0xff, 0xd8,
+      0xff,
+      0xd8,
       ...segment(0xc4, sizeLike),
       ...segment(0xc8, sizeLike),
       ...segment(0xcc, sizeLike),
       ...segment(0xc2, [8, 0x00, 0xf0, 0x01, 0x40, 1, 1, 0x11, 0]),
-      0xff, 0xd9,
+      0xff,
+      0xd9,
     ]);
     expect(jpegDimensions(jpeg)).toEqual({ width: 320, height: 240 });
   });

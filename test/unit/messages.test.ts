@@ -4,7 +4,7 @@ const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0]);
 const frame = { camera: 'porch', timestamp: 1_714_600_000_000, sequence: 3, width: 640, height: 360, bytes: jpeg.length };
 
 describe('frame messages between Glimpser nodes', () => {
-  it('accepts a capture node\'s frame message and keeps the other fields of the message', () => {
+  it("accepts a capture node's frame message and keeps the other fields of the message", () => {
     const msg = { _msgid: 'm1', topic: 'cameras/porch/frame', payload: jpeg, frame, extra: { kept: true } };
     expect(checkFrameMessage(msg)).toBe(msg);
   });

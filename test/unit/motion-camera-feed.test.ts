@@ -28,8 +28,18 @@ function setUp(recent: Frame | null = null) {
   return { camera, feed, taken, setBusy: (value: boolean) => (busy = value) };
 }
 
-const result = (motion: boolean): MotionResult => ({ motion, boxes: [], changedFraction: motion ? 0.1 : 0, zones: [], calibrating: false, score: motion ? 0.4 : 0 });
-const jpeg = (sequence: number, timestamp: number): Frame => ({ jpeg: Buffer.from([0xff, 0xd8, 0xff, sequence]), meta: { camera: 'yard', timestamp, sequence, width: 320, height: 180, bytes: 4 } });
+const result = (motion: boolean): MotionResult => ({
+  motion,
+  boxes: [],
+  changedFraction: motion ? 0.1 : 0,
+  zones: [],
+  calibrating: false,
+  score: motion ? 0.4 : 0,
+});
+const jpeg = (sequence: number, timestamp: number): Frame => ({
+  jpeg: Buffer.from([0xff, 0xd8, 0xff, sequence]),
+  meta: { camera: 'yard', timestamp, sequence, width: 320, height: 180, bytes: 4 },
+});
 
 describe('a motion feed reading a camera directly', () => {
   it('asks for no JPEG while nothing moves, and passes each quiet result on at once without a picture', () => {
@@ -37,7 +47,10 @@ describe('a motion feed reading a camera directly', () => {
     feed.plane({ timestamp: 1000 }, result(false));
     feed.plane({ timestamp: 1100 }, result(false));
     expect(camera.asked).toBe(0);
-    expect(taken).toEqual([{ motion: false, timestamp: 1000, sequence: 0, bytes: 0 }, { motion: false, timestamp: 1100, sequence: 0, bytes: 0 }]);
+    expect(taken).toEqual([
+      { motion: false, timestamp: 1000, sequence: 0, bytes: 0 },
+      { motion: false, timestamp: 1100, sequence: 0, bytes: 0 },
+    ]);
   });
 
   it('asks for JPEGs when motion begins; the result waits for a JPEG taken no earlier than its plane, and those after it wait in line', () => {
@@ -48,7 +61,10 @@ describe('a motion feed reading a camera directly', () => {
     feed.plane({ timestamp: 2100 }, result(true));
     expect(taken).toEqual([]);
     expect(feed.frame(jpeg(1, 2150))).toEqual(result(true));
-    expect(taken).toEqual([{ motion: true, timestamp: 2000, sequence: 1, bytes: 4 }, { motion: true, timestamp: 2100, sequence: 1, bytes: 4 }]);
+    expect(taken).toEqual([
+      { motion: true, timestamp: 2000, sequence: 1, bytes: 4 },
+      { motion: true, timestamp: 2100, sequence: 1, bytes: 4 },
+    ]);
     // A JPEG no older than JPEG_MATCH_MS shows the next plane: no waiting.
     feed.plane({ timestamp: 2200 }, result(true));
     expect(taken[2]).toEqual({ motion: true, timestamp: 2200, sequence: 1, bytes: 4 });
@@ -93,6 +109,9 @@ describe('a motion feed reading a camera directly', () => {
 
   it("gives the camera's recent picture for a tamper event, or a stand-in without a picture", async () => {
     expect((await setUp(jpeg(3, 900)).feed.recentPicture(1000)).meta.sequence).toBe(3);
-    expect(await setUp(null).feed.recentPicture(1000)).toEqual({ jpeg: Buffer.alloc(0), meta: { camera: 'yard', timestamp: 1000, sequence: 0, width: 0, height: 0, bytes: 0 } });
+    expect(await setUp(null).feed.recentPicture(1000)).toEqual({
+      jpeg: Buffer.alloc(0),
+      meta: { camera: 'yard', timestamp: 1000, sequence: 0, width: 0, height: 0, bytes: 0 },
+    });
   });
 });

@@ -15,12 +15,7 @@ function regions(rows: string[], minArea = 1): { area: number; box: [number, num
 
 describe('connected regions', () => {
   test('separate blobs are separate regions, largest first, with their bounds', () => {
-    expect(regions([
-      '##.....',
-      '##...#.',
-      '.....##',
-      '.....##',
-    ])).toEqual([
+    expect(regions(['##.....', '##...#.', '.....##', '.....##'])).toEqual([
       { area: 5, box: [5, 1, 6, 3] },
       { area: 4, box: [0, 0, 1, 1] },
     ]);
@@ -31,13 +26,7 @@ describe('connected regions', () => {
   });
 
   test('a U whose arms were labelled apart is merged where its bottom joins them, and so is a hook', () => {
-    expect(regions([
-      '#...#.#',
-      '#...#.#',
-      '#####.#',
-      '......#',
-      '######.',
-    ])).toEqual([
+    expect(regions(['#...#.#', '#...#.#', '#####.#', '......#', '######.'])).toEqual([
       { area: 10, box: [0, 0, 6, 4] },
       { area: 9, box: [0, 0, 4, 2] },
     ]);
@@ -52,7 +41,10 @@ describe('connected regions', () => {
     const joined = new Uint8Array(changed.data.length);
     dilate3(changed.data, joined, new Uint8Array(changed.data.length), changed.width, changed.height);
     const found = new RegionLabeller(5, 3).find(joined, changed.data, changed.data, 1);
-    expect(found.map((r) => [r.area, r.minX, r.maxX])).toEqual([[1, 0, 0], [1, 4, 4]]);
+    expect(found.map((r) => [r.area, r.minX, r.maxX])).toEqual([
+      [1, 0, 0],
+      [1, 4, 4],
+    ]);
     const close = bitmap(['#.#..', '.....', '.....']);
     dilate3(close.data, joined, new Uint8Array(close.data.length), 5, 3);
     expect(new RegionLabeller(5, 3).find(joined, close.data, close.data, 1).map((r) => [r.area, r.minX, r.maxX])).toEqual([[2, 0, 2]]);

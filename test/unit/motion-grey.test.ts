@@ -5,9 +5,24 @@ import { findTool } from '../support/tools';
 /** A real JPEG from ffmpeg: the left half black, the right half white. */
 function halves(width: number, height: number): Buffer {
   return execFileSync(findTool('ffmpeg'), [
-    '-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `color=c=black:s=${width}x${height}`,
-    '-vf', `drawbox=x=${width / 2}:y=0:w=${width / 2}:h=${height}:color=white:t=fill`,
-    '-frames:v', '1', '-c:v', 'mjpeg', '-q:v', '2', '-f', 'image2pipe', 'pipe:1',
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    `color=c=black:s=${width}x${height}`,
+    '-vf',
+    `drawbox=x=${width / 2}:y=0:w=${width / 2}:h=${height}:color=white:t=fill`,
+    '-frames:v',
+    '1',
+    '-c:v',
+    'mjpeg',
+    '-q:v',
+    '2',
+    '-f',
+    'image2pipe',
+    'pipe:1',
   ]);
 }
 

@@ -3,9 +3,18 @@ import { checkLifecycleMessage, checkMotionEventMessage } from '../../core/messa
 import type { MotionEvent } from '../../core/motion/lifecycle';
 import { motionEventMessage, noPicture, tamperEventMessage } from '../../core/motion/lifecycle-message';
 
-const picture: Frame = { jpeg: Buffer.from([0xff, 0xd8, 0xff, 0xe0]), meta: { camera: 'yard', timestamp: 1500, sequence: 4, width: 320, height: 180, bytes: 4 } };
+const picture: Frame = {
+  jpeg: Buffer.from([0xff, 0xd8, 0xff, 0xe0]),
+  meta: { camera: 'yard', timestamp: 1500, sequence: 4, width: 320, height: 180, bytes: 4 },
+};
 const event = (frame: Frame, overrides: Partial<MotionEvent<Frame>> = {}): MotionEvent<Frame> => ({
-  id: 2, startedAt: 1000, lastMotionAt: 1500, endedAt: null, frames: 6, maxScore: 1.3, zones: ['door'],
+  id: 2,
+  startedAt: 1000,
+  lastMotionAt: 1500,
+  endedAt: null,
+  frames: 6,
+  maxScore: 1.3,
+  zones: ['door'],
   best: { frame, timestamp: 1500, changedFraction: 0.2, boxes: [{ x: 0.1, y: 0.2, width: 0.3, height: 0.4 }] },
   ...overrides,
 });
@@ -17,7 +26,18 @@ describe('motion event messages', () => {
       topic: 'cameras/yard/motion',
       payload: picture.jpeg,
       frame: picture.meta,
-      event: { key: 'n1:yard:motion:2:1000', phase: 'start', camera: 'yard', type: 'motion', subtype: undefined, startTime: 1000, endTime: null, score: 1, boxes: [{ x: 0.1, y: 0.2, width: 0.3, height: 0.4 }], zones: ['door'] },
+      event: {
+        key: 'n1:yard:motion:2:1000',
+        phase: 'start',
+        camera: 'yard',
+        type: 'motion',
+        subtype: undefined,
+        startTime: 1000,
+        endTime: null,
+        score: 1,
+        boxes: [{ x: 0.1, y: 0.2, width: 0.3, height: 0.4 }],
+        zones: ['door'],
+      },
     });
     expect(checkMotionEventMessage(msg)).toBe(msg);
     expect(checkLifecycleMessage(msg)).toBe(msg);
@@ -33,14 +53,35 @@ describe('motion event messages', () => {
   });
 
   it('makes the start and end of a tamper event, its kind as subtype', () => {
-    const start = tamperEventMessage({ source: 'n1', camera: 'yard', frame: picture, tamper: { kind: 'covered', phase: 'start', startedAt: 2000, endedAt: null, timestamp: 5000, value: -3 } });
+    const start = tamperEventMessage({
+      source: 'n1',
+      camera: 'yard',
+      frame: picture,
+      tamper: { kind: 'covered', phase: 'start', startedAt: 2000, endedAt: null, timestamp: 5000, value: -3 },
+    });
     expect(start).toEqual({
       topic: 'cameras/yard/tamper',
       payload: picture.jpeg,
       frame: picture.meta,
-      event: { key: 'n1:yard:tamper:covered:2000', phase: 'start', camera: 'yard', type: 'tamper', subtype: 'covered', startTime: 2000, endTime: null, score: 1, boxes: [], zones: [] },
+      event: {
+        key: 'n1:yard:tamper:covered:2000',
+        phase: 'start',
+        camera: 'yard',
+        type: 'tamper',
+        subtype: 'covered',
+        startTime: 2000,
+        endTime: null,
+        score: 1,
+        boxes: [],
+        zones: [],
+      },
     });
-    const end = tamperEventMessage({ source: 'n1', camera: 'yard', frame: noPicture('yard', 9000), tamper: { kind: 'covered', phase: 'end', startedAt: 2000, endedAt: 9000, timestamp: 9000, value: 0.25 } });
+    const end = tamperEventMessage({
+      source: 'n1',
+      camera: 'yard',
+      frame: noPicture('yard', 9000),
+      tamper: { kind: 'covered', phase: 'end', startedAt: 2000, endedAt: 9000, timestamp: 9000, value: 0.25 },
+    });
     expect(end).toEqual({ topic: 'cameras/yard/tamper', event: { ...start.event, phase: 'end', endTime: 9000, score: 0.25 } });
   });
 });

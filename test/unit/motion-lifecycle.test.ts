@@ -4,7 +4,15 @@ import { MotionEventTracker, type MotionTransition } from '../../core/motion/lif
 const quiet: MotionResult = { motion: false, boxes: [], changedFraction: 0, zones: [], calibrating: false, score: 0 };
 
 function moving(changedFraction: number, extra: Partial<MotionResult> = {}): MotionResult {
-  return { motion: true, boxes: [{ x: 0.1, y: 0.2, width: changedFraction, height: 0.3 }], changedFraction, zones: [], calibrating: false, score: 0.2, ...extra };
+  return {
+    motion: true,
+    boxes: [{ x: 0.1, y: 0.2, width: changedFraction, height: 0.3 }],
+    changedFraction,
+    zones: [],
+    calibrating: false,
+    score: 0.2,
+    ...extra,
+  };
 }
 
 /** Feeds one result per 100 ms from `from`, with the timestamp as the frame reference; returns the transitions. */

@@ -52,7 +52,7 @@ describe('SSIM (Wang et al. 2004)', () => {
     // Half the window 0 and half 255, against the same with 0 and 255 swapped.
     const n = 64;
     const mean = 127.5;
-    const variance = (n * (127.5 ** 2)) / (n - 1);
+    const variance = (n * 127.5 ** 2) / (n - 1);
     const expected = ((2 * mean * mean + C1) * (-2 * variance + C2)) / ((2 * mean * mean + C1) * (2 * variance + C2));
     const sumSquares = (n / 2) * 255 * 255;
     expect(windowSsim(n, mean * n, mean * n, sumSquares, sumSquares, 0)).toBeCloseTo(expected, 12);
@@ -110,8 +110,24 @@ describe('scene change between snapshots', () => {
 
   test('names the zone that changed, and a small change counts in its zone though not over the whole picture', () => {
     const zones = [
-      { name: 'left', points: [[0, 0], [0.5, 0], [0.5, 1], [0, 1]] as [number, number][] },
-      { name: 'right', points: [[0.5, 0], [1, 0], [1, 1], [0.5, 1]] as [number, number][] },
+      {
+        name: 'left',
+        points: [
+          [0, 0],
+          [0.5, 0],
+          [0.5, 1],
+          [0, 1],
+        ] as [number, number][],
+      },
+      {
+        name: 'right',
+        points: [
+          [0.5, 0],
+          [1, 0],
+          [1, 1],
+          [0.5, 1],
+        ] as [number, number][],
+      },
     ];
     const detector = new SceneChangeDetector({ zones, threshold: 0.04 });
     const base = texture(W, H, 4);
@@ -125,7 +141,16 @@ describe('scene change between snapshots', () => {
   });
 
   test('masked areas are ignored', () => {
-    const detector = new SceneChangeDetector({ masks: [[[0.6, 0.3], [0.9, 0.3], [0.9, 0.7], [0.6, 0.7]]] });
+    const detector = new SceneChangeDetector({
+      masks: [
+        [
+          [0.6, 0.3],
+          [0.9, 0.3],
+          [0.9, 0.7],
+          [0.6, 0.7],
+        ],
+      ],
+    });
     const base = texture(W, H, 6);
     detector.compare(frame(base, W, H));
     const blink = Uint8Array.from(base);

@@ -13,7 +13,12 @@ const scene = Uint8Array.from({ length: W * H }, (_, i) => {
   return Math.round(120 + 50 * Math.sin(x / 9) * Math.cos(y / 7) + 25 * Math.sin((x + 2 * y) / 3));
 });
 
-interface Square { x: number; y: number; size: number; level: number }
+interface Square {
+  x: number;
+  y: number;
+  size: number;
+  level: number;
+}
 
 let sequence = 0;
 /** The scene with sensor-like noise, optionally a square drawn on it and every pixel scaled by `gain`. */
@@ -64,15 +69,40 @@ describe('video motion detection', () => {
 
   test('names the zones the motion overlaps', () => {
     const zones = [
-      { name: 'left', points: [[0, 0], [0.5, 0], [0.5, 1], [0, 1]] as [number, number][] },
-      { name: 'right', points: [[0.5, 0], [1, 0], [1, 1], [0.5, 1]] as [number, number][] },
+      {
+        name: 'left',
+        points: [
+          [0, 0],
+          [0.5, 0],
+          [0.5, 1],
+          [0, 1],
+        ] as [number, number][],
+      },
+      {
+        name: 'right',
+        points: [
+          [0.5, 0],
+          [1, 0],
+          [1, 1],
+          [0.5, 1],
+        ] as [number, number][],
+      },
     ];
     const detector = calibrated({ zones });
     expect(detector.detect(frame({ x: 100, y: 30, size: 20, level: 10 })).zones).toEqual(['right']);
   });
 
   test('motion inside a mask is ignored', () => {
-    const detector = calibrated({ masks: [[[0.5, 0], [1, 0], [1, 1], [0.5, 1]]] });
+    const detector = calibrated({
+      masks: [
+        [
+          [0.5, 0],
+          [1, 0],
+          [1, 1],
+          [0.5, 1],
+        ],
+      ],
+    });
     const results = run(detector, 5, (i) => frame({ x: 100 + i * 6, y: 30, size: 20, level: 10 }));
     expect(results.some((r) => r.motion)).toBe(false);
   });
@@ -114,15 +144,32 @@ describe('video motion detection', () => {
 
   test('a throwing onReset is logged, not thrown', () => {
     const errors: string[] = [];
-    const logger: Logger = { error: (_obj: unknown, msg?: string) => void errors.push(String(msg)), warn: () => undefined, info: () => undefined, debug: () => undefined, child: () => logger };
-    const detector = calibrated({ onReset: () => { throw new Error('listener bug'); }, logger });
+    const logger: Logger = {
+      error: (_obj: unknown, msg?: string) => void errors.push(String(msg)),
+      warn: () => undefined,
+      info: () => undefined,
+      debug: () => undefined,
+      child: () => logger,
+    };
+    const detector = calibrated({
+      onReset: () => {
+        throw new Error('listener bug');
+      },
+      logger,
+    });
     expect(() => detector.detect(frame(null, 1, 100, 50))).not.toThrow();
     expect(errors).toEqual(['onReset failed: listener bug']);
   });
 
   test('malformed frames give a quiet result and one warning, without throwing', () => {
     const warnings: string[] = [];
-    const logger: Logger = { error: () => undefined, warn: (_obj: unknown, msg?: string) => void warnings.push(String(msg)), info: () => undefined, debug: () => undefined, child: () => logger };
+    const logger: Logger = {
+      error: () => undefined,
+      warn: (_obj: unknown, msg?: string) => void warnings.push(String(msg)),
+      info: () => undefined,
+      debug: () => undefined,
+      child: () => logger,
+    };
     const detector = calibrated({ logger });
     const short = { ...frame(), data: new Uint8Array(10) };
     expect(detector.detect(short)).toMatchObject({ motion: false, boxes: [] });
@@ -153,6 +200,17 @@ describe('video motion detection', () => {
   test('refuses options out of range, naming them', () => {
     expect(() => new VideoMotionDetector({ threshold: 0 })).toThrow('threshold 0 is invalid: expected a number from 1 to 254');
     expect(() => new VideoMotionDetector({ minArea: 2 })).toThrow('minArea 2 is invalid');
-    expect(() => new VideoMotionDetector({ masks: [[[0, 0], [1, 0], [1, 1.5]]] })).toThrow('mask 1 point 3: y=1.5 is outside 0..1');
+    expect(
+      () =>
+        new VideoMotionDetector({
+          masks: [
+            [
+              [0, 0],
+              [1, 0],
+              [1, 1.5],
+            ],
+          ],
+        }),
+    ).toThrow('mask 1 point 3: y=1.5 is outside 0..1');
   });
 });

@@ -3,8 +3,35 @@ import { cameraConfigFrom } from '../../nodes/glimpser-camera/schema';
 
 describe('capture node configuration', () => {
   it('loads a version 1 definition saved by an older release, adding the v2 settings', () => {
-    const v1 = { id: 'n1', type: 'capture', z: 't', x: 1, y: 2, wires: [[]], version: 1, name: 'old', camera: 'cam', mode: 'interval', fps: '2', interval: '5', timeout: 10, publish: true };
-    expect(captureConfigFrom(v1)).toEqual({ version: 2, name: 'old', camera: 'cam', mode: 'interval', fps: 2, interval: 5, timeout: 10, publish: true, cron: '', timeZone: '', archive: false });
+    const v1 = {
+      id: 'n1',
+      type: 'capture',
+      z: 't',
+      x: 1,
+      y: 2,
+      wires: [[]],
+      version: 1,
+      name: 'old',
+      camera: 'cam',
+      mode: 'interval',
+      fps: '2',
+      interval: '5',
+      timeout: 10,
+      publish: true,
+    };
+    expect(captureConfigFrom(v1)).toEqual({
+      version: 2,
+      name: 'old',
+      camera: 'cam',
+      mode: 'interval',
+      fps: 2,
+      interval: 5,
+      timeout: 10,
+      publish: true,
+      cron: '',
+      timeZone: '',
+      archive: false,
+    });
   });
 
   it('loads a definition with no version at all (the first flows) as version 1', () => {
@@ -24,7 +51,13 @@ describe('capture node configuration', () => {
 
 describe('glimpser-camera node configuration', () => {
   it('fills defaults and reads numbers typed as text', () => {
-    expect(cameraConfigFrom({ id: 'c', type: 'glimpser-camera', cameraId: 'door', width: '1280', height: '720' })).toMatchObject({ cameraId: 'door', source: 'demo', width: 1280, height: 720, fps: 5 });
+    expect(cameraConfigFrom({ id: 'c', type: 'glimpser-camera', cameraId: 'door', width: '1280', height: '720' })).toMatchObject({
+      cameraId: 'door',
+      source: 'demo',
+      width: 1280,
+      height: 720,
+      fps: 5,
+    });
   });
 
   it('names the wrong setting', () => {

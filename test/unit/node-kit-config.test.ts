@@ -30,7 +30,19 @@ beforeEach(() => (steps.length = 0));
 
 describe('readNodeConfig', () => {
   it('strips Node-RED keys, reads a definition without a version as v1 and runs every migration in order', () => {
-    const config = readNodeConfig(spec, { id: 'n', type: 'sample', z: 't', x: 1, y: 2, wires: [[]], g: 'grp', info: '', outputs: 2, credentials: {}, title: 'kept' });
+    const config = readNodeConfig(spec, {
+      id: 'n',
+      type: 'sample',
+      z: 't',
+      x: 1,
+      y: 2,
+      wires: [[]],
+      g: 'grp',
+      info: '',
+      outputs: 2,
+      credentials: {},
+      title: 'kept',
+    });
     expect(config).toEqual({ version: 3, name: '', fps: 1, rotate: 0, label: 'kept', mode: 'b' });
     expect(steps).toEqual(['2', '3']);
   });
@@ -42,7 +54,13 @@ describe('readNodeConfig', () => {
   });
 
   it('reads numbers typed as text where the schema holds numbers, and only there', () => {
-    expect(readNodeConfig(spec, { version: '3', fps: ' 2.5 ', rotate: '90', name: '12', label: '7' })).toMatchObject({ version: 3, fps: 2.5, rotate: 90, name: '12', label: '7' });
+    expect(readNodeConfig(spec, { version: '3', fps: ' 2.5 ', rotate: '90', name: '12', label: '7' })).toMatchObject({
+      version: 3,
+      fps: 2.5,
+      rotate: 90,
+      name: '12',
+      label: '7',
+    });
   });
 
   it.each([
@@ -55,8 +73,13 @@ describe('readNodeConfig', () => {
     expect(() => readNodeConfig(spec, def)).toThrow(message);
   });
 
-  it('runs the spec\'s own check after the schema', () => {
-    const checked: NodeConfigSpec<typeof Schema> = { ...spec, check: (config) => { if (config.label === 'bad') throw new Error('label "bad" is not allowed'); } };
+  it("runs the spec's own check after the schema", () => {
+    const checked: NodeConfigSpec<typeof Schema> = {
+      ...spec,
+      check: (config) => {
+        if (config.label === 'bad') throw new Error('label "bad" is not allowed');
+      },
+    };
     expect(() => readNodeConfig(checked, { version: 3, label: 'bad' })).toThrow('label "bad" is not allowed');
   });
 });

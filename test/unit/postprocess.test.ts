@@ -69,7 +69,9 @@ describe('FramePostProcessor pipeline', () => {
   it('draws the overlay in its corner and leaves every other pixel as it was', async () => {
     const without = asFrame(await new FramePostProcessor(plain).process(frameOf(busy)));
     for (const position of ['top-left', 'bottom-right'] as const) {
-      const withOverlay = asFrame(await new FramePostProcessor({ ...plain, overlay: { text: 'Porch', timestamp: true, timeZone: 'UTC', position } }).process(frameOf(busy)));
+      const withOverlay = asFrame(
+        await new FramePostProcessor({ ...plain, overlay: { text: 'Porch', timestamp: true, timeZone: 'UTC', position } }).process(frameOf(busy)),
+      );
       const box = await changedBox(without.jpeg, withOverlay.jpeg);
       expect(box).not.toBeNull();
       // JPEG works on 16 px blocks, so a change can spread up to one block past the overlay's own box.
@@ -86,7 +88,9 @@ describe('FramePostProcessor pipeline', () => {
   });
 
   it('escapes overlay text, so markup in a camera name is drawn rather than parsed', async () => {
-    const result = asFrame(await new FramePostProcessor({ ...plain, overlay: { text: '<b>"Tom & Jerry\'s"</b>', position: 'top-left' } }).process(frameOf(busy)));
+    const result = asFrame(
+      await new FramePostProcessor({ ...plain, overlay: { text: '<b>"Tom & Jerry\'s"</b>', position: 'top-left' } }).process(frameOf(busy)),
+    );
     expect(result.meta).toMatchObject({ width: 320, height: 240 });
   });
 
@@ -110,7 +114,7 @@ describe('FramePostProcessor pipeline', () => {
     const crop = { left: 0.25, top: 0.5, width: 0.5, height: 0.5 };
     const cropped = asFrame(await new FramePostProcessor({ ...plain, crop }).process(frameOf(busy)));
     expect(cropped.meta).toMatchObject({ width: 160, height: 120 });
-    expect((await sharp(cropped.jpeg).metadata())).toMatchObject({ format: 'jpeg', width: 160, height: 120 });
+    expect(await sharp(cropped.jpeg).metadata()).toMatchObject({ format: 'jpeg', width: 160, height: 120 });
 
     const cases: [PostProcessOptions['resize'], number, number][] = [
       [{ width: 80, height: 80, fit: 'inside' }, 80, 60],
@@ -148,8 +152,12 @@ describe('FramePostProcessor pipeline', () => {
           const expected = colours[name as keyof typeof colours];
           const want = [1, 3, 5].map((at) => parseInt(expected.slice(at, at + 2), 16));
           const centre = Math.floor(data.length / 6) * 3;
-          expect({ rotate, name, resize: resize !== undefined, pixel: [...data.subarray(centre, centre + 3)].map((v) => Math.round(v / 255) * 255) })
-            .toEqual({ rotate, name, resize: resize !== undefined, pixel: want });
+          expect({ rotate, name, resize: resize !== undefined, pixel: [...data.subarray(centre, centre + 3)].map((v) => Math.round(v / 255) * 255) }).toEqual({
+            rotate,
+            name,
+            resize: resize !== undefined,
+            pixel: want,
+          });
         }
       }
     }
@@ -171,10 +179,16 @@ describe('FramePostProcessor pipeline', () => {
   it('never changes the input Buffer and always returns a new one', async () => {
     const input = Buffer.from(busy);
     const frame = frameOf(input);
-    const result = asFrame(await new FramePostProcessor({
-      quality: 50, crop: { left: 0.1, top: 0.1, width: 0.8, height: 0.8 }, rotate: 90, resize: { width: 100, height: 100, fit: 'cover' },
-      overlay: { text: 'x', timestamp: true, position: 'top-right' }, rejectBlank: { enabled: true },
-    }).process(frame));
+    const result = asFrame(
+      await new FramePostProcessor({
+        quality: 50,
+        crop: { left: 0.1, top: 0.1, width: 0.8, height: 0.8 },
+        rotate: 90,
+        resize: { width: 100, height: 100, fit: 'cover' },
+        overlay: { text: 'x', timestamp: true, position: 'top-right' },
+        rejectBlank: { enabled: true },
+      }).process(frame),
+    );
     expect(input.equals(busy)).toBe(true);
     expect(frame.meta).toMatchObject({ width: 320, height: 240, bytes: busy.length });
     expect(result.jpeg).not.toBe(input);

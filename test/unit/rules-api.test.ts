@@ -21,7 +21,11 @@ afterAll(async () => {
 });
 
 async function post(body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${base}/rules/test`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(`${base}/rules/test`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -31,24 +35,48 @@ const rules = {
   rules: [
     {
       name: 'night intruder',
-      when: { all: [{ path: 'event.type', op: 'eq', value: 'motion' }, { path: 'motion.changedFraction', op: 'gt', value: 0.01 }] },
+      when: {
+        all: [
+          { path: 'event.type', op: 'eq', value: 'motion' },
+          { path: 'motion.changedFraction', op: 'gt', value: 0.01 },
+        ],
+      },
       quietHours: [{ from: '22:00', to: '06:00' }],
       cooldown: { seconds: 60 },
     },
   ],
   default: 'block',
 };
-const event = { id: 'e1', camera: 'front-door', type: 'motion', zones: ['door'], startTime: '2026-06-01T10:00:00.000Z', startTimeMs: 1780308000000, score: 0.8, data: {} };
+const event = {
+  id: 'e1',
+  camera: 'front-door',
+  type: 'motion',
+  zones: ['door'],
+  startTime: '2026-06-01T10:00:00.000Z',
+  startTimeMs: 1780308000000,
+  score: 0.8,
+  data: {},
+};
 
 describe('POST /api/rules/test', () => {
   it('decides an event with msg fields beside it, at the given time', async () => {
     const noon = await post({ rules, event, msg: { motion: { changedFraction: 0.05 } }, now: '2026-06-01T12:00:00+02:00' });
     expect(noon).toEqual({
       status: 200,
-      body: { decision: { passed: true, rule: 'night intruder', reason: 'rule "night intruder": all of [event.type eq "motion" ✓, motion.changedFraction gt 0.01 ✓] matched → pass' } },
+      body: {
+        decision: {
+          passed: true,
+          rule: 'night intruder',
+          reason: 'rule "night intruder": all of [event.type eq "motion" ✓, motion.changedFraction gt 0.01 ✓] matched → pass',
+        },
+      },
     });
     const night = await post({ rules, event, msg: { motion: { changedFraction: 0.05 } }, now: '2026-06-01T21:14:00Z' });
-    expect(night.body.decision).toEqual({ passed: false, rule: 'night intruder', reason: 'rule "night intruder" matched but blocked: quiet hours 22:00–06:00 Europe/Paris (now 23:14)' });
+    expect(night.body.decision).toEqual({
+      passed: false,
+      rule: 'night intruder',
+      reason: 'rule "night intruder" matched but blocked: quiet hours 22:00–06:00 Europe/Paris (now 23:14)',
+    });
   });
 
   it('remembers nothing between calls, so a cooldown never blocks a test', async () => {
@@ -58,12 +86,20 @@ describe('POST /api/rules/test', () => {
   });
 
   it('answers the default when no rule matches', async () => {
-    expect((await post({ rules, event: { type: 'tamper' } })).body).toEqual({ decision: { passed: false, rule: null, reason: 'no rule matched → default block' } });
+    expect((await post({ rules, event: { type: 'tamper' } })).body).toEqual({
+      decision: { passed: false, rule: null, reason: 'no rule matched → default block' },
+    });
   });
 
   it.each([
-    [{ rules: { ...rules, rules: [{ ...rules.rules[0], when: { all: [{ path: 'event.type', op: 'approx', value: 1 }] } }] }, event }, 'rules.rules[0].when.all[0].op: unknown operator "approx"; expected one of eq, ne, gt, gte, lt, lte, in, nin, contains, matches, exists'],
-    [{ rules: { ...rules, rules: [{ ...rules.rules[0], cooldown: { seconds: '5' } }] }, event }, 'rules.rules[0].cooldown.seconds: expected a number ≥ 0, got "5"'],
+    [
+      { rules: { ...rules, rules: [{ ...rules.rules[0], when: { all: [{ path: 'event.type', op: 'approx', value: 1 }] } }] }, event },
+      'rules.rules[0].when.all[0].op: unknown operator "approx"; expected one of eq, ne, gt, gte, lt, lte, in, nin, contains, matches, exists',
+    ],
+    [
+      { rules: { ...rules, rules: [{ ...rules.rules[0], cooldown: { seconds: '5' } }] }, event },
+      'rules.rules[0].cooldown.seconds: expected a number ≥ 0, got "5"',
+    ],
     [{ rules: { ...rules, default: undefined }, event }, 'rules: missing key "default"'],
     [{ rules, event, now: 'tonight' }, 'now: expected an ISO 8601 time with a zone like "2026-06-01T23:14:00+02:00", got "tonight"'],
     [{ rules, event, now: '2026-06-01T23:14:00' }, 'now: expected an ISO 8601 time with a zone like "2026-06-01T23:14:00+02:00", got "2026-06-01T23:14:00"'],

@@ -13,7 +13,10 @@ const event = {
   endTime: 13_500,
   score: 0.72,
   zones: ['door', 'path'],
-  boxes: [{ x: 0, y: 0, width: 0.5, height: 0.2 }, { x: 0.5, y: 0.5, width: 0.1, height: 0.1 }],
+  boxes: [
+    { x: 0, y: 0, width: 0.5, height: 0.2 },
+    { x: 0.5, y: 0.5, width: 0.1, height: 0.1 },
+  ],
   data: { ai: { caption: 'A person at the door', description: 'A man in a red coat', tags: ['person', 'package'], severity: 'high', confidence: 0.91 } },
 };
 const msg = { event, motion: { changedFraction: 0.031 }, payload: { items: [{ name: 'parcel' }] }, topic: 'cameras/front-door/motion' };
@@ -44,7 +47,11 @@ describe('rule operators', () => {
     ['nin on a string', leaf('event.type', 'nin', ['tamper']), leaf('event.type', 'nin', ['motion', 'tamper'])],
     ['nin on an array (no item)', leaf('event.zones', 'nin', ['street']), leaf('event.zones', 'nin', ['street', 'path'])],
     ['contains on an array', leaf('event.zones', 'contains', 'door'), leaf('event.zones', 'contains', 'street')],
-    ['contains every item of an array', leaf('event.data.ai.tags', 'contains', ['person', 'package']), leaf('event.data.ai.tags', 'contains', ['person', 'car'])],
+    [
+      'contains every item of an array',
+      leaf('event.data.ai.tags', 'contains', ['person', 'package']),
+      leaf('event.data.ai.tags', 'contains', ['person', 'car']),
+    ],
     ['contains on a string', leaf('event.data.ai.caption', 'contains', 'person'), leaf('event.data.ai.caption', 'contains', 'Person')],
     ['matches on a string', leaf('topic', 'matches', '^cameras/front-'), leaf('topic', 'matches', '^cameras/back-')],
     ['matches with flags', leaf('event.data.ai.description', 'matches', '/RED COAT/i'), leaf('event.data.ai.description', 'matches', 'RED COAT')],
@@ -63,7 +70,9 @@ describe('rule operators', () => {
   });
 
   it('reads event.duration from the journal shape (ISO times plus milliseconds) too', () => {
-    const journal = { event: { camera: 'c', type: 'motion', startTime: '2026-01-01T00:00:00.000Z', startTimeMs: 0, endTime: '2026-01-01T00:00:04.000Z', endTimeMs: 4000 } };
+    const journal = {
+      event: { camera: 'c', type: 'motion', startTime: '2026-01-01T00:00:00.000Z', startTimeMs: 0, endTime: '2026-01-01T00:00:04.000Z', endTimeMs: 4000 },
+    };
     expect(matches(leaf('event.duration', 'eq', 4), journal)).toBe(true);
     expect(matches(leaf('event.duration', 'exists'), { event: { ...event, endTime: null } })).toBe(false);
   });
@@ -94,7 +103,11 @@ describe('rule conditions', () => {
   });
 
   it('explains every part of a nested condition with a mark', () => {
-    const gate = new RuleGate({ version: 1, rules: [{ name: 'door', when: { all: [type, { any: [street, door] }, { none: [leaf('event.data.ai.severity', 'lt', 'medium')] }] } }], default: 'block' });
+    const gate = new RuleGate({
+      version: 1,
+      rules: [{ name: 'door', when: { all: [type, { any: [street, door] }, { none: [leaf('event.data.ai.severity', 'lt', 'medium')] }] } }],
+      default: 'block',
+    });
     expect(gate.decide(msg).reason).toBe(
       'rule "door": all of [event.type eq "motion" ✓, any of [event.zones contains "street" ✗, event.zones contains "door" ✓], none of [event.data.ai.severity lt "medium" ✗]] matched → pass',
     );

@@ -19,12 +19,26 @@ describe('examples/rule-gate/01-night-intruder.json', () => {
     const { ruleSet } = ruleGateConfigFrom(gateNode);
     let now = Date.parse('2026-06-01T21:30:00Z'); // 23:30 in Paris
     const gate = new RuleGate(ruleSet, { now: () => now });
-    const door = { event: { phase: 'start', camera: 'example-gate', type: 'motion', zones: ['door'], boxes: [{ x: 0.3, y: 0.2, width: 0.2, height: 0.5 }], startTime: now, endTime: null, score: 0.6 } };
+    const door = {
+      event: {
+        phase: 'start',
+        camera: 'example-gate',
+        type: 'motion',
+        zones: ['door'],
+        boxes: [{ x: 0.3, y: 0.2, width: 0.2, height: 0.5 }],
+        startTime: now,
+        endTime: null,
+        score: 0.6,
+      },
+    };
     expect(gate.decide(door)).toMatchObject({ passed: true, rule: 'night intruder' });
     now += 60_000;
     expect(gate.decide(door).reason).toBe('rule "night intruder" matched but blocked: cooldown for camera example-gate, 240 s left');
     now = Date.parse('2026-06-02T08:00:00Z'); // 10:00 in Paris
     expect(gate.decide(door).reason).toBe('rule "night intruder" matched but blocked: quiet hours 07:00–22:00 Europe/Paris (now 10:00)');
-    expect(gate.decide({ event: { ...door.event, boxes: [{ x: 0, y: 0, width: 0.05, height: 0.05 }] } })).toMatchObject({ passed: false, rule: 'ignore small motion' });
+    expect(gate.decide({ event: { ...door.event, boxes: [{ x: 0, y: 0, width: 0.05, height: 0.05 }] } })).toMatchObject({
+      passed: false,
+      rule: 'ignore small motion',
+    });
   });
 });

@@ -9,7 +9,12 @@ function fakeClock(start: string) {
 const motionAt = (camera: string, zones: string[] = ['door']) => ({ event: { camera, type: 'motion', zones, startTime: 0, endTime: null, score: 0.8 } });
 const isMotion = { path: 'event.type', op: 'eq', value: 'motion' } as const;
 
-function gate(rule: Omit<Rule, 'when'> & { when?: Rule['when'] }, clock: ReturnType<typeof fakeClock>, timeZone = 'Europe/Paris', memory = new InMemoryRuleMemory()) {
+function gate(
+  rule: Omit<Rule, 'when'> & { when?: Rule['when'] },
+  clock: ReturnType<typeof fakeClock>,
+  timeZone = 'Europe/Paris',
+  memory = new InMemoryRuleMemory(),
+) {
   const ruleSet: RuleSet = { version: 1, timeZone, rules: [{ when: isMotion, ...rule }], default: 'block' };
   return new RuleGate(ruleSet, { now: clock.now, memory });
 }
@@ -20,7 +25,11 @@ describe('rule gate decisions', () => {
     timeZone: 'Europe/Paris',
     rules: [
       { name: 'ignore cats', when: { path: 'event.data.ai.tags', op: 'contains', value: 'cat' }, action: 'block' },
-      { name: 'night intruder', when: { all: [isMotion, { path: 'event.zones', op: 'contains', value: 'door' }] }, quietHours: [{ from: '22:00', to: '06:00' }] },
+      {
+        name: 'night intruder',
+        when: { all: [isMotion, { path: 'event.zones', op: 'contains', value: 'door' }] },
+        quietHours: [{ from: '22:00', to: '06:00' }],
+      },
     ],
     default: 'block',
   };
@@ -36,19 +45,35 @@ describe('rule gate decisions', () => {
 
   it('blocks on a matching block rule before later rules are tried', () => {
     const msg = { event: { ...motionAt('front-door').event, data: { ai: { tags: ['cat'] } } } };
-    expect(new RuleGate(nightIntruder, fakeClock('2026-06-01T10:00:00Z')).decide(msg)).toEqual({ passed: false, rule: 'ignore cats', reason: 'rule "ignore cats": event.data.ai.tags contains "cat" ✓ matched → block' });
+    expect(new RuleGate(nightIntruder, fakeClock('2026-06-01T10:00:00Z')).decide(msg)).toEqual({
+      passed: false,
+      rule: 'ignore cats',
+      reason: 'rule "ignore cats": event.data.ai.tags contains "cat" ✓ matched → block',
+    });
   });
 
   it('falls back to the default when no rule matches', () => {
     const clock = fakeClock('2026-06-01T10:00:00Z');
-    expect(new RuleGate(nightIntruder, clock).decide(motionAt('front-door', ['street']))).toEqual({ passed: false, rule: null, reason: 'no rule matched → default block' });
-    expect(new RuleGate({ ...nightIntruder, default: 'pass' }, clock).decide({ payload: 1 })).toEqual({ passed: true, rule: null, reason: 'no rule matched → default pass' });
+    expect(new RuleGate(nightIntruder, clock).decide(motionAt('front-door', ['street']))).toEqual({
+      passed: false,
+      rule: null,
+      reason: 'no rule matched → default block',
+    });
+    expect(new RuleGate({ ...nightIntruder, default: 'pass' }, clock).decide({ payload: 1 })).toEqual({
+      passed: true,
+      rule: null,
+      reason: 'no rule matched → default pass',
+    });
   });
 
   it('blocks in quiet hours across midnight, in the rule set time zone', () => {
     const clock = fakeClock('2026-06-01T21:14:00Z'); // 23:14 in Paris (CEST, UTC+2)
     const rules = new RuleGate(nightIntruder, clock);
-    expect(rules.decide(motionAt('front-door'))).toEqual({ passed: false, rule: 'night intruder', reason: 'rule "night intruder" matched but blocked: quiet hours 22:00–06:00 Europe/Paris (now 23:14)' });
+    expect(rules.decide(motionAt('front-door'))).toEqual({
+      passed: false,
+      rule: 'night intruder',
+      reason: 'rule "night intruder" matched but blocked: quiet hours 22:00–06:00 Europe/Paris (now 23:14)',
+    });
     clock.set('2026-06-02T03:59:00Z'); // 05:59
     expect(rules.decide(motionAt('front-door')).reason).toBe('rule "night intruder" matched but blocked: quiet hours 22:00–06:00 Europe/Paris (now 05:59)');
     clock.set('2026-06-02T04:00:00Z'); // 06:00
@@ -68,7 +93,9 @@ describe('rule gate decisions', () => {
   it('passes only inside active windows', () => {
     const clock = fakeClock('2026-06-01T17:02:00Z'); // Monday 19:02 in Paris
     const rules = gate({ name: 'office', activeWindows: [{ from: '08:00', to: '18:00', days: ['mon', 'tue', 'wed', 'thu', 'fri'] }] }, clock);
-    expect(rules.decide(motionAt('c')).reason).toBe('rule "office" matched but blocked: outside active hours mon, tue, wed, thu, fri 08:00–18:00 Europe/Paris (now 19:02)');
+    expect(rules.decide(motionAt('c')).reason).toBe(
+      'rule "office" matched but blocked: outside active hours mon, tue, wed, thu, fri 08:00–18:00 Europe/Paris (now 19:02)',
+    );
     clock.set('2026-06-01T06:00:00Z'); // 08:00
     expect(rules.decide(motionAt('c')).passed).toBe(true);
     clock.set('2026-06-06T10:00:00Z'); // Saturday noon
@@ -122,7 +149,11 @@ describe('dedupe, cooldown and rate limit', () => {
     const rules = gate({ name: 'dup', dedupe: { key: ['camera', 'type', 'zones'], seconds: 60 } }, clock);
     expect(rules.decide(motionAt('front-door')).passed).toBe(true);
     clock.advance(12);
-    expect(rules.decide(motionAt('front-door'))).toEqual({ passed: false, rule: 'dup', reason: 'rule "dup" matched but blocked: duplicate of an event 12 s ago (key front-door|motion|door, window 60 s)' });
+    expect(rules.decide(motionAt('front-door'))).toEqual({
+      passed: false,
+      rule: 'dup',
+      reason: 'rule "dup" matched but blocked: duplicate of an event 12 s ago (key front-door|motion|door, window 60 s)',
+    });
     expect(rules.decide(motionAt('front-door', ['door', 'path'])).passed).toBe(true);
     expect(rules.decide(motionAt('garage')).passed).toBe(true);
     clock.advance(48);
@@ -141,7 +172,11 @@ describe('dedupe, cooldown and rate limit', () => {
     const rules = gate({ name: 'cool', cooldown: { seconds: 60, per: 'camera' } }, clock);
     expect(rules.decide(motionAt('front-door')).passed).toBe(true);
     clock.advance(20);
-    expect(rules.decide(motionAt('front-door'))).toEqual({ passed: false, rule: 'cool', reason: 'rule "cool" matched but blocked: cooldown for camera front-door, 40 s left' });
+    expect(rules.decide(motionAt('front-door'))).toEqual({
+      passed: false,
+      rule: 'cool',
+      reason: 'rule "cool" matched but blocked: cooldown for camera front-door, 40 s left',
+    });
     expect(rules.decide(motionAt('garage')).passed).toBe(true);
     clock.advance(40);
     expect(rules.decide(motionAt('front-door')).passed).toBe(true);

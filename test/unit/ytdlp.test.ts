@@ -30,7 +30,12 @@ function fakeYtdlp(body: string): { path: string; calls: () => string[]; file: (
   chmodSync(script, 0o755);
   const calls = (): string[] => (existsSync(path.join(home, 'calls')) ? readFileSync(path.join(home, 'calls'), 'utf8').split('\n').filter(Boolean) : []);
   const times = (): number[] =>
-    existsSync(path.join(home, 'times')) ? readFileSync(path.join(home, 'times'), 'utf8').split('\n').filter(Boolean).map((ns) => Number(BigInt(ns) / 1000000n)) : [];
+    existsSync(path.join(home, 'times'))
+      ? readFileSync(path.join(home, 'times'), 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((ns) => Number(BigInt(ns) / 1000000n))
+      : [];
   return { path: script, calls, file: (name) => path.join(home, name), times };
 }
 
@@ -82,8 +87,14 @@ describe('resolveMediaUrl', () => {
 
   test.each([
     ['ERROR: Unsupported URL: $7', 'yt-dlp finds no video on this page (unsupported URL): expected a page or stream URL that yt-dlp supports'],
-    ['ERROR: [generic] cam: No video formats found!; please report this issue on  https://github.com/yt-dlp/yt-dlp/issues', 'yt-dlp finds no video to capture ([generic] cam: No video formats found!)'],
-    ['ERROR: [generic] None: Unable to download webpage: HTTP Error 404: Not Found', 'yt-dlp failed ([generic] None: Unable to download webpage: HTTP Error 404: Not Found)'],
+    [
+      'ERROR: [generic] cam: No video formats found!; please report this issue on  https://github.com/yt-dlp/yt-dlp/issues',
+      'yt-dlp finds no video to capture ([generic] cam: No video formats found!)',
+    ],
+    [
+      'ERROR: [generic] None: Unable to download webpage: HTTP Error 404: Not Found',
+      'yt-dlp failed ([generic] None: Unable to download webpage: HTTP Error 404: Not Found)',
+    ],
   ])('turns "%s" into an error that names the page and the problem', async (line, message) => {
     const fake = fakeYtdlp(`echo "${line}" >&2\nexit 1`);
     await expect(resolveMediaUrl(PAGE, { ytdlpPath: fake.path })).rejects.toThrow(`${PAGE}: ${message}`);
@@ -184,7 +195,9 @@ describe('YtdlpSource', () => {
       source.on('status', (status: CameraStatus) => status.state === 'offline' && resolve(status));
       source.start();
     });
-    expect(offline.lastError).toBe('http://127.0.0.1:1/watch?v=cam: yt-dlp finds no video on this page (unsupported URL): expected a page or stream URL that yt-dlp supports');
+    expect(offline.lastError).toBe(
+      'http://127.0.0.1:1/watch?v=cam: yt-dlp finds no video on this page (unsupported URL): expected a page or stream URL that yt-dlp supports',
+    );
     await eventually(async () => (fake.times().length >= 3 ? true : undefined), 10000, 'three runs of yt-dlp');
     // Each retry waits at least the initial backoff (100 ms) after the failure before it.
     const [first, second, third] = fake.times();

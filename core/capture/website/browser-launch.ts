@@ -32,8 +32,16 @@ export interface LaunchOptions {
 }
 
 const CHROMIUM_ARGS = [
-  '--headless=new', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', '--hide-scrollbars', '--mute-audio',
+  '--headless=new',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+  '--hide-scrollbars',
+  '--mute-audio',
   // A launch flag cannot differ per capture on a shared browser, so every session gets it; non-stealth captures
   // still announce themselves through the HeadlessChrome user agent.
   '--disable-blink-features=AutomationControlled',
@@ -126,9 +134,13 @@ function driverPort(child: ChildProcess, options: LaunchOptions): Promise<number
       output = (output + text).slice(-4096);
     });
     child.once('error', (err: NodeJS.ErrnoException) => {
-      reject(new Error(err.code === 'ENOENT'
-        ? `chromedriver not found at ${options.chromedriverPath}: install the Debian package chromium-driver`
-        : `chromedriver could not be started (${options.chromedriverPath}): ${err.message}`));
+      reject(
+        new Error(
+          err.code === 'ENOENT'
+            ? `chromedriver not found at ${options.chromedriverPath}: install the Debian package chromium-driver`
+            : `chromedriver could not be started (${options.chromedriverPath}): ${err.message}`,
+        ),
+      );
     });
     child.once('exit', (code, signal) => {
       const last = output.trim().split('\n').pop() ?? '';

@@ -22,7 +22,7 @@ export class NetworkIdleWatcher {
 
   /** Connects and turns Network events on; call before navigating so the first request is seen. */
   static async open(debuggerAddress: string, targetId: string, timeoutMs: number): Promise<NetworkIdleWatcher> {
-    if (debuggerAddress === '') throw new Error('networkIdle needs Chromium\'s DevTools address, which chromedriver did not report');
+    if (debuggerAddress === '') throw new Error("networkIdle needs Chromium's DevTools address, which chromedriver did not report");
     const socket = new WebSocket(`ws://${debuggerAddress}/devtools/page/${targetId}`, { handshakeTimeout: timeoutMs });
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());

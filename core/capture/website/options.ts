@@ -65,14 +65,30 @@ export interface CheckedWebsiteOptions {
 }
 
 export const WEBSITE_OPTION_FIELDS: readonly string[] = [
-  'url', 'allowHosts', 'viewport', 'fullPage', 'element', 'selectorType', 'remove', 'waitFor', 'networkIdle',
-  'waitTimeoutMs', 'basicAuth', 'clearCookies', 'darkMode', 'stealth', 'pageTimeoutMs', 'quality',
+  'url',
+  'allowHosts',
+  'viewport',
+  'fullPage',
+  'element',
+  'selectorType',
+  'remove',
+  'waitFor',
+  'networkIdle',
+  'waitTimeoutMs',
+  'basicAuth',
+  'clearCookies',
+  'darkMode',
+  'stealth',
+  'pageTimeoutMs',
+  'quality',
 ];
 
 /** Only the capture options out of a larger object, such as a source's options with its camera and pool. */
 export function pickWebsiteOptions(options: WebsiteCaptureOptions): WebsiteCaptureOptions {
   const fields = options as unknown as Record<string, unknown>;
-  return Object.fromEntries(WEBSITE_OPTION_FIELDS.filter((key) => fields[key] !== undefined).map((key) => [key, fields[key]])) as unknown as WebsiteCaptureOptions;
+  return Object.fromEntries(
+    WEBSITE_OPTION_FIELDS.filter((key) => fields[key] !== undefined).map((key) => [key, fields[key]]),
+  ) as unknown as WebsiteCaptureOptions;
 }
 
 /**
@@ -125,7 +141,8 @@ export function parseSelector(text: string, defaultType: SelectorType): Selector
 
 function optionalSelector(value: unknown, defaultType: SelectorType, field: string): Selector | null {
   if (value === undefined) return null;
-  if (typeof value !== 'string' || value.trim() === '') throw new Error(`${field} ${describe(value)} is invalid: expected a CSS selector or "xpath:" followed by an XPath`);
+  if (typeof value !== 'string' || value.trim() === '')
+    throw new Error(`${field} ${describe(value)} is invalid: expected a CSS selector or "xpath:" followed by an XPath`);
   const selector = parseSelector(value, defaultType);
   if (selector.value === '') throw new Error(`${field} ${describe(value)} has nothing after its prefix: expected a selector`);
   return selector;

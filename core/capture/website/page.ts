@@ -48,8 +48,17 @@ const ELEMENT_BOX = `
   const box = arguments[0].getBoundingClientRect();
   return { x: box.left + window.scrollX, y: box.top + window.scrollY, width: box.width, height: box.height };`;
 
-interface PageState { href: string; status: number; errorCode: string }
-interface Clip { x: number; y: number; width: number; height: number }
+interface PageState {
+  href: string;
+  status: number;
+  errorCode: string;
+}
+interface Clip {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
 
 /**
  * Photographs one page in a fresh tab of the session's browser. Everything set up for the capture (viewport, dark
@@ -66,7 +75,10 @@ export async function shootPage(session: BrowserSession, url: URL, opts: Checked
     if (opts.networkIdle) watcher = await NetworkIdleWatcher.open(session.debuggerAddress, tab, opts.waitTimeoutMs);
     await navigate(session, url, opts);
     if (opts.waitFor) await waitForElement(session, opts.waitFor, opts.waitTimeoutMs);
-    if (watcher) await watcher.idle(NETWORK_QUIET_MS, opts.waitTimeoutMs).catch((err: Error) => { throw new PageError(err.message); });
+    if (watcher)
+      await watcher.idle(NETWORK_QUIET_MS, opts.waitTimeoutMs).catch((err: Error) => {
+        throw new PageError(err.message);
+      });
     if (opts.remove.length > 0) await removeElements(session, opts.remove);
     // The page may have navigated itself since it loaded (a script, a meta refresh).
     await checkWhereWeAre(session, url, opts);
@@ -136,7 +148,8 @@ async function waitForElement(session: BrowserSession, selector: Selector, timeo
     await session.driver.wait(until.elementLocated(byOf(selector)), timeoutMs);
   } catch (err) {
     if (err instanceof webdriverError.TimeoutError) throw new PageError(`waitFor ${selector.text} did not appear within ${timeoutMs} ms`);
-    if (err instanceof webdriverError.InvalidSelectorError) throw new PageError(`waitFor ${selector.text} is not a valid ${selector.type === 'xpath' ? 'XPath' : 'CSS selector'}`);
+    if (err instanceof webdriverError.InvalidSelectorError)
+      throw new PageError(`waitFor ${selector.text} is not a valid ${selector.type === 'xpath' ? 'XPath' : 'CSS selector'}`);
     throw err;
   }
 }
@@ -160,7 +173,8 @@ async function elementClip(session: BrowserSession, selector: Selector): Promise
     element = await session.driver.findElement(byOf(selector));
   } catch (err) {
     if (err instanceof webdriverError.NoSuchElementError) throw new PageError(`element ${selector.text} is not on the page`);
-    if (err instanceof webdriverError.InvalidSelectorError) throw new PageError(`element ${selector.text} is not a valid ${selector.type === 'xpath' ? 'XPath' : 'CSS selector'}`);
+    if (err instanceof webdriverError.InvalidSelectorError)
+      throw new PageError(`element ${selector.text} is not a valid ${selector.type === 'xpath' ? 'XPath' : 'CSS selector'}`);
     throw err;
   }
   const box = await session.driver.executeScript<Clip>(ELEMENT_BOX, element);

@@ -38,12 +38,24 @@ export class PooledBrowser implements BrowserSession {
     });
   }
 
-  get id(): string { return this.browser.id; }
-  get driver(): Driver { return this.browser.driver; }
-  get pid(): number { return this.browser.pid; }
-  get debuggerAddress(): string { return this.browser.debuggerAddress; }
-  get userAgent(): string { return this.browser.userAgent; }
-  get homeTab(): string { return this.browser.homeTab; }
+  get id(): string {
+    return this.browser.id;
+  }
+  get driver(): Driver {
+    return this.browser.driver;
+  }
+  get pid(): number {
+    return this.browser.pid;
+  }
+  get debuggerAddress(): string {
+    return this.browser.debuggerAddress;
+  }
+  get userAgent(): string {
+    return this.browser.userAgent;
+  }
+  get homeTab(): string {
+    return this.browser.homeTab;
+  }
 
   async cdp<T = Record<string, unknown>>(method: string, params: Record<string, unknown> = {}): Promise<T> {
     return (await this.browser.driver.sendAndGetDevToolsCommand(method, params)) as unknown as T;

@@ -9,13 +9,51 @@ describe('ai-describe node settings across versions', () => {
   });
 
   it('loads a version 1 node as a flow saved it, reading the empty prompt as the default one', () => {
-    const v1 = { id: 'd1', type: 'ai-describe', z: 'tab', x: 640, y: 100, wires: [['event']], version: 1, name: '', ai: 'p1', prompt: '', notes: 'A driveway.', timeZone: 'Europe/Paris', maxSide: 768, maxKB: 1024 };
-    expect(aiDescribeConfigFrom(v1)).toEqual({ version: 1, name: '', ai: 'p1', prompt: DEFAULT_PROMPT, notes: 'A driveway.', timeZone: 'Europe/Paris', maxSide: 768, maxKB: 1024 });
+    const v1 = {
+      id: 'd1',
+      type: 'ai-describe',
+      z: 'tab',
+      x: 640,
+      y: 100,
+      wires: [['event']],
+      version: 1,
+      name: '',
+      ai: 'p1',
+      prompt: '',
+      notes: 'A driveway.',
+      timeZone: 'Europe/Paris',
+      maxSide: 768,
+      maxKB: 1024,
+    };
+    expect(aiDescribeConfigFrom(v1)).toEqual({
+      version: 1,
+      name: '',
+      ai: 'p1',
+      prompt: DEFAULT_PROMPT,
+      notes: 'A driveway.',
+      timeZone: 'Europe/Paris',
+      maxSide: 768,
+      maxKB: 1024,
+    });
   });
 
   it('reads a node saved without a version, or with numbers as text, as version 1 with its defaults', () => {
-    expect(aiDescribeConfigFrom({ id: 'd1', type: 'ai-describe' })).toEqual({ version: 1, name: '', ai: '', prompt: DEFAULT_PROMPT, notes: '', timeZone: '', maxSide: 768, maxKB: 1024 });
-    expect(aiDescribeConfigFrom({ version: '1', maxSide: '512', maxKB: '256', prompt: 'What is at {camera}?' })).toMatchObject({ version: 1, maxSide: 512, maxKB: 256, prompt: 'What is at {camera}?' });
+    expect(aiDescribeConfigFrom({ id: 'd1', type: 'ai-describe' })).toEqual({
+      version: 1,
+      name: '',
+      ai: '',
+      prompt: DEFAULT_PROMPT,
+      notes: '',
+      timeZone: '',
+      maxSide: 768,
+      maxKB: 1024,
+    });
+    expect(aiDescribeConfigFrom({ version: '1', maxSide: '512', maxKB: '256', prompt: 'What is at {camera}?' })).toMatchObject({
+      version: 1,
+      maxSide: 512,
+      maxKB: 256,
+      prompt: 'What is at {camera}?',
+    });
   });
 
   it.each([

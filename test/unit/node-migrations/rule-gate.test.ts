@@ -10,7 +10,18 @@ describe('rule-gate node settings across versions', () => {
   });
 
   it('loads a version 1 node as a flow saved it, with the output count the editor stores', () => {
-    const v1 = { id: 'g1', type: 'rule-gate', z: 'tab', x: 920, y: 260, outputs: 2, wires: [['event'], []], version: 1, name: 'what to keep', rules: doorRules };
+    const v1 = {
+      id: 'g1',
+      type: 'rule-gate',
+      z: 'tab',
+      x: 920,
+      y: 260,
+      outputs: 2,
+      wires: [['event'], []],
+      version: 1,
+      name: 'what to keep',
+      rules: doorRules,
+    };
     const settings = ruleGateConfigFrom(v1);
     expect(settings).toMatchObject({ version: 1, name: 'what to keep', rules: doorRules });
     expect(settings.ruleSet).toMatchObject({ default: 'block', rules: [{ name: 'door' }] });
@@ -18,7 +29,12 @@ describe('rule-gate node settings across versions', () => {
   });
 
   it('reads a node saved without a version or rules as version 1 passing everything', () => {
-    expect(ruleGateConfigFrom({ id: 'g1', type: 'rule-gate' })).toMatchObject({ version: 1, name: '', rules: DEFAULT_RULES, ruleSet: { rules: [], default: 'pass' } });
+    expect(ruleGateConfigFrom({ id: 'g1', type: 'rule-gate' })).toMatchObject({
+      version: 1,
+      name: '',
+      rules: DEFAULT_RULES,
+      ruleSet: { rules: [], default: 'pass' },
+    });
     expect(ruleGateConfigFrom({ version: '1', rules: '  ' }).ruleSet).toMatchObject({ rules: [], default: 'pass' });
   });
 
