@@ -1,3 +1,4 @@
+import type { AlertService } from '../../core/alerts';
 import type { FrameArchive } from '../../core/archive/frame-archive';
 import type { Bus } from '../../core/bus/bus';
 import type { EventJournal } from '../../core/store/journal';
@@ -20,6 +21,8 @@ export interface GlimpserHandles {
   archive?: FrameArchive;
   /** The event journal the event node writes to; absent outside the runtime. */
   journal?: EventJournal;
+  /** The alert outbox and its delivery worker (cap-alert and notify-* nodes); absent outside the runtime. */
+  alerts?: AlertService;
   ffmpegPath: string;
   /** The headless-browser pool website cameras share. */
   browsers: BrowserPoolLease;
