@@ -1,18 +1,18 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { checkTemplate, checkTimeZone } from '../../core/describe/prompt';
-import { nodeConfig, readNodeConfig } from '../shared/config';
+import { nodeConfig, readNodeConfig, Settings } from '../shared/config';
 import { AI_DESCRIBE_HISTORY, coerceAiDescribeSetting } from './migrations';
 
 /** ai-describe node configuration, version 1. */
 export const AiDescribeConfigSchema = Type.Object(
   {
     version: Type.Literal(1),
-    name: Type.String({ maxLength: 128 }),
+    name: Settings.name(),
     /** Empty: no provider picked, so frames pass through (not an error). */
-    ai: Type.String({ maxLength: 64 }),
+    ai: Settings.configNode(),
     prompt: Type.String({ maxLength: 4000 }),
-    notes: Type.String({ maxLength: 2000 }),
-    timeZone: Type.String({ maxLength: 64 }),
+    notes: Settings.notes(),
+    timeZone: Settings.timeZone(),
     maxSide: Type.Integer({ minimum: 64, maximum: 4096 }),
     maxKB: Type.Integer({ minimum: 16, maximum: 20480 }),
   },

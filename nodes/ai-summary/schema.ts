@@ -2,25 +2,25 @@ import { Type, type Static } from '@sinclair/typebox';
 import { checkCronExpression } from '../../core/capture/sampler';
 import { checkTimeZone } from '../../core/describe/prompt';
 import { CAMERA_ID_PATTERN } from '../../core/ids';
-import { nodeConfig, readNodeConfig } from '../shared/config';
+import { nodeConfig, readNodeConfig, Settings } from '../shared/config';
 import { AI_SUMMARY_HISTORY, coerceAiSummarySetting } from './migrations';
 
 /** ai-summary node configuration, version 1. */
 export const AiSummaryConfigSchema = Type.Object(
   {
     version: Type.Literal(1),
-    name: Type.String({ maxLength: 128 }),
+    name: Settings.name(),
     /** Empty: no provider picked, so nothing is sent (not an error). */
-    ai: Type.String({ maxLength: 64 }),
+    ai: Settings.configNode(),
     /** Empty: only `msg.topic === 'summarize'` closes a window. */
     schedule: Type.String({ maxLength: 128 }),
-    timeZone: Type.String({ maxLength: 64 }),
+    timeZone: Settings.timeZone(),
     /** The camera id the summary events are stored under. */
     source: Type.String({ pattern: CAMERA_ID_PATTERN.source }),
     maxItems: Type.Integer({ minimum: 1, maximum: 5000 }),
     previous: Type.Integer({ minimum: 0, maximum: 10 }),
     fromJournal: Type.Boolean(),
-    notes: Type.String({ maxLength: 2000 }),
+    notes: Settings.notes(),
   },
   { additionalProperties: false },
 );

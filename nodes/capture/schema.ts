@@ -1,13 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { checkCronExpression } from '../../core/capture/sampler';
-import { nodeConfig, readNodeConfig } from '../shared/config';
+import { nodeConfig, readNodeConfig, Settings } from '../shared/config';
 import { CAPTURE_HISTORY } from './migrations';
 
 /** capture node configuration, version 2. */
 export const CaptureConfigSchema = Type.Object(
   {
     version: Type.Literal(2),
-    name: Type.String({ maxLength: 128 }),
+    name: Settings.name(),
     camera: Type.String({ minLength: 1 }),
     mode: Type.Union([Type.Literal('continuous'), Type.Literal('interval'), Type.Literal('cron'), Type.Literal('on-demand')]),
     fps: Type.Number({ exclusiveMinimum: 0, maximum: 60 }),

@@ -1,13 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { EVENT_TYPE_PATTERN } from '../../core/store/event-schema';
-import { nodeConfig, readNodeConfig } from '../shared/config';
+import { nodeConfig, readNodeConfig, Settings } from '../shared/config';
 import { EVENT_HISTORY } from './migrations';
 
 /** event node configuration, version 1. */
 export const EventNodeConfigSchema = Type.Object(
   {
     version: Type.Literal(1),
-    name: Type.String({ maxLength: 128 }),
+    name: Settings.name(),
     eventType: Type.String({ pattern: EVENT_TYPE_PATTERN.source }),
     snapshot: Type.Boolean(),
   },

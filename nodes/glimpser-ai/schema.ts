@@ -1,12 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { nodeConfig, readNodeConfig } from '../shared/config';
+import { nodeConfig, readNodeConfig, Settings } from '../shared/config';
 import { AI_HISTORY, coerceAiSetting } from './migrations';
 
 /** glimpser-ai config node configuration, version 1. The editor's validators mirror these limits. */
 export const AiConfigSchema = Type.Object(
   {
     version: Type.Literal(1),
-    name: Type.String({ maxLength: 128 }),
+    name: Settings.name(),
     baseUrl: Type.String({ pattern: '^https?://[^\\s/]+(/\\S*)?$', maxLength: 2048 }),
     model: Type.String({ minLength: 1, maxLength: 256 }),
     timeout: Type.Number({ minimum: 0.1, maximum: 600 }),

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ID_PATTERN_SOURCE } from '../../core/ids';
-import { nodeConfig, readNodeConfig } from '../shared/config';
+import { nodeConfig, readNodeConfig, Settings } from '../shared/config';
 import { CAMERA_HISTORY, coerceCameraSetting } from './migrations';
 
 /** The kinds of camera, in the words the editor shows. */
@@ -11,7 +11,7 @@ export type CameraSource = (typeof CAMERA_SOURCES)[number];
 export const CameraConfigSchema = Type.Object(
   {
     version: Type.Literal(2),
-    name: Type.String({ maxLength: 128 }),
+    name: Settings.name(),
     cameraId: Type.String({ pattern: ID_PATTERN_SOURCE }),
     source: Type.Union(CAMERA_SOURCES.map((s) => Type.Literal(s))),
     url: Type.String({ maxLength: 4096 }),

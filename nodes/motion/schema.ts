@@ -1,13 +1,13 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { checkRegions, type CheckedRegions, type Polygon } from '../../core/motion/regions';
-import { nodeConfig, readNodeConfig } from '../shared/config';
+import { nodeConfig, readNodeConfig, Settings } from '../shared/config';
 import { MOTION_HISTORY } from './migrations';
 
 /** motion node configuration, version 1. */
 export const MotionConfigSchema = Type.Object(
   {
     version: Type.Literal(1),
-    name: Type.String({ maxLength: 128 }),
+    name: Settings.name(),
     mode: Type.Union([Type.Literal('video'), Type.Literal('scene')]),
     threshold: Type.Number({ minimum: 1, maximum: 255 }),
     minArea: Type.Number({ exclusiveMinimum: 0, maximum: 100 }),

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { parseRuleSet, type RuleSet } from '../../core/rules';
-import { nodeConfig, readNodeConfig } from '../shared/config';
+import { nodeConfig, readNodeConfig, Settings } from '../shared/config';
 import { DEFAULT_RULES, RULE_GATE_HISTORY } from './migrations';
 
 export { DEFAULT_RULES } from './migrations';
@@ -9,7 +9,7 @@ export { DEFAULT_RULES } from './migrations';
 export const RuleGateConfigSchema = Type.Object(
   {
     version: Type.Literal(1),
-    name: Type.String({ maxLength: 128 }),
+    name: Settings.name(),
     rules: Type.String({ maxLength: 262_144 }),
   },
   { additionalProperties: false },

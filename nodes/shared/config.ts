@@ -1,4 +1,4 @@
-import type { Static, TObject, TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox';
 import Ajv, { type ErrorObject } from 'ajv';
 
 /**
@@ -22,6 +22,16 @@ export const NODE_RED_KEYS: ReadonlySet<string> = new Set([
   'credentials',
   'outputs',
 ]);
+
+/** Settings many nodes share, written once: a node's name, a config node it points at, an IANA time zone, free notes. */
+export const Settings = {
+  name: () => Type.String({ maxLength: 128 }),
+  /** Empty when none is picked. */
+  configNode: () => Type.String({ maxLength: 64 }),
+  /** Empty: the machine's zone. */
+  timeZone: () => Type.String({ maxLength: 64 }),
+  notes: () => Type.String({ maxLength: 2000 }),
+};
 
 /** One step of a node's settings from one version to the next; `up` receives the settings of version `to - 1`. */
 export interface Migration {
