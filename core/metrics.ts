@@ -97,6 +97,25 @@ export const metrics = {
     'Rule gate decisions, by deciding rule ("(default)" when none matched) and outcome (pass, block).',
     ['rule', 'outcome'],
   ),
+  alertsTotal: counter('glimpser_alerts_total', 'CAP alerts stored in the outbox, by message type (Alert, Update, Cancel).', ['msg_type']),
+  alertDeliveriesTotal: counter(
+    'glimpser_alert_deliveries_total',
+    'Alert delivery attempts, by channel (email, sms, webhook, push) and outcome (delivered, retry, dead).',
+    ['channel', 'outcome'],
+  ),
+  alertDeliverySeconds: histogram(
+    'glimpser_alert_delivery_latency_seconds',
+    'Time from an alert being sent (CAP sent) to a delivery of it succeeding, by channel.',
+    ['channel'],
+    [0.05, 0.25, 1, 5, 30, 120, 600, 3600],
+  ),
+  alertOutboxDeliveries: gauge('glimpser_alert_outbox_deliveries', 'Deliveries in the alert outbox, by status (pending, dead).', ['status']),
+  alertBreakerState: gauge('glimpser_alert_breaker_state', 'Circuit breaker per delivery target host: 0 closed, 1 half-open, 2 open.', ['host']),
+  alertBreakerTransitionsTotal: counter(
+    'glimpser_alert_breaker_transitions_total',
+    'Circuit breaker state changes per delivery target host, by the state entered (open, half_open, closed).',
+    ['host', 'state'],
+  ),
   ready: gauge('glimpser_ready', '1 when every start phase has completed and the runtime serves traffic.'),
   startPhaseSeconds: gauge('glimpser_start_phase_seconds', 'Seconds each start phase took on the last start.', ['phase']),
 };

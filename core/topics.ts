@@ -6,6 +6,8 @@ export const TOPIC_PREFIX = 'glimpser';
 export const topics = {
   available: `${TOPIC_PREFIX}/available`,
   events: `${TOPIC_PREFIX}/events`,
+  /** Every CAP alert when first stored: `{ type: new|update|end, alert }`, QoS 1, not retained. */
+  alerts: `${TOPIC_PREFIX}/alerts`,
   /** The latest window summary from ai-summary nodes, retained. */
   summaries: `${TOPIC_PREFIX}/summaries`,
   cameraFrame: (camera: string) => `${TOPIC_PREFIX}/cameras/${assertCameraId(camera)}/frame`,

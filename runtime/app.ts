@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import type { Express } from 'express';
 import { collectDefaultMetrics, register } from 'prom-client';
+import { openAlertService, type AlertServiceHandle } from '../core/alerts/service';
 import { FrameArchive } from '../core/archive/frame-archive';
 import { BrowserPoolLease } from '../core/capture/browser-lease';
 import { CameraRegistry } from '../core/capture/registry';
@@ -13,6 +14,7 @@ import { EventJournal } from '../core/store/journal';
 import { topics } from '../core/topics';
 import { buildNodeRedSettings } from '../settings';
 import { MjpegStreams } from './api/mjpeg';
+import { openPushHandles, type PushHandles } from './api/push';
 import { apiRouter } from './api/router';
 import { Authenticator } from './auth/middleware';
 import { TokenSigner } from './auth/tokens';
@@ -38,7 +40,7 @@ export interface RuntimeAddresses {
 }
 
 /**
- * One Glimpser process: named start phases (stores → broker → http → node-red → ready) and one stop() that undoes
+ * One Glimpser process: named start phases (stores → broker → alerts → http → node-red → ready) and one stop() that undoes
  * the phases that started, in reverse.
  */
 export class GlimpserRuntime {
@@ -51,6 +53,8 @@ export class GlimpserRuntime {
   private journal: EventJournal | null = null;
   private publisher: EventPublisher | null = null;
   private failures: CaptureFailureRecorder | null = null;
+  private push: PushHandles | null = null;
+  private alerts: AlertServiceHandle | null = null;
   private http: { app: Express; server: Server } | null = null;
   private readonly nodeRed = new EmbeddedNodeRed();
   private readonly started: Phase[] = [];
@@ -82,6 +86,8 @@ export class GlimpserRuntime {
           log.scrubber.add(secrets.tokenSecret);
           credentialSecret = secrets.credentialSecret;
           tokens = new TokenSigner(secrets.tokenSecret, config.tokenTtlSeconds);
+          log.scrubber.add(secrets.vapid.privateKey);
+          this.push = openPushHandles(config.dataDir, secrets.vapid);
           await this.users.open();
           auth = new Authenticator(this.users, tokens);
           const seed = await this.users.ensureAdmin(config.adminPassword);
@@ -135,6 +141,17 @@ export class GlimpserRuntime {
         },
       },
       {
+        // After the broker so new alerts go out on glimpser/alerts; stopped after Node-RED, whose nodes enqueue.
+        name: 'alerts',
+        start: async () => {
+          this.alerts = openAlertService({ dataDir: config.dataDir, logger: log, bus: this.broker ?? undefined });
+        },
+        stop: async () => {
+          await this.alerts?.close();
+          this.alerts = null;
+        },
+      },
+      {
         name: 'http',
         start: async () => {
           const http = createHttp({ readiness: this.readiness, auth: auth!, metricsAuth: config.metricsAuth });
@@ -149,6 +166,8 @@ export class GlimpserRuntime {
               cameras: this.cameras,
               archive: this.archive ?? undefined,
               journal: this.journal ?? undefined,
+              push: this.push ?? undefined,
+              alerts: this.alerts ?? undefined,
               streams,
               maxStreamClientsPerCamera: config.streamMaxClientsPerCamera,
               log: apiLog,
@@ -184,6 +203,8 @@ export class GlimpserRuntime {
               cameras: this.cameras,
               archive: this.archive ?? undefined,
               journal: this.journal ?? undefined,
+              push: this.push ?? undefined,
+              alerts: this.alerts ?? undefined,
               browsers: this.browsers,
               ffmpegPath: config.ffmpegPath,
               mediaDir: config.mediaDir,

@@ -50,6 +50,7 @@ const SYSTEM_TOOLS = [
   { need: 'test', name: 'mosquitto clients', packages: ['mosquitto-clients'], probe: binaries('mosquitto_sub', 'mosquitto_pub') },
   { need: 'test', name: 'promtool', packages: ['prometheus'], probe: binaries('promtool'), unpack: ['usr/bin/promtool'] },
   { need: 'test', name: 'xmllint', packages: ['libxml2-utils'], probe: binaries('xmllint') },
+  { need: 'test', name: 'openssl', packages: ['openssl'], probe: binaries('openssl') },
   {
     need: 'test',
     name: 'GStreamer RTSP server',

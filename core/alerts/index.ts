@@ -104,6 +104,19 @@ export interface Channel {
   /** The host a breaker guards (one circuit per target host), e.g. the webhook URL's host or the SMTP server. */
   hostOf(delivery: Delivery): string;
   send(job: DeliveryJob): Promise<{ statusCode?: number }>;
+  /** Told the result of every attempt of this notifier's deliveries, so the node can show its last delivery result. */
+  onResult?(result: DeliveryResult): void;
+}
+
+/** One attempt's result as the worker reports it to the channel (after it is recorded in the ledger). */
+export interface DeliveryResult {
+  /** The delivery as stored after the attempt: its status, attempts and last error. */
+  delivery: Delivery;
+  outcome: AttemptOutcome;
+  statusCode: number | null;
+  error: string | null;
+  /** When the attempt started (ms since epoch). */
+  at: number;
 }
 
 /** What nodes and the API use: the outbox with its worker. The runtime lends one to nodes (handles.alerts). */

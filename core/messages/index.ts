@@ -48,3 +48,5 @@ export {
   type MotionEventMessage,
   type MotionMessage,
 } from './motion';
+export { AlertMessageSchema, checkAlertMessage, StoredAlertSchema, type AlertMessage } from './alert';
+export { AlertEventSchema, AlertInputSchema, checkAlertInput, type AlertEventFields, type AlertInput } from './alert-input';

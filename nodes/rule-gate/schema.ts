@@ -22,7 +22,8 @@ export interface RuleGateSettings extends RuleGateConfig {
 }
 
 // Node-RED also stores `outputs` on this node (the editor may change the output count); the kit leaves it out.
-export const ruleGateConfig = nodeConfig('rule-gate', RuleGateConfigSchema, RULE_GATE_HISTORY);
+// The rule set is checked with the settings, so a flow with a wrong one is refused wherever settings are read.
+export const ruleGateConfig = nodeConfig('rule-gate', RuleGateConfigSchema, RULE_GATE_HISTORY, { check: (config) => void ruleSetOf(config) });
 
 /**
  * The rule set the settings hold, an empty text being the default one. A wrong rule set is reported by its JSON

@@ -1,4 +1,5 @@
 import type { AlertService } from '../../core/alerts';
+import type { PushHandles } from '../../core/alerts/push-subscriptions';
 import type { FrameArchive } from '../../core/archive/frame-archive';
 import type { Bus } from '../../core/bus/bus';
 import type { EventJournal } from '../../core/store/journal';
@@ -23,6 +24,8 @@ export interface GlimpserHandles {
   journal?: EventJournal;
   /** The alert outbox and its delivery worker (cap-alert and notify-* nodes); absent outside the runtime. */
   alerts?: AlertService;
+  /** The install's VAPID keys and the browsers subscribed through the API (notify-push); absent outside the runtime. */
+  push?: PushHandles;
   ffmpegPath: string;
   /** The headless-browser pool website cameras share. */
   browsers: BrowserPoolLease;

@@ -7,7 +7,10 @@ import type { EventJournal } from '../../core/store/journal';
 import type { Authenticator } from '../auth/middleware';
 import type { TokenSigner } from '../auth/tokens';
 import type { UserStore } from '../stores/users';
+import type { AlertServiceHandle } from '../../core/alerts/service';
+import { alertsRouter } from './alerts';
 import { camerasRouter } from './cameras';
+import { pushRouter, type PushHandles } from './push';
 import { eventsRouter } from './events';
 import { rulesRouter } from './rules';
 import { summariesRouter } from './summaries';
@@ -23,6 +26,8 @@ export interface ApiDeps {
   cameras: CameraRegistry;
   archive?: FrameArchive;
   journal?: EventJournal;
+  push?: PushHandles;
+  alerts?: AlertServiceHandle;
   streams: MjpegStreams;
   maxStreamClientsPerCamera: number;
   log: Logger;
@@ -73,6 +78,8 @@ export function apiRouter(deps: ApiDeps): Router {
   });
 
   router.use(rulesRouter({ log: deps.log }));
+  if (deps.push) router.use(pushRouter({ push: deps.push, log: deps.log }));
+  if (deps.alerts) router.use(alertsRouter({ alerts: deps.alerts, log: deps.log }));
   if (deps.journal) router.use(eventsRouter({ journal: deps.journal, log: deps.log }));
   if (deps.journal) router.use(summariesRouter({ journal: deps.journal, log: deps.log }));
   router.use(

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { generateVapidKeys, isVapidKeys, type VapidKeys } from '../../core/alerts/vapid';
 import { PrivateJsonFile } from './private-json-file';
 
 export interface Secrets {
@@ -7,6 +8,8 @@ export interface Secrets {
   credentialSecret: string;
   /** Signs bearer tokens issued by POST /api/auth/login. */
   tokenSecret: string;
+  /** Signs Web Push requests (RFC 8292); browsers subscribe with its public key, so it must never change. */
+  vapid: VapidKeys;
 }
 
 /**
@@ -19,7 +22,10 @@ export async function loadSecrets(dataDir: string, configuredCredentialSecret?: 
   const secrets: Secrets = {
     credentialSecret: stored.credentialSecret ?? randomBytes(32).toString('hex'),
     tokenSecret: stored.tokenSecret ?? randomBytes(32).toString('hex'),
+    // Files written before web push lack the pair: it is added once, the other secrets kept as they were.
+    vapid: isVapidKeys(stored.vapid) ? stored.vapid : generateVapidKeys(),
   };
-  if (stored.credentialSecret !== secrets.credentialSecret || stored.tokenSecret !== secrets.tokenSecret) await file.write(secrets);
+  if (stored.credentialSecret !== secrets.credentialSecret || stored.tokenSecret !== secrets.tokenSecret || stored.vapid !== secrets.vapid)
+    await file.write({ ...stored, ...secrets });
   return configuredCredentialSecret ? { ...secrets, credentialSecret: configuredCredentialSecret } : secrets;
 }

@@ -163,7 +163,7 @@ describe('Prometheus rules and config', () => {
 
   it('defines the documented alerts', () => {
     const names = alertExpressions(readFileSync(alertsFile, 'utf8')).map(({ where }) => where.replace('alert ', ''));
-    expect(names.sort()).toEqual(['CameraOffline', 'CaptureRestartStorm', 'GlimpserDown', 'GlimpserNotReady', 'HighAuthFailures']);
+    expect(names.sort()).toEqual(['AlertDeadLettersGrowing', 'CameraOffline', 'CaptureRestartStorm', 'GlimpserDown', 'GlimpserNotReady', 'HighAuthFailures']);
   });
 });
 
@@ -208,7 +208,7 @@ describe('metric names in dashboards match core/metrics.ts', () => {
 
   it('declares every glimpser_* metric and label used by an alert rule', async () => {
     const expressions = alertExpressions(readFileSync(alertsFile, 'utf8'));
-    expect(expressions).toHaveLength(5);
+    expect(expressions).toHaveLength(6);
     expect(undeclared(expressions, await declaredSeries())).toEqual([]);
   });
 

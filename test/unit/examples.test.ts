@@ -1,13 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { captureConfigFrom } from '../../nodes/capture/schema';
-import { aiDescribeConfigFrom } from '../../nodes/ai-describe/schema';
-import { aiSummaryConfigFrom } from '../../nodes/ai-summary/schema';
-import { eventNodeConfigFrom } from '../../nodes/event/schema';
-import { aiConfigFrom } from '../../nodes/glimpser-ai/schema';
-import { ruleGateConfigFrom } from '../../nodes/rule-gate/schema';
-import { motionConfigFrom } from '../../nodes/motion/schema';
-import { cameraConfigFrom } from '../../nodes/glimpser-camera/schema';
+import type { TObject } from '@sinclair/typebox';
+import { readNodeConfig, type NodeConfigSpec } from '../../nodes/shared/config';
 import pkg from '../../package.json';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -20,6 +14,19 @@ const flows: Array<[string, FlowNode[]]> = [
     .map((f): [string, FlowNode[]] => [`examples/${f}`, JSON.parse(readFileSync(path.join(ROOT, 'examples', f), 'utf8')) as FlowNode[]]),
 ];
 
+const types = Object.keys(pkg['node-red'].nodes);
+/** Each node type's config spec, found among its schema module's exports: the one list of node types drives it. */
+const specs = new Map<string, NodeConfigSpec<TObject>>();
+
+beforeAll(async () => {
+  for (const type of types) {
+    const module = (await import(`../../nodes/${type}/schema`)) as Record<string, unknown>;
+    const spec = Object.values(module).find((value): value is NodeConfigSpec<TObject> => (value as NodeConfigSpec<TObject> | undefined)?.type === type);
+    if (!spec) throw new Error(`nodes/${type}/schema.ts exports no config spec for ${type}`);
+    specs.set(type, spec);
+  }
+});
+
 describe.each(flows)('%s', (_file, nodes) => {
   it('has unique node ids and wires that point at nodes in the flow', () => {
     const ids = new Set(nodes.map((n) => n.id));
@@ -30,23 +37,15 @@ describe.each(flows)('%s', (_file, nodes) => {
   it('holds only valid Glimpser node configurations, with capture nodes pointing at a camera in the flow', () => {
     const cameras = new Set(nodes.filter((n) => n.type === 'glimpser-camera').map((n) => n.id));
     for (const node of nodes) {
-      if (node.type === 'glimpser-camera') expect(() => cameraConfigFrom(node)).not.toThrow();
-      if (node.type === 'motion') expect(() => motionConfigFrom(node)).not.toThrow();
-      if (node.type === 'event') expect(() => eventNodeConfigFrom(node)).not.toThrow();
-      if (node.type === 'rule-gate') expect(() => ruleGateConfigFrom(node)).not.toThrow();
-      if (node.type === 'glimpser-ai') expect(() => aiConfigFrom(node)).not.toThrow();
-      if (node.type === 'ai-describe') expect(() => aiDescribeConfigFrom(node)).not.toThrow();
-      if (node.type === 'ai-summary') expect(() => aiSummaryConfigFrom(node)).not.toThrow();
-      if (node.type === 'capture') {
-        expect(() => captureConfigFrom(node)).not.toThrow();
-        expect(cameras.has(node.camera as string)).toBe(true);
-      }
+      const spec = specs.get(node.type);
+      if (spec) expect(() => readNodeConfig(spec, node)).not.toThrow();
+      if (node.type === 'capture') expect(cameras.has(node.camera as string)).toBe(true);
     }
   });
 });
 
 it('every Glimpser node type has at least one example flow that uses it', () => {
-  for (const type of Object.keys(pkg['node-red'].nodes)) {
+  for (const type of types) {
     expect(flows.some(([file, nodes]) => file.startsWith(`examples/${type}/`) && nodes.some((n) => n.type === type))).toBe(true);
   }
 });

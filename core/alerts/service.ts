@@ -1,0 +1,142 @@
+import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Bus } from '../bus/bus';
+import { silentLogger, type Logger } from '../log/logger';
+import { metrics } from '../metrics';
+import { topics } from '../topics';
+import type { AlertMsgType, AlertService, Channel, Delivery, DeliveryResult, DeliveryTarget, StoredAlert } from './index';
+import { Outbox, type AlertDetail, type AlertPage, type AlertQuery } from './outbox';
+import { DeliveryWorker, type WorkerOptions } from './worker';
+
+/** What `glimpser/alerts` carries when an alert is first stored. */
+export interface AlertMessage {
+  type: 'new' | 'update' | 'end';
+  alert: StoredAlert;
+}
+
+const MESSAGE_TYPE: Record<AlertMsgType, AlertMessage['type']> = { Alert: 'new', Update: 'update', Cancel: 'end' };
+
+export interface AlertServiceOptions {
+  /** Glimpser's data folder: the outbox is `<dataDir>/alerts/alerts.db`, snapshot paths are relative to it. */
+  dataDir: string;
+  logger?: Logger;
+  bus?: Bus;
+  now?: () => number;
+  /** Worker tuning (concurrency, timeouts, retry policy, breaker); tests shorten the delays. */
+  worker?: Omit<WorkerOptions, 'outbox' | 'channels' | 'loadSnapshot' | 'logger' | 'now' | 'onResult'>;
+}
+
+/** The alert service as the runtime holds it: what nodes use, plus what the API and the runtime need. */
+export interface AlertServiceHandle extends AlertService {
+  list(query: AlertQuery): AlertPage;
+  detail(id: string): AlertDetail | null;
+  /** Makes the alert's dead-lettered deliveries due again; null when there is no such alert. */
+  retryDead(alertId: string): Delivery[] | null;
+  /** Every recorded delivery attempt; returns the unsubscribe function. */
+  onResult(listener: (result: DeliveryResult) => void): () => void;
+  /** Resolves once the bus messages announced so far have been published or have failed. */
+  flush(): Promise<void>;
+  /** Stops the worker (attempts in flight stay due), waits for bus messages and closes the database. */
+  close(): Promise<void>;
+}
+
+/** Opens the outbox under the data folder and starts its worker. */
+export function openAlertService(options: AlertServiceOptions): AlertServiceHandle {
+  const log = (options.logger ?? silentLogger).child({ component: 'alerts' });
+  const now = options.now ?? Date.now;
+  const dataDir = path.resolve(options.dataDir);
+  mkdirSync(path.join(dataDir, 'alerts'), { recursive: true });
+  const outbox = new Outbox(path.join(dataDir, 'alerts', 'alerts.db'));
+  const channels = new Map<string, Channel>();
+  const listeners = new Set<(result: DeliveryResult) => void>();
+  let publishing: Promise<void> = Promise.resolve();
+  let closed: Promise<void> | null = null;
+
+  const loadSnapshot = async (alert: StoredAlert): Promise<Buffer | null> => {
+    if (!alert.snapshot) return null;
+    const file = path.resolve(dataDir, alert.snapshot.path);
+    // A stored path that leaves the data folder is not read, whatever wrote it.
+    if (!file.startsWith(dataDir + path.sep)) return null;
+    try {
+      return await readFile(file);
+    } catch (err) {
+      // Deleted by journal retention since: the alert goes without it rather than not at all.
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  };
+  const worker = new DeliveryWorker({
+    ...options.worker,
+    outbox,
+    channels,
+    loadSnapshot,
+    logger: log,
+    now,
+    onResult: (result) => {
+      for (const listener of listeners) listener(result);
+    },
+  });
+
+  const publish = (alert: StoredAlert): void => {
+    const bus = options.bus;
+    if (!bus) return;
+    const payload = JSON.stringify({ type: MESSAGE_TYPE[alert.msgType], alert } satisfies AlertMessage);
+    // The alert is stored already; a failed publish is logged and loses nothing.
+    publishing = publishing.then(() =>
+      bus.publish(topics.alerts, payload, { qos: 1 }).catch((err: Error) => log.warn({ alert: alert.id, err: err.message }, 'alert not published on the bus')),
+    );
+  };
+
+  worker.updateDepth();
+  worker.kick();
+  return {
+    enqueue(alert: StoredAlert, targets: DeliveryTarget[]): Delivery[] {
+      if (closed) throw new Error(`alert ${alert.id} not stored: the alert service is closed`);
+      const result = outbox.enqueue(alert, targets, now());
+      if (result.alertIsNew) {
+        metrics.alertsTotal.inc({ msg_type: alert.msgType });
+        publish(alert);
+      }
+      if (result.inserted > 0) {
+        log.debug({ alert: alert.id, deliveries: result.inserted }, 'alert deliveries enqueued');
+        worker.updateDepth();
+        worker.kick();
+      }
+      return result.deliveries;
+    },
+    registerChannel(notifier: string, channel: Channel): () => void {
+      channels.set(notifier, channel);
+      worker.kick();
+      return () => {
+        if (channels.get(notifier) === channel) channels.delete(notifier);
+      };
+    },
+    getAlert: (id) => outbox.getAlert(id),
+    list: (query) => outbox.list(query),
+    detail: (id) => outbox.detail(id),
+    retryDead(alertId: string): Delivery[] | null {
+      if (!outbox.getAlert(alertId)) return null;
+      const deliveries = outbox.retryDead(alertId, now());
+      if (deliveries.length > 0) {
+        log.info({ alert: alertId, deliveries: deliveries.length }, 'dead-lettered alert deliveries retried');
+        worker.updateDepth();
+        worker.kick();
+      }
+      return deliveries;
+    },
+    onResult(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    flush: () => publishing,
+    close(): Promise<void> {
+      closed ??= (async () => {
+        await worker.close();
+        await publishing;
+        outbox.close();
+      })();
+      return closed;
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { CapAlertSettingsSchema, checkCapAlertSettings } from '../../core/alerts/build-settings';
+import { NodeConfigError, nodeConfig, readNodeConfig, Settings } from '../shared/config';
+import { CAP_ALERT_HISTORY } from './migrations';
+
+/** cap-alert node configuration, version 1: the CAP settings of core/alerts/build-settings.ts and a name. */
+export const CapAlertConfigSchema = Type.Object(
+  {
+    version: Type.Literal(1),
+    name: Settings.name(),
+    ...CapAlertSettingsSchema.properties,
+  },
+  { additionalProperties: false },
+);
+
+export type CapAlertConfig = Static<typeof CapAlertConfigSchema>;
+
+export const capAlertConfig = nodeConfig('cap-alert', CapAlertConfigSchema, CAP_ALERT_HISTORY, {
+  // core words the rule ('setting "addresses": …'); the node names itself first, as ajv's errors do.
+  check: (config) => {
+    try {
+      checkCapAlertSettings(config);
+    } catch (error) {
+      throw new NodeConfigError(`cap-alert ${(error as Error).message}`);
+    }
+  },
+  hints: {
+    sender: ' (no spaces, commas, "<" or "&": CAP 1.2 §3.2.1)',
+    addresses: ' (space-separated recipients without commas, "<" or "&")',
+    language: ' (an RFC 3066 language code such as en-US)',
+  },
+});
+
+/** Reads, migrates and validates a stored cap-alert definition; the error names the setting. */
+export function capAlertConfigFrom(def: Record<string, unknown>): CapAlertConfig {
+  return readNodeConfig(capAlertConfig, def);
+}

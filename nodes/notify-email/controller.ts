@@ -1,0 +1,91 @@
+import type { AlertService, DeliveryResult } from '../../core/alerts';
+import { EmailChannel } from '../../core/alerts/channels/email';
+import type { AlertMessage } from '../../core/messages';
+import type { SmtpService } from '../glimpser-smtp/controller';
+import type { NodeBehaviour, NodeContext, Status } from '../shared/node-kit';
+import type { NotifyEmailConfig } from './schema';
+
+function clock(at: number): string {
+  return new Date(at).toTimeString().slice(0, 8);
+}
+
+/**
+ * The behaviour of a notify-email node: registers its email channel with the alert outbox and, for each msg.alert,
+ * enqueues one delivery per recipient before the message is acknowledged; the outbox's worker sends them through
+ * the SMTP server's shared transport, retries and dead-letters, and reports each attempt back here for the status
+ * line. A node missing something it needs (a server, recipients, the runtime's outbox) is "not configured": a
+ * status, not an error, until a message arrives anyway.
+ */
+export class NotifyEmailController implements NodeBehaviour<AlertMessage> {
+  private readonly status: Status;
+  private readonly node: NodeContext<NotifyEmailConfig>['node'];
+  private readonly nodeId: string;
+  private readonly to: string[];
+  private alerts: AlertService | null = null;
+  private unregister: (() => void) | null = null;
+  /** Why this node cannot send yet, in the error a message that arrives anyway gets; null when ready. */
+  private notConfigured: string | null = null;
+
+  constructor(ctx: NodeContext<NotifyEmailConfig>) {
+    const { config, status, handles } = ctx;
+    this.status = status;
+    this.node = ctx.node;
+    this.nodeId = ctx.node.id;
+    this.to = config.to;
+    const smtp = config.smtp ? ctx.configNode<SmtpService>(config.smtp, 'glimpser-smtp', 'smtp') : null;
+    if (!smtp) {
+      this.notConfigured = 'no glimpser-smtp server chosen: pick one in the "smtp" setting';
+      status.show('idle', 'noSmtp');
+    } else if (!smtp.mailer) {
+      this.notConfigured = smtp.notConfigured ?? 'the SMTP server is not configured';
+      if (smtp.missing === 'from') status.show('idle', 'noFrom');
+      else status.show('idle', 'noHost');
+    } else if (config.to.length === 0) {
+      this.notConfigured = 'no recipients: add addresses in the "to" setting';
+      status.show('idle', 'noRecipients');
+    } else if (!handles.alerts) {
+      this.notConfigured = 'no alert outbox: notify-email needs the Glimpser runtime';
+      status.show('idle', 'noOutbox');
+    } else {
+      const content = {
+        templates: { subject: config.subject, text: config.text, html: config.html },
+        snapshot: config.snapshot,
+        attachCap: config.attachCap,
+        timeZone: config.timeZone,
+      };
+      const channel = new EmailChannel(smtp.mailer, content, (result) => this.showResult(result));
+      this.alerts = handles.alerts;
+      this.unregister = handles.alerts.registerChannel(this.nodeId, channel);
+      status.show('online', 'ready', { count: config.to.length, host: smtp.mailer.host });
+    }
+  }
+
+  /** Stored with its deliveries in one transaction before done(): from here the outbox owns them. */
+  input(msg: AlertMessage): void {
+    if (!this.alerts) throw new Error(`notify-email is not configured: ${this.notConfigured ?? 'see the node status'}`);
+    const deliveries = this.alerts.enqueue(
+      msg.alert,
+      this.to.map((target) => ({ channel: 'email' as const, notifier: this.nodeId, target })),
+    );
+    this.status.show('connecting', 'queued', { count: deliveries.length, camera: msg.alert.camera });
+  }
+
+  close(): void {
+    this.unregister?.();
+    this.unregister = null;
+  }
+
+  /**
+   * A failure's status leads with the reason (the recipient would push it past what the editor shows); the whole
+   * story of a dead-lettered delivery goes to the debug sidebar too.
+   */
+  private showResult({ delivery, outcome, error, at }: DeliveryResult): void {
+    const params = { to: delivery.target, time: clock(at), error: error ?? '' };
+    if (outcome === 'delivered') this.status.show('online', 'delivered', params);
+    else if (outcome === 'retry') this.status.show('connecting', 'retrying', params);
+    else {
+      this.status.show('error', 'dead', params);
+      this.node.warn(`mail of alert ${delivery.alertId} to ${delivery.target} dead-lettered: ${error ?? 'no reason recorded'}`);
+    }
+  }
+}
