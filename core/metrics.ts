@@ -77,6 +77,11 @@ export const metrics = {
     'Event changes that could not be published on the bus, by reason (error, overflow).',
     ['reason'],
   ),
+  eventsInterruptedTotal: counter(
+    'glimpser_events_interrupted_total',
+    'Events left open by a crash or kill and closed at the next start, per camera and type.',
+    ['camera', 'type'],
+  ),
   aiRequestsTotal: counter(
     'glimpser_ai_requests_total',
     'Pictures given to an AI provider to describe, by provider and outcome (ok, cached, refused, error, rate_limited, budget).',
@@ -115,6 +120,12 @@ export const metrics = {
     'glimpser_alert_breaker_transitions_total',
     'Circuit breaker state changes per delivery target host, by the state entered (open, half_open, closed).',
     ['host', 'state'],
+  ),
+  alertSuspendedCameras: gauge('glimpser_alert_suspended_cameras', 'Cameras whose notifications are suspended now (the API or MQTT notifications/suspend).'),
+  alertDeliveriesSkippedTotal: counter(
+    'glimpser_alert_deliveries_skipped_total',
+    "Deliveries not enqueued, by channel and reason (suspended: the camera's notifications were suspended); the alert is still stored.",
+    ['channel', 'reason'],
   ),
   ready: gauge('glimpser_ready', '1 when every start phase has completed and the runtime serves traffic.'),
   startPhaseSeconds: gauge('glimpser_start_phase_seconds', 'Seconds each start phase took on the last start.', ['phase']),

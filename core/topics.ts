@@ -13,6 +13,12 @@ export const topics = {
   cameraFrame: (camera: string) => `${TOPIC_PREFIX}/cameras/${assertCameraId(camera)}/frame`,
   cameraState: (camera: string) => `${TOPIC_PREFIX}/cameras/${assertCameraId(camera)}/state`,
   cameraMotion: (camera: string) => `${TOPIC_PREFIX}/cameras/${assertCameraId(camera)}/motion`,
+  /** Commands from signed-in users: minutes (1..1440), JSON `{minutes}`, or 0 / `off` to resume. Devices may not publish it. */
+  cameraNotificationsSuspend: (camera: string) => `${TOPIC_PREFIX}/cameras/${assertCameraId(camera)}/notifications/suspend`,
+  /** The runtime's retained echo of a camera's suspension state; clients cannot publish it. */
+  cameraNotificationsSuspended: (camera: string) => `${TOPIC_PREFIX}/cameras/${assertCameraId(camera)}/notifications/suspended`,
+  /** What the runtime subscribes to for suspend commands. */
+  notificationsSuspendFilter: `${TOPIC_PREFIX}/cameras/+/notifications/suspend`,
   /** Everything a device that owns `camera` may publish to. */
   cameraSubtree: (camera: string) => `${TOPIC_PREFIX}/cameras/${assertCameraId(camera)}/#`,
 } as const;
@@ -34,4 +40,18 @@ export function parseCameraTopic(topic: string): CameraTopic | null {
     return null;
   }
   return { camera, leaf: parts.slice(3).join('/') };
+}
+
+/** Camera leaves only the runtime publishes (a client that could would fake the state others rely on). */
+const RUNTIME_CAMERA_LEAVES = new Set(['notifications/suspended']);
+/** Camera leaves that are commands for signed-in users, never for the camera's own edge device. */
+const USER_CAMERA_LEAVES = new Set(['notifications/suspend']);
+
+/** Who may publish a topic besides the runtime: `nobody`, `users` only, or `any` session the broker otherwise allows. */
+export function publishersOf(topic: string): 'nobody' | 'users' | 'any' {
+  if (topic === topics.available) return 'nobody';
+  const leaf = parseCameraTopic(topic)?.leaf;
+  if (leaf === undefined) return 'any';
+  if (RUNTIME_CAMERA_LEAVES.has(leaf)) return 'nobody';
+  return USER_CAMERA_LEAVES.has(leaf) ? 'users' : 'any';
 }

@@ -3,7 +3,9 @@ import type { Server } from 'node:http';
 import path from 'node:path';
 import type { Express } from 'express';
 import { collectDefaultMetrics, register } from 'prom-client';
+import { closeInterruptedEvents } from '../core/alerts/interrupted';
 import { openAlertService, type AlertServiceHandle } from '../core/alerts/service';
+import { SuspensionMqtt } from '../core/alerts/suspend-mqtt';
 import { FrameArchive } from '../core/archive/frame-archive';
 import { BrowserPoolLease } from '../core/capture/browser-lease';
 import { CameraRegistry } from '../core/capture/registry';
@@ -55,6 +57,7 @@ export class GlimpserRuntime {
   private failures: CaptureFailureRecorder | null = null;
   private push: PushHandles | null = null;
   private alerts: AlertServiceHandle | null = null;
+  private suspendMqtt: SuspensionMqtt | null = null;
   private http: { app: Express; server: Server } | null = null;
   private readonly nodeRed = new EmbeddedNodeRed();
   private readonly started: Phase[] = [];
@@ -145,8 +148,16 @@ export class GlimpserRuntime {
         name: 'alerts',
         start: async () => {
           this.alerts = openAlertService({ dataDir: config.dataDir, logger: log, bus: this.broker ?? undefined });
+          if (this.broker) {
+            this.suspendMqtt = new SuspensionMqtt({ bus: this.broker, suspensions: this.alerts.suspensions, logger: log });
+            await this.suspendMqtt.start();
+          }
+          // Before Node-RED raises new events: whatever is open now, the last run left open when it died.
+          if (this.journal) await closeInterruptedEvents(this.journal, this.alerts, { logger: log.child({ component: 'alerts' }) });
         },
         stop: async () => {
+          await this.suspendMqtt?.stop();
+          this.suspendMqtt = null;
           await this.alerts?.close();
           this.alerts = null;
         },

@@ -7,7 +7,7 @@ import type { Bus, BusHandler, PublishOptions } from '../core/bus/bus';
 import { DeviceRegistry } from '../core/capture/devices';
 import type { Logger } from '../core/log/logger';
 import { metrics } from '../core/metrics';
-import { parseCameraTopic, topics } from '../core/topics';
+import { parseCameraTopic, publishersOf } from '../core/topics';
 import type { User, UserStore } from './stores/users';
 
 /** The MQTT path on the HTTP port, as Mosquitto, EMQX and browsers' MQTT.js expect. */
@@ -100,7 +100,9 @@ export class EmbeddedBroker implements Bus {
   private mayPublish(client: Client | null, topic: string): boolean {
     if (!client) return true;
     const session = this.sessions.get(client);
-    const allowed = session !== undefined && topic !== topics.available && (session.kind === 'user' || this.isOwnTopic(session, topic));
+    // Runtime-owned topics (availability, the suspension echo) take no client's word; user commands none of a device's.
+    const publishers = publishersOf(topic);
+    const allowed = session !== undefined && publishers !== 'nobody' && (session.kind === 'user' || (publishers === 'any' && this.isOwnTopic(session, topic)));
     if (!allowed) {
       metrics.mqttAuthFailuresTotal.inc({ reason: 'publish_denied' });
       this.log.info({ clientId: client.id, topic }, 'mqtt publish refused');

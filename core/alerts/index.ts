@@ -106,6 +106,11 @@ export interface Channel {
   send(job: DeliveryJob): Promise<{ statusCode?: number }>;
   /** Told the result of every attempt of this notifier's deliveries, so the node can show its last delivery result. */
   onResult?(result: DeliveryResult): void;
+  /**
+   * Where a test alert (POST /api/notifiers/:id/test) goes when the request names no target: the notifier's
+   * configured targets (its URL, addresses, numbers). A channel without it is tested only with a target in the request.
+   */
+  testTargets?(): string[];
 }
 
 /** One attempt's result as the worker reports it to the channel (after it is recorded in the ledger). */

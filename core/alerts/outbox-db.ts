@@ -198,6 +198,8 @@ export function rowToAttempt(row: AttemptRow): DeliveryAttempt {
 export function prepareOutboxStatements(db: Database.Database) {
   return {
     alertById: db.prepare<[string], AlertRow>('SELECT * FROM alerts WHERE id = ?'),
+    /** A scan (event_id has no index): only run at start, for the events a crash left open. */
+    alertsOfEvent: db.prepare<[string], AlertRow>('SELECT * FROM alerts WHERE event_id = ? ORDER BY sent, id'),
     insertAlert: db.prepare(`INSERT INTO alerts (id, identifier, msg_type, refs, event_id, camera, sent, headline, description, severity, cap_xml, snapshot,
       snapshot_missing, created_at, updated_at) VALUES (@id, @identifier, @msg_type, @refs, @event_id, @camera, @sent, @headline, @description, @severity,
       @cap_xml, @snapshot, @snapshot_missing, @created_at, @updated_at)`),
@@ -230,7 +232,10 @@ export function prepareOutboxStatements(db: Database.Database) {
     retryDead: db.prepare(
       "UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?, lease_until = NULL WHERE alert_id = ? AND status = 'dead'",
     ),
-    depth: db.prepare<[], { status: string; n: number }>("SELECT status, count(*) AS n FROM deliveries WHERE status IN ('pending', 'dead') GROUP BY status"),
+    // One count per status, each answered from its partial index: counting through the whole deliveries table grew
+    // with the delivery history (3 ms per call at 50,000 rows; bench/alerts).
+    pendingCount: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM deliveries INDEXED BY deliveries_due WHERE status = 'pending'"),
+    deadCount: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM deliveries INDEXED BY deliveries_dead WHERE status = 'dead'"),
   };
 }
 

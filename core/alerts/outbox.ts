@@ -154,6 +154,11 @@ export class Outbox {
     return row ? rowToAlert(row) : null;
   }
 
+  /** The alerts about one journal event, oldest first. */
+  alertsOfEvent(eventId: string): StoredAlert[] {
+    return this.st.alertsOfEvent.all(eventId).map(rowToAlert);
+  }
+
   getDelivery(id: string): Delivery | null {
     const row = this.st.deliveryById.get(id);
     return row ? rowToDelivery(row) : null;
@@ -167,9 +172,7 @@ export class Outbox {
 
   /** Pending and dead-lettered deliveries, for the depth gauge. */
   depth(): { pending: number; dead: number } {
-    const depth = { pending: 0, dead: 0 };
-    for (const row of this.st.depth.all()) depth[row.status as 'pending' | 'dead'] = row.n;
-    return depth;
+    return { pending: this.st.pendingCount.get()?.n ?? 0, dead: this.st.deadCount.get()?.n ?? 0 };
   }
 
   /** Newest first, keyset-paged on (sent, id). */

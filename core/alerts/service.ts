@@ -7,6 +7,7 @@ import { metrics } from '../metrics';
 import { topics } from '../topics';
 import type { AlertMsgType, AlertService, Channel, Delivery, DeliveryResult, DeliveryTarget, StoredAlert } from './index';
 import { Outbox, type AlertDetail, type AlertPage, type AlertQuery } from './outbox';
+import { SuspensionStore } from './suspensions';
 import { DeliveryWorker, type WorkerOptions } from './worker';
 
 /** What `glimpser/alerts` carries when an alert is first stored. */
@@ -31,6 +32,12 @@ export interface AlertServiceOptions {
 export interface AlertServiceHandle extends AlertService {
   list(query: AlertQuery): AlertPage;
   detail(id: string): AlertDetail | null;
+  /** The alerts about one journal event, oldest first. */
+  alertsOfEvent(eventId: string): StoredAlert[];
+  /** The channel registered under a notifier node's id, if that node is deployed (the API sends test alerts through it). */
+  channelOf(notifier: string): Channel | undefined;
+  /** Cameras whose notifications are suspended (`<dataDir>/alerts/suspensions.json`): enqueue adds no deliveries for them. */
+  suspensions: SuspensionStore;
   /** Makes the alert's dead-lettered deliveries due again; null when there is no such alert. */
   retryDead(alertId: string): Delivery[] | null;
   /** Every recorded delivery attempt; returns the unsubscribe function. */
@@ -48,6 +55,7 @@ export function openAlertService(options: AlertServiceOptions): AlertServiceHand
   const dataDir = path.resolve(options.dataDir);
   mkdirSync(path.join(dataDir, 'alerts'), { recursive: true });
   const outbox = new Outbox(path.join(dataDir, 'alerts', 'alerts.db'));
+  const suspensions = new SuspensionStore(path.join(dataDir, 'alerts', 'suspensions.json'), now);
   const channels = new Map<string, Channel>();
   const listeners = new Set<(result: DeliveryResult) => void>();
   let publishing: Promise<void> = Promise.resolve();
@@ -93,7 +101,17 @@ export function openAlertService(options: AlertServiceOptions): AlertServiceHand
   return {
     enqueue(alert: StoredAlert, targets: DeliveryTarget[]): Delivery[] {
       if (closed) throw new Error(`alert ${alert.id} not stored: the alert service is closed`);
-      const result = outbox.enqueue(alert, targets, now());
+      // Checked here, once for every notifier: a suspended camera's alert is still stored and shown, only not sent.
+      const suspended = targets.length > 0 ? suspensions.get(alert.camera) : null;
+      const result = outbox.enqueue(alert, suspended ? [] : targets, now());
+      if (suspended) {
+        for (const target of targets) metrics.alertDeliveriesSkippedTotal.inc({ channel: target.channel, reason: 'suspended' });
+        const until = new Date(suspended.until).toISOString();
+        log.info(
+          { alert: alert.id, camera: alert.camera, until, skipped: targets.length },
+          "alert deliveries skipped: the camera's notifications are suspended",
+        );
+      }
       if (result.alertIsNew) {
         metrics.alertsTotal.inc({ msg_type: alert.msgType });
         publish(alert);
@@ -113,8 +131,11 @@ export function openAlertService(options: AlertServiceOptions): AlertServiceHand
       };
     },
     getAlert: (id) => outbox.getAlert(id),
+    suspensions,
+    channelOf: (notifier) => channels.get(notifier),
     list: (query) => outbox.list(query),
     detail: (id) => outbox.detail(id),
+    alertsOfEvent: (eventId) => outbox.alertsOfEvent(eventId),
     retryDead(alertId: string): Delivery[] | null {
       if (!outbox.getAlert(alertId)) return null;
       const deliveries = outbox.retryDead(alertId, now());
@@ -134,6 +155,7 @@ export function openAlertService(options: AlertServiceOptions): AlertServiceHand
       closed ??= (async () => {
         await worker.close();
         await publishing;
+        suspensions.close();
         outbox.close();
       })();
       return closed;

@@ -7,4 +7,5 @@ export const journalMetrics = {
   journalBytes: metrics.eventJournalBytes,
   deletionsTotal: metrics.eventDeletionsTotal,
   publishFailuresTotal: metrics.eventPublishFailuresTotal,
+  interruptedTotal: metrics.eventsInterruptedTotal,
 };

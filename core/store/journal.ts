@@ -178,6 +178,42 @@ export class EventJournal {
     return { before, after };
   }
 
+  /**
+   * Closes the events a crash or kill left open: each ends at its last update, the last moment Glimpser knew it
+   * still lasted, and is marked `data.interrupted: true`. Call it once at start, before anything raises events,
+   * since every event open then is one the last run left behind. All close in one transaction; each is announced
+   * as an `end`, like any other. Returns the events as closed.
+   */
+  closeInterrupted(): StoredEvent[] {
+    const { db, statements } = this.state();
+    // A full scan (end_time has no index, which would cost every insert a page), done once per start.
+    const rows = db.prepare<[], EventRow>('SELECT * FROM events WHERE end_time IS NULL ORDER BY start_time, seq').all();
+    if (rows.length === 0) return [];
+    const now = this.now();
+    const changes = rows.map((row) => {
+      const before = rowToEvent(row);
+      const after: StoredEvent = {
+        ...before,
+        endTime: Math.max(before.startTime, before.updatedAt),
+        data: { ...before.data, interrupted: true },
+        updatedAt: now,
+      };
+      return { row, before, after };
+    });
+    db.transaction(() => {
+      for (const { row, after } of changes) statements.update.run({ ...eventParams(after), seq: row.seq });
+    })();
+    for (const { before, after } of changes) {
+      journalMetrics.interruptedTotal.inc({ camera: after.camera, type: after.type });
+      this.changes.announce({ type: 'end', before, after });
+    }
+    this.log.info(
+      { events: changes.map(({ after }) => ({ id: after.id, camera: after.camera, type: after.type, endTime: after.endTime })) },
+      'events left open by the last run closed as interrupted',
+    );
+    return changes.map(({ after }) => after);
+  }
+
   get(id: string): StoredEvent | null {
     const row = this.row(id);
     return row ? rowToEvent(row) : null;

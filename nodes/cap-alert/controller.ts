@@ -1,7 +1,8 @@
 import type { AlertService, StoredAlert } from '../../core/alerts';
 import { buildAlert, type AlertEvent } from '../../core/alerts/build';
 import { alertDescriptionOf, alertEventOf, phaseOf } from '../../core/alerts/build-event';
-import { AlertLifecycle } from '../../core/alerts/build-lifecycle';
+import { AlertLifecycle, type EventPhase, type LifecycleStep } from '../../core/alerts/build-lifecycle';
+import { AlertCooldown } from '../../core/alerts/cooldown';
 import { eventSnapshot } from '../../core/alerts/build-snapshot';
 import type { AlertInput } from '../../core/messages';
 import type { EventJournal } from '../../core/store/journal';
@@ -20,6 +21,7 @@ export class CapAlertController implements NodeBehaviour<AlertInput> {
   private readonly journal: EventJournal | undefined;
   private readonly alerts: AlertService | undefined;
   private readonly lifecycle: AlertLifecycle;
+  private readonly cooldown: AlertCooldown;
   /** The last message in hand per event, so the phases of one event are built in the order they came. */
   private readonly queues = new Map<string, Promise<void>>();
   private readonly closing = new AbortController();
@@ -31,6 +33,7 @@ export class CapAlertController implements NodeBehaviour<AlertInput> {
     this.journal = handles.journal;
     this.alerts = handles.alerts;
     this.lifecycle = new AlertLifecycle({ updateEveryMs: config.updateEverySeconds * 1000 });
+    this.cooldown = new AlertCooldown({ cameraSeconds: config.cooldownSeconds, ruleSeconds: config.ruleCooldownSeconds });
     if (this.alerts) status.show('idle', 'ready');
     else status.show('idle', 'readyNotStored');
   }
@@ -56,6 +59,7 @@ export class CapAlertController implements NodeBehaviour<AlertInput> {
   private async handle(msg: AlertInput, event: AlertEvent, send: Send): Promise<void> {
     const phase = phaseOf(msg.event, event);
     const step = this.lifecycle.step(event.ref, phase, Date.now());
+    if (this.heldBack(event, phase, step, msg.gate?.rule ?? null)) return;
     if (step.kind === 'skip') {
       if (step.reason === 'rate-limited') this.status.show('online', 'rateLimited', { camera: event.camera, seconds: this.config.updateEverySeconds });
       else this.status.show('online', 'afterEnd', { camera: event.camera });
@@ -75,6 +79,31 @@ export class CapAlertController implements NodeBehaviour<AlertInput> {
     this.sent += 1;
     this.showSent(alert);
     send({ ...msg, alert, cap: alert.capXml });
+  }
+
+  /**
+   * Noise control (core/alerts/cooldown.ts): whether the event's first alert waits out a camera or rule cooldown, or
+   * belongs to an event already held back. A new alert that goes counts at once, before its snapshot wait, so two
+   * events starting together on one camera cannot both pass.
+   */
+  private heldBack(event: AlertEvent, phase: EventPhase, step: LifecycleStep, rule: string | null): boolean {
+    if (!this.cooldown.enabled) return false;
+    const now = Date.now();
+    if (this.cooldown.isHeld(event.ref, phase === 'end')) {
+      this.status.show('online', 'cooldownEvent', { camera: event.camera });
+      return true;
+    }
+    if (step.kind !== 'alert') return false;
+    const hold = this.cooldown.hold(event.camera, rule, now);
+    if (!hold) {
+      this.cooldown.record(event.camera, rule, now);
+      return false;
+    }
+    if (phase !== 'end') this.cooldown.holdEvent(event.ref, now);
+    const seconds = Math.ceil(hold.remainingMs / 1000);
+    if (hold.scope === 'camera') this.status.show('online', 'cooldownCamera', { camera: event.camera, seconds });
+    else this.status.show('online', 'cooldownRule', { camera: event.camera, rule: hold.key, seconds });
+    return true;
   }
 
   private showSent(alert: StoredAlert): void {

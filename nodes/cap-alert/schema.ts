@@ -3,12 +3,18 @@ import { CapAlertSettingsSchema, checkCapAlertSettings } from '../../core/alerts
 import { NodeConfigError, nodeConfig, readNodeConfig, Settings } from '../shared/config';
 import { CAP_ALERT_HISTORY } from './migrations';
 
-/** cap-alert node configuration, version 1: the CAP settings of core/alerts/build-settings.ts and a name. */
+/**
+ * cap-alert node configuration, version 2: the CAP settings of core/alerts/build-settings.ts, a name, and noise
+ * control (core/alerts/cooldown.ts): seconds a new alert waits after the last one for its camera, and after the last
+ * one its rule (msg.gate.rule) decided; 0 = off.
+ */
 export const CapAlertConfigSchema = Type.Object(
   {
-    version: Type.Literal(1),
+    version: Type.Literal(2),
     name: Settings.name(),
     ...CapAlertSettingsSchema.properties,
+    cooldownSeconds: Type.Number({ minimum: 0, maximum: 86400 }),
+    ruleCooldownSeconds: Type.Number({ minimum: 0, maximum: 86400 }),
   },
   { additionalProperties: false },
 );

@@ -55,7 +55,7 @@ export class NotifyEmailController implements NodeBehaviour<AlertMessage> {
       };
       const channel = new EmailChannel(smtp.mailer, content, (result) => this.showResult(result));
       this.alerts = handles.alerts;
-      this.unregister = handles.alerts.registerChannel(this.nodeId, channel);
+      this.unregister = handles.alerts.registerChannel(this.nodeId, Object.assign(channel, { testTargets: () => [...config.to] }));
       status.show('online', 'ready', { count: config.to.length, host: smtp.mailer.host });
     }
   }

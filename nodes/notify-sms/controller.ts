@@ -58,7 +58,7 @@ export class NotifySmsController implements NodeBehaviour<AlertMessage> {
         (result) => this.showResult(result),
       );
       this.alerts = handles.alerts;
-      this.unregister = handles.alerts.registerChannel(this.nodeId, channel);
+      this.unregister = handles.alerts.registerChannel(this.nodeId, Object.assign(channel, { testTargets: () => [...config.to] }));
       status.show('online', 'ready', { count: config.to.length });
     }
   }

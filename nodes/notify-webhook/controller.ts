@@ -49,7 +49,7 @@ export class NotifyWebhookController implements NodeBehaviour<AlertMessage> {
       },
       (result) => this.showResult(result),
     );
-    this.unregister = this.alerts?.registerChannel(node.id, this.channel) ?? (() => {});
+    this.unregister = this.alerts?.registerChannel(node.id, Object.assign(this.channel, { testTargets: () => [config.url] })) ?? (() => {});
     this.checkUrl(allowHosts);
   }
 

@@ -3,7 +3,17 @@ import type { Logger } from '../../core/log/logger';
 
 /** What went wrong, for programs: the `error` field of every error answer. The message is for people. */
 export type ErrorCode =
-  'invalid_request' | 'unauthorized' | 'not_found' | 'too_many_attempts' | 'too_many_clients' | 'too_large' | 'no_frame' | 'timeout' | 'internal';
+  | 'invalid_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'unsupported_media_type'
+  | 'not_found'
+  | 'too_many_attempts'
+  | 'too_many_clients'
+  | 'too_large'
+  | 'no_frame'
+  | 'timeout'
+  | 'internal';
 
 /**
  * Writes an error answer. Every error the API gives goes through here, so a change of format (to RFC 9457

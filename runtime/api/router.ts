@@ -9,6 +9,9 @@ import type { TokenSigner } from '../auth/tokens';
 import type { UserStore } from '../stores/users';
 import type { AlertServiceHandle } from '../../core/alerts/service';
 import { alertsRouter } from './alerts';
+import { capRouter } from './cap';
+import { notifiersRouter } from './notifiers';
+import { notificationsRouter } from './notifications';
 import { camerasRouter } from './cameras';
 import { pushRouter, type PushHandles } from './push';
 import { eventsRouter } from './events';
@@ -80,6 +83,9 @@ export function apiRouter(deps: ApiDeps): Router {
   router.use(rulesRouter({ log: deps.log }));
   if (deps.push) router.use(pushRouter({ push: deps.push, log: deps.log }));
   if (deps.alerts) router.use(alertsRouter({ alerts: deps.alerts, log: deps.log }));
+  router.use(capRouter({ alerts: deps.alerts, log: deps.log }));
+  if (deps.alerts) router.use(notifiersRouter({ alerts: deps.alerts, log: deps.log }));
+  if (deps.alerts) router.use(notificationsRouter({ suspensions: deps.alerts.suspensions, log: deps.log }));
   if (deps.journal) router.use(eventsRouter({ journal: deps.journal, log: deps.log }));
   if (deps.journal) router.use(summariesRouter({ journal: deps.journal, log: deps.log }));
   router.use(
