@@ -4,10 +4,7 @@ import type { AlertMessage } from '../../core/messages';
 import type { SmtpService } from '../glimpser-smtp/controller';
 import type { NodeBehaviour, NodeContext, Status } from '../shared/node-kit';
 import type { NotifyEmailConfig } from './schema';
-
-function clock(at: number): string {
-  return new Date(at).toTimeString().slice(0, 8);
-}
+import { enqueueAlert, showDeliveryResult } from '../shared/notifier';
 
 /**
  * The behaviour of a notify-email node: registers its email channel with the alert outbox and, for each msg.alert,
@@ -60,14 +57,9 @@ export class NotifyEmailController implements NodeBehaviour<AlertMessage> {
     }
   }
 
-  /** Stored with its deliveries in one transaction before done(): from here the outbox owns them. */
   input(msg: AlertMessage): void {
     if (!this.alerts) throw new Error(`notify-email is not configured: ${this.notConfigured ?? 'see the node status'}`);
-    const deliveries = this.alerts.enqueue(
-      msg.alert,
-      this.to.map((target) => ({ channel: 'email' as const, notifier: this.nodeId, target })),
-    );
-    this.status.show('connecting', 'queued', { count: deliveries.length, camera: msg.alert.camera });
+    enqueueAlert(this.alerts, this.status, 'email', this.nodeId, this.to, msg.alert);
   }
 
   close(): void {
@@ -79,13 +71,10 @@ export class NotifyEmailController implements NodeBehaviour<AlertMessage> {
    * A failure's status leads with the reason (the recipient would push it past what the editor shows); the whole
    * story of a dead-lettered delivery goes to the debug sidebar too.
    */
-  private showResult({ delivery, outcome, error, at }: DeliveryResult): void {
-    const params = { to: delivery.target, time: clock(at), error: error ?? '' };
-    if (outcome === 'delivered') this.status.show('online', 'delivered', params);
-    else if (outcome === 'retry') this.status.show('connecting', 'retrying', params);
-    else {
-      this.status.show('error', 'dead', params);
-      this.node.warn(`mail of alert ${delivery.alertId} to ${delivery.target} dead-lettered: ${error ?? 'no reason recorded'}`);
+  private showResult(result: DeliveryResult): void {
+    showDeliveryResult(this.status, result);
+    if (result.outcome === 'dead') {
+      this.node.warn(`mail of alert ${result.delivery.alertId} to ${result.delivery.target} dead-lettered: ${result.error ?? 'no reason recorded'}`);
     }
   }
 }

@@ -5,14 +5,11 @@ import { checkVapidSubject, generateVapidKeys, isVapidKeys, type VapidKeys } fro
 import type { AlertMessage } from '../../core/messages';
 import type { NodeBehaviour, NodeContext, Status } from '../shared/node-kit';
 import type { NotifyPushConfig } from './schema';
+import { enqueueAlert, showDeliveryResult } from '../shared/notifier';
 
 interface PushCredentials {
   vapidPublicKey?: string;
   vapidPrivateKey?: string;
-}
-
-function clock(at: number): string {
-  return new Date(at).toTimeString().slice(0, 8);
 }
 
 /**
@@ -84,11 +81,14 @@ export class NotifyPushController implements NodeBehaviour<AlertMessage> {
     const targets = this.targets();
     const notConfigured = this.notConfigured(targets);
     if (notConfigured) throw new Error(`notify-push is not configured: ${notConfigured}`);
-    const deliveries = this.alerts!.enqueue(
+    enqueueAlert(
+      this.alerts!,
+      this.status,
+      'push',
+      this.nodeId,
+      targets.map((subscription) => subscription.id),
       msg.alert,
-      targets.map((subscription) => ({ channel: 'push' as const, notifier: this.nodeId, target: subscription.id })),
     );
-    this.status.show('connecting', 'queued', { count: deliveries.length, camera: msg.alert.camera });
   }
 
   close(): void {
@@ -119,11 +119,8 @@ export class NotifyPushController implements NodeBehaviour<AlertMessage> {
     else this.status.show('online', 'ready', { count: targets.length });
   }
 
-  private showResult({ outcome, error, at, statusCode }: DeliveryResult): void {
+  private showResult(result: DeliveryResult): void {
     this.lastResult = true;
-    const params = { time: clock(at), status: statusCode ?? '', error: error ?? '' };
-    if (outcome === 'delivered') this.status.show('online', 'delivered', params);
-    else if (outcome === 'retry') this.status.show('connecting', 'retrying', params);
-    else this.status.show('error', 'dead', params);
+    showDeliveryResult(this.status, result);
   }
 }

@@ -4,10 +4,7 @@ import type { AlertMessage } from '../../core/messages';
 import type { TwilioService } from '../glimpser-twilio/controller';
 import type { NodeBehaviour, NodeContext, Status } from '../shared/node-kit';
 import type { NotifySmsConfig } from './schema';
-
-function clock(at: number): string {
-  return new Date(at).toTimeString().slice(0, 8);
-}
+import { enqueueAlert, showDeliveryResult } from '../shared/notifier';
 
 /**
  * The behaviour of a notify-sms node: registers its SMS channel with the alert outbox and, for each msg.alert,
@@ -63,14 +60,9 @@ export class NotifySmsController implements NodeBehaviour<AlertMessage> {
     }
   }
 
-  /** Stored with its deliveries in one transaction before done(): from here the outbox owns them. */
   input(msg: AlertMessage): void {
     if (!this.alerts) throw new Error(`notify-sms is not configured: ${this.notConfigured ?? 'see the node status'}`);
-    const deliveries = this.alerts.enqueue(
-      msg.alert,
-      this.to.map((target) => ({ channel: 'sms' as const, notifier: this.nodeId, target })),
-    );
-    this.status.show('connecting', 'queued', { count: deliveries.length, camera: msg.alert.camera });
+    enqueueAlert(this.alerts, this.status, 'sms', this.nodeId, this.to, msg.alert);
   }
 
   close(): void {
@@ -78,10 +70,7 @@ export class NotifySmsController implements NodeBehaviour<AlertMessage> {
     this.unregister = null;
   }
 
-  private showResult({ delivery, outcome, error, at }: DeliveryResult): void {
-    const params = { to: delivery.target, time: clock(at), error: error ?? '' };
-    if (outcome === 'delivered') this.status.show('online', 'delivered', params);
-    else if (outcome === 'retry') this.status.show('connecting', 'retrying', params);
-    else this.status.show('error', 'dead', params);
+  private showResult(result: DeliveryResult): void {
+    showDeliveryResult(this.status, result);
   }
 }

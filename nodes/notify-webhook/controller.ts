@@ -5,15 +5,11 @@ import type { AlertMessage } from '../../core/messages';
 import { checkWebUrl, checkWebUrlResolved } from '../../core/net/url-policy';
 import type { NodeBehaviour, NodeContext, Status } from '../shared/node-kit';
 import { allowHostsOf, type NotifyWebhookConfig } from './schema';
+import { clock } from '../shared/notifier';
 
 export interface NotifyWebhookCredentials {
   secret?: string;
   authorization?: string;
-}
-
-/** The time of day a result happened, for the status line (the node's zone is the machine's). */
-function clock(at: number): string {
-  return new Date(at).toTimeString().slice(0, 8);
 }
 
 /**
