@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { AlertMsgType, AttemptOutcome, Delivery, DeliveryAttempt, DeliveryStatus, ChannelKind, StoredAlert } from './index';
+import { openVersionedDb } from '../store/sqlite';
 
 /**
  * The outbox's own SQLite file, beside the journal rather than inside it: an alert must be on disk before the
@@ -63,25 +64,17 @@ const SCHEMA_VERSION = 1;
 
 /** Opens (creating when new) the outbox database with the pragmas it needs. */
 export function openOutboxDb(file: string): Database.Database {
-  const db = new Database(file);
-  try {
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) throw new Error(`schema version ${version} is newer than this Glimpser understands (${SCHEMA_VERSION}): upgrade Glimpser`);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 5000');
-    db.pragma('foreign_keys = ON');
-    if (version === 0) {
-      db.transaction(() => {
-        db.exec(SCHEMA);
-        db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      })();
-    }
-    return db;
-  } catch (err) {
-    db.close();
-    throw new Error(`alert outbox ${file} could not be opened: ${(err as Error).message}`, { cause: err });
-  }
+  return openVersionedDb(file, {
+    what: 'alert outbox',
+    schema: SCHEMA,
+    version: SCHEMA_VERSION,
+    pragmas: (db) => {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('busy_timeout = 5000');
+      db.pragma('foreign_keys = ON');
+    },
+  });
 }
 
 export interface AlertRow {

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { StoredEvent } from './event';
+import { openVersionedDb } from './sqlite';
 
 export type Synchronous = 'normal' | 'full';
 
@@ -54,33 +55,25 @@ export interface JournalDbOptions {
 
 /** Opens (creating when new) the journal database with the pragmas every connection needs. */
 export function openJournalDb(file: string, options: JournalDbOptions): Database.Database {
-  const db = new Database(file);
-  try {
-    const version = db.pragma('user_version', { simple: true }) as number;
-    if (version > SCHEMA_VERSION) throw new Error(`schema version ${version} is newer than this Glimpser understands (${SCHEMA_VERSION}): upgrade Glimpser`);
-    if (version === 0) {
-      // Both only take effect before the first table exists; INCREMENTAL lets retention hand freed pages back to
-      // the file system without a VACUUM, which would rewrite the whole file and need as much space again.
-      db.pragma(`page_size = ${PAGE_SIZE}`);
-      db.pragma('auto_vacuum = INCREMENTAL');
-    }
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${options.synchronous.toUpperCase()}`);
-    db.pragma('busy_timeout = 5000');
-    db.pragma(`wal_autocheckpoint = ${Math.max(16, Math.floor(options.walBytes / PAGE_SIZE))}`);
-    db.pragma(`journal_size_limit = ${options.walBytes}`);
-    db.pragma('cache_size = -8192');
-    if (version === 0) {
-      db.transaction(() => {
-        db.exec(SCHEMA);
-        db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      })();
-    }
-    return db;
-  } catch (err) {
-    db.close();
-    throw new Error(`event journal ${file} could not be opened: ${(err as Error).message}`, { cause: err });
-  }
+  return openVersionedDb(file, {
+    what: 'event journal',
+    schema: SCHEMA,
+    version: SCHEMA_VERSION,
+    pragmas: (db, created) => {
+      if (created) {
+        // Both only take effect before the first table exists; INCREMENTAL lets retention hand freed pages back to
+        // the file system without a VACUUM, which would rewrite the whole file and need as much space again.
+        db.pragma(`page_size = ${PAGE_SIZE}`);
+        db.pragma('auto_vacuum = INCREMENTAL');
+      }
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.synchronous.toUpperCase()}`);
+      db.pragma('busy_timeout = 5000');
+      db.pragma(`wal_autocheckpoint = ${Math.max(16, Math.floor(options.walBytes / PAGE_SIZE))}`);
+      db.pragma(`journal_size_limit = ${options.walBytes}`);
+      db.pragma('cache_size = -8192');
+    },
+  });
 }
 
 /** A row of `events` as SQLite returns it. */
