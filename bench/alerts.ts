@@ -146,8 +146,9 @@ async function main(): Promise<void> {
   const best = { raw: 0, glimpser: 0, build: 0, enqueue: 0 };
   try {
     // Warm-up: JIT, the XSD's first load, connections.
-    for (let i = 0; i < 50; i++) service.enqueue(await build(nextEvent()), target);
-    await receiver.expect(50);
+    const warm = receiver.expect(50);
+    for (let i = 0; i < 50; i++) await service.enqueue(await build(nextEvent()), target);
+    await warm;
 
     for (let round = 0; round < options.rounds; round++) {
       // Baseline: the same kind of bodies the channel sends (built beforehand, not timed).
@@ -166,15 +167,17 @@ async function main(): Promise<void> {
       // In an outbox of its own, so that its deliveries (never sent) do not weigh on the whole path's.
       const idle = openAlertService({ dataDir: path.join(dir, `enqueue-${round}`) });
       began = performance.now();
-      for (const alert of built) idle.enqueue(alert, [{ channel: 'webhook', notifier: NOTIFIER, target: receiver.url }]);
+      // Timed until every enqueue is on disk (the acknowledgement a node waits for).
+      await Promise.all(built.map((alert) => idle.enqueue(alert, [{ channel: 'webhook', notifier: NOTIFIER, target: receiver.url }])));
       best.enqueue = Math.max(best.enqueue, options.alerts / ((performance.now() - began) / 1000));
       await idle.close();
 
       // The whole path.
       const arrived = receiver.expect(options.alerts);
       began = performance.now();
-      for (let i = 0; i < options.alerts; i++) service.enqueue(await build(nextEvent()), target);
-      await arrived;
+      const stored: Promise<unknown>[] = [];
+      for (let i = 0; i < options.alerts; i++) stored.push(service.enqueue(await build(nextEvent()), target));
+      await Promise.all([arrived, ...stored]);
       best.glimpser = Math.max(best.glimpser, options.alerts / ((performance.now() - began) / 1000));
     }
 
@@ -186,8 +189,7 @@ async function main(): Promise<void> {
       const arrived = receiver.expect(1);
       const began = performance.now();
       const alert = await build(event);
-      service.enqueue(alert, target);
-      await arrived;
+      await Promise.all([arrived, service.enqueue(alert, target)]);
       added.push(receiver.arrived.get(event.id!)! - began);
       const body = webhookJson({ ...alert, eventId: `${event.id}-raw` }, null, { includeSnapshot: false, publicUrl: '' });
       const rawArrived = receiver.expect(1);
@@ -212,7 +214,9 @@ async function main(): Promise<void> {
       `| build → outbox → worker → webhook → receiver | ${fmt(best.glimpser)} alerts/s | ${fmt(best.raw)} POSTs/s | ${fmt(ratio, 2)}× | ≥ 0.5×: ${ratio >= 0.5 ? 'met' : 'missed'} |\n`,
     );
     process.stdout.write(`| builder alone (CAP XML + XSD + profile check) | ${fmt(best.build)} alerts/s | | ${fmt(best.build / best.raw, 2)}× | |\n`);
-    process.stdout.write(`| outbox enqueue alone (SQLite transaction) | ${fmt(best.enqueue)} alerts/s | | ${fmt(best.enqueue / best.raw, 2)}× | |\n`);
+    process.stdout.write(
+      `| outbox enqueue alone (SQLite transaction, until on disk) | ${fmt(best.enqueue)} alerts/s | | ${fmt(best.enqueue / best.raw, 2)}× | |\n`,
+    );
     const lat = (values: number[]) =>
       `p50 ${fmt(percentile(values, 50), 2)} ms, p95 ${fmt(percentile(values, 95), 2)} ms, p99 ${fmt(percentile(values, 99), 2)} ms`;
     process.stdout.write(

@@ -227,5 +227,6 @@ export async function buildAlert(input: BuildInput, settings: CapAlertSettings):
     capXml,
     snapshot: input.snapshot ? { path: input.snapshot.path, bytes: input.snapshot.bytes.length } : null,
     snapshotMissing: input.snapshotMissing,
+    endAs: settings.endAs === 'allclear' ? 'allclear' : 'cancel',
   };
 }

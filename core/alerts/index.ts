@@ -32,6 +32,11 @@ export interface StoredAlert {
   /** The journal snapshot the alert shows, if any (path relative to the data dir), and whether it was waited for. */
   snapshot: { path: string; bytes: number } | null;
   snapshotMissing: string | null;
+  /**
+   * How the event's end goes out, as the cap-alert node that made the alert was set: a Cancel or an all-clear Update.
+   * Kept so that the end of an event a crash interrupted goes out the same way (core/alerts/interrupted.ts).
+   */
+  endAs?: 'cancel' | 'allclear';
 }
 
 export type ChannelKind = 'email' | 'sms' | 'webhook' | 'push';
@@ -126,8 +131,12 @@ export interface DeliveryResult {
 
 /** What nodes and the API use: the outbox with its worker. The runtime lends one to nodes (handles.alerts). */
 export interface AlertService {
-  /** Writes the alert (if new) and its deliveries in one transaction; returns the deliveries as stored. */
-  enqueue(alert: StoredAlert, targets: DeliveryTarget[]): Delivery[];
+  /**
+   * Writes the alert (if new) and its deliveries in one transaction; resolves with the deliveries as stored once they
+   * are on disk (a group commit, one fsync per turn of the event loop). Acknowledge the message that raised the alert
+   * only then. The worker may send them before that: delivery is at-least-once anyway.
+   */
+  enqueue(alert: StoredAlert, targets: DeliveryTarget[]): Promise<Delivery[]>;
   registerChannel(notifier: string, channel: Channel): () => void;
   getAlert(id: string): StoredAlert | null;
 }

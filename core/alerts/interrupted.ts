@@ -18,8 +18,8 @@ export interface InterruptedAlertsOptions {
   logger?: Logger;
   now?: () => number;
   /**
-   * How the end goes out. The cap-alert node's own setting is not known at start (its flow is not running yet),
-   * so this is the default one's: a Cancel.
+   * How the end goes out, overriding what the first alert kept of its cap-alert node's setting (StoredAlert.endAs;
+   * alerts stored before it was kept end with a Cancel).
    */
   endAs?: CapAlertSettings['endAs'];
 }
@@ -105,7 +105,7 @@ async function endOf(event: StoredEvent, first: StoredAlert, options: Interrupte
       snapshotMissing: null,
       now: (options.now ?? Date.now)(),
     },
-    settingsOf(model, event.id, options.endAs ?? 'cancel'),
+    settingsOf(model, event.id, options.endAs ?? first.endAs ?? 'cancel'),
   );
 }
 
@@ -128,7 +128,7 @@ export async function cancelInterruptedAlerts(
     if (!first || alerts.some(isEnd)) continue;
     try {
       const end = await endOf(event, first, options);
-      const deliveries = store.enqueue(end, targetsOf(alerts, store));
+      const deliveries = await store.enqueue(end, targetsOf(alerts, store));
       log.info(
         { event: event.id, camera: event.camera, alert: first.id, end: end.id, msgType: end.msgType, deliveries: deliveries.length },
         'end of an interrupted event alerted',

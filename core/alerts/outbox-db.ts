@@ -3,11 +3,16 @@ import type { AlertMsgType, AttemptOutcome, Delivery, DeliveryAttempt, DeliveryS
 import { openVersionedDb } from '../store/sqlite';
 
 /**
- * The outbox's own SQLite file, beside the journal rather than inside it: an alert must be on disk before the
- * message that raised it is acknowledged, so the outbox runs with synchronous=FULL, while the journal trades that
- * for insert rate (synchronous=NORMAL) and has its own retention and incremental vacuum that must not delete or
- * rewrite undelivered alerts. Two files also mean two write locks: a burst of journal inserts does not hold up
- * enqueue, and the outbox's schema moves on its own version.
+ * The outbox's own SQLite file, beside the journal rather than inside it: the journal has its own retention and
+ * incremental vacuum that must not delete or rewrite undelivered alerts, and two files mean two write locks (a burst
+ * of journal inserts does not hold up enqueue) and a schema that moves on its own version.
+ *
+ * Durability: an alert must be on disk before the message that raised it is acknowledged, so enqueues commit at
+ * synchronous=FULL (in WAL mode: the WAL is fsynced at commit). Everything else commits at the connection's
+ * synchronous=NORMAL (no fsync; a killed process loses nothing, only a power cut could): an attempt result or a
+ * lease lost that way means the delivery goes again, which at-least-once delivery with a stable idempotency key
+ * allows. Writes come in batches, one transaction per turn of the event loop (Outbox.enqueueMany, recordMany), so
+ * a burst of alerts costs one fsync and writes each touched page once (bench/alerts).
  *
  * Pending deliveries are found by a partial index on (next_attempt_at), so the worker's poll reads only what is
  * due, however large the ledger of delivered ones grows.
@@ -27,6 +32,7 @@ CREATE TABLE alerts (
   cap_xml TEXT NOT NULL,
   snapshot TEXT,
   snapshot_missing TEXT,
+  end_as TEXT,
   created_at INTEGER NOT NULL,
   updated_at INTEGER NOT NULL
 ) WITHOUT ROWID;
@@ -60,7 +66,9 @@ CREATE TABLE attempts (
 );
 CREATE INDEX attempts_delivery ON attempts (delivery_id, at);
 `;
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
+/** Version 2 keeps how each alert's event ends (StoredAlert.endAs). */
+const MIGRATIONS = { 2: 'ALTER TABLE alerts ADD COLUMN end_as TEXT;' };
 
 /** Opens (creating when new) the outbox database with the pragmas it needs. */
 export function openOutboxDb(file: string): Database.Database {
@@ -68,9 +76,10 @@ export function openOutboxDb(file: string): Database.Database {
     what: 'alert outbox',
     schema: SCHEMA,
     version: SCHEMA_VERSION,
+    migrations: MIGRATIONS,
     pragmas: (db) => {
       db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
+      db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
       db.pragma('foreign_keys = ON');
     },
@@ -91,6 +100,7 @@ export interface AlertRow {
   cap_xml: string;
   snapshot: string | null;
   snapshot_missing: string | null;
+  end_as: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -135,6 +145,7 @@ export function alertParams(alert: StoredAlert, now: number): Record<string, str
     cap_xml: alert.capXml,
     snapshot: alert.snapshot && JSON.stringify(alert.snapshot),
     snapshot_missing: alert.snapshotMissing,
+    end_as: alert.endAs ?? null,
     created_at: now,
     updated_at: now,
   };
@@ -155,6 +166,7 @@ export function rowToAlert(row: AlertRow): StoredAlert {
     capXml: row.cap_xml,
     snapshot: row.snapshot === null ? null : (JSON.parse(row.snapshot) as StoredAlert['snapshot']),
     snapshotMissing: row.snapshot_missing,
+    ...(row.end_as === 'cancel' || row.end_as === 'allclear' ? { endAs: row.end_as } : {}),
   };
 }
 
@@ -194,8 +206,8 @@ export function prepareOutboxStatements(db: Database.Database) {
     /** A scan (event_id has no index): only run at start, for the events a crash left open. */
     alertsOfEvent: db.prepare<[string], AlertRow>('SELECT * FROM alerts WHERE event_id = ? ORDER BY sent, id'),
     insertAlert: db.prepare(`INSERT INTO alerts (id, identifier, msg_type, refs, event_id, camera, sent, headline, description, severity, cap_xml, snapshot,
-      snapshot_missing, created_at, updated_at) VALUES (@id, @identifier, @msg_type, @refs, @event_id, @camera, @sent, @headline, @description, @severity,
-      @cap_xml, @snapshot, @snapshot_missing, @created_at, @updated_at)`),
+      snapshot_missing, end_as, created_at, updated_at) VALUES (@id, @identifier, @msg_type, @refs, @event_id, @camera, @sent, @headline, @description,
+      @severity, @cap_xml, @snapshot, @snapshot_missing, @end_as, @created_at, @updated_at)`),
     /** What may change when the same alert is enqueued again: the snapshot it waited for, the text, the document. */
     updateAlert: db.prepare(`UPDATE alerts SET headline = @headline, description = @description, severity = @severity, cap_xml = @cap_xml,
       snapshot = @snapshot, snapshot_missing = @snapshot_missing, updated_at = @updated_at WHERE id = @id`),

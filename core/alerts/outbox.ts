@@ -59,6 +59,18 @@ export interface AttemptRecord {
   nextAttemptAt?: number;
 }
 
+/** One alert with the targets it goes to, as enqueueMany takes them. */
+export interface EnqueueItem {
+  alert: StoredAlert;
+  targets: DeliveryTarget[];
+}
+
+/** One attempt of one delivery, as recordMany takes them. */
+export interface RecordItem {
+  deliveryId: string;
+  attempt: AttemptRecord;
+}
+
 export interface EnqueueResult {
   deliveries: Delivery[];
   /** True when the alert was not stored before (the first enqueue announces it). */
@@ -80,6 +92,7 @@ export function idempotencyKey(alertId: string, notifier: string, target: string
  * The persisted outbox and delivery ledger. Every method is synchronous and each write is one SQLite
  * transaction, so a lease is atomic and a crash leaves either all of an enqueue or none of it. A leased delivery
  * carries `lease_until`; nothing else marks it in flight, so after a crash the lease runs out and it is due again.
+ * Enqueues are on disk when the method returns (synchronous=FULL); the other writes are not fsynced (outbox-db.ts).
  */
 export class Outbox {
   private readonly db: Database.Database;
@@ -90,7 +103,33 @@ export class Outbox {
     this.st = prepareOutboxStatements(this.db);
   }
 
+  /** Stores one alert and its deliveries, on disk when it returns; throws when it cannot. */
   enqueue(alert: StoredAlert, targets: DeliveryTarget[], now: number): EnqueueResult {
+    const [result] = this.enqueueMany([{ alert, targets }], now);
+    if (result instanceof Error) throw result;
+    return result;
+  }
+
+  /**
+   * Stores many alerts in one transaction with one fsync (a group commit), each in a savepoint of its own: an item
+   * that fails (a constraint) is rolled back alone and answered with its Error, the others are stored.
+   */
+  enqueueMany(items: readonly EnqueueItem[], now: number): Array<EnqueueResult | Error> {
+    return this.durably(() =>
+      this.db.transaction(() =>
+        items.map(({ alert, targets }) => {
+          try {
+            return this.write(alert, targets, now);
+          } catch (err) {
+            return err instanceof Error ? err : new Error(String(err));
+          }
+        }),
+      )(),
+    );
+  }
+
+  private write(alert: StoredAlert, targets: DeliveryTarget[], now: number): EnqueueResult {
+    // Nested in enqueueMany's transaction, better-sqlite3 runs this one as a savepoint.
     return this.db.transaction((): EnqueueResult => {
       const alertIsNew = this.st.alertById.get(alert.id) === undefined;
       this.st[alertIsNew ? 'insertAlert' : 'updateAlert'].run(alertParams(alert, now));
@@ -126,12 +165,33 @@ export class Outbox {
 
   /** Records an attempt and moves the delivery on: delivered, due again at `nextAttemptAt`, or dead-lettered. */
   record(deliveryId: string, attempt: AttemptRecord): Delivery {
+    const [result] = this.recordMany([{ deliveryId, attempt }]);
+    if (result instanceof Error) throw result;
+    return result;
+  }
+
+  /** Records many attempts in one transaction, each in a savepoint of its own (a failing one is answered with its Error). */
+  recordMany(items: readonly RecordItem[]): Array<Delivery | Error> {
+    return this.db.transaction(() =>
+      items.map(({ deliveryId, attempt }) => {
+        try {
+          return this.writeAttempt(deliveryId, attempt);
+        } catch (err) {
+          return err instanceof Error ? err : new Error(String(err));
+        }
+      }),
+    )();
+  }
+
+  private writeAttempt(deliveryId: string, attempt: AttemptRecord): Delivery {
     return this.db.transaction(() => {
       this.st.insertAttempt.run(deliveryId, attempt.at, Math.round(attempt.durationMs), attempt.outcome, attempt.statusCode, attempt.error);
       if (attempt.outcome === 'delivered') this.st.delivered.run(attempt.at + Math.round(attempt.durationMs), deliveryId);
       else if (attempt.outcome === 'dead') this.st.dead.run(attempt.error, deliveryId);
       else this.st.retry.run(attempt.nextAttemptAt ?? attempt.at, attempt.error, deliveryId);
-      return rowToDelivery(this.st.deliveryById.get(deliveryId)!);
+      const row = this.st.deliveryById.get(deliveryId);
+      if (!row) throw new Error(`delivery ${deliveryId} not found`);
+      return rowToDelivery(row);
     })();
   }
 
@@ -142,11 +202,14 @@ export class Outbox {
 
   /** Makes the alert's dead-lettered deliveries due now with a fresh set of attempts; returns them. */
   retryDead(alertId: string, now: number): Delivery[] {
-    return this.db.transaction(() => {
-      const dead = this.st.deliveriesOf.all(alertId).filter((row) => row.status === 'dead');
-      this.st.retryDead.run(now, alertId);
-      return dead.map((row) => rowToDelivery(this.st.deliveryById.get(row.id)!));
-    })();
+    // A person asked for these again: on disk before the answer, like an enqueue.
+    return this.durably(() =>
+      this.db.transaction(() => {
+        const dead = this.st.deliveriesOf.all(alertId).filter((row) => row.status === 'dead');
+        this.st.retryDead.run(now, alertId);
+        return dead.map((row) => rowToDelivery(this.st.deliveryById.get(row.id)!));
+      })(),
+    );
   }
 
   getAlert(id: string): StoredAlert | null {
@@ -221,6 +284,16 @@ export class Outbox {
 
   close(): void {
     this.db.close();
+  }
+
+  /** Runs one write transaction that commits at synchronous=FULL: on disk when it returns. */
+  private durably<T>(write: () => T): T {
+    this.db.pragma('synchronous = FULL');
+    try {
+      return write();
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
   }
 
   private countDeliveries(alertId: string): Record<DeliveryStatus, number> {

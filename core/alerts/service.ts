@@ -6,7 +6,8 @@ import { silentLogger, type Logger } from '../log/logger';
 import { metrics } from '../metrics';
 import { topics } from '../topics';
 import type { AlertMsgType, AlertService, Channel, Delivery, DeliveryResult, DeliveryTarget, StoredAlert } from './index';
-import { Outbox, type AlertDetail, type AlertPage, type AlertQuery } from './outbox';
+import { TurnBatch } from '../store/turn-batch';
+import { Outbox, type AlertDetail, type AlertPage, type AlertQuery, type EnqueueItem } from './outbox';
 import { SuspensionStore } from './suspensions';
 import { DeliveryWorker, type WorkerOptions } from './worker';
 
@@ -96,14 +97,19 @@ export function openAlertService(options: AlertServiceOptions): AlertServiceHand
     );
   };
 
-  worker.updateDepth();
-  worker.kick();
-  return {
-    enqueue(alert: StoredAlert, targets: DeliveryTarget[]): Delivery[] {
-      if (closed) throw new Error(`alert ${alert.id} not stored: the alert service is closed`);
-      // Checked here, once for every notifier: a suspended camera's alert is still stored and shown, only not sent.
-      const suspended = targets.length > 0 ? suspensions.get(alert.camera) : null;
-      const result = outbox.enqueue(alert, suspended ? [] : targets, now());
+  /** Stores one turn's enqueues (outbox.enqueueMany: one transaction, one fsync), then counts, publishes and logs each. */
+  const storeBatch = (items: EnqueueItem[]): Array<Delivery[] | Error> => {
+    // Checked here, once for every notifier: a suspended camera's alert is still stored and shown, only not sent.
+    const suspendedOf = items.map(({ alert, targets }) => (targets.length > 0 ? suspensions.get(alert.camera) : null));
+    const results = outbox.enqueueMany(
+      items.map(({ alert, targets }, i) => ({ alert, targets: suspendedOf[i] ? [] : targets })),
+      now(),
+    );
+    let inserted = false;
+    const answers = results.map((result, i) => {
+      if (result instanceof Error) return result;
+      const { alert, targets } = items[i];
+      const suspended = suspendedOf[i];
       if (suspended) {
         for (const target of targets) metrics.alertDeliveriesSkippedTotal.inc({ channel: target.channel, reason: 'suspended' });
         const until = new Date(suspended.until).toISOString();
@@ -117,11 +123,26 @@ export function openAlertService(options: AlertServiceOptions): AlertServiceHand
         publish(alert);
       }
       if (result.inserted > 0) {
+        inserted = true;
         log.debug({ alert: alert.id, deliveries: result.inserted }, 'alert deliveries enqueued');
-        worker.updateDepth();
-        worker.kick();
       }
       return result.deliveries;
+    });
+    if (inserted) {
+      worker.updateDepth();
+      worker.kick();
+    }
+    return answers;
+  };
+  // The enqueues of one turn of the event loop go to disk together (a group commit).
+  const enqueues = new TurnBatch<EnqueueItem, Delivery[]>(storeBatch);
+
+  worker.updateDepth();
+  worker.kick();
+  return {
+    enqueue(alert: StoredAlert, targets: DeliveryTarget[]): Promise<Delivery[]> {
+      if (closed) return Promise.reject(new Error(`alert ${alert.id} not stored: the alert service is closed`));
+      return enqueues.add({ alert, targets });
     },
     registerChannel(notifier: string, channel: Channel): () => void {
       channels.set(notifier, channel);
@@ -153,6 +174,8 @@ export function openAlertService(options: AlertServiceOptions): AlertServiceHand
     flush: () => publishing,
     close(): Promise<void> {
       closed ??= (async () => {
+        // What was asked before close is stored and answered.
+        enqueues.flush();
         await worker.close();
         await publishing;
         suspensions.close();

@@ -14,7 +14,8 @@ import type { Logger } from '../log/logger';
 import { metrics } from '../metrics';
 import { DEFAULT_RETRY_POLICY, retryDelayMs, type RetryPolicy } from './backoff';
 import { DeliveryError, type AttemptOutcome, type Channel, type Delivery, type DeliveryResult, type StoredAlert } from './index';
-import type { AttemptRecord, Outbox } from './outbox';
+import type { AttemptRecord, Outbox, RecordItem } from './outbox';
+import { TurnBatch } from '../store/turn-batch';
 
 export interface BreakerOptions {
   /** Failures in a row (timeouts and retryable errors) that open a host's circuit. */
@@ -70,11 +71,15 @@ export class DeliveryWorker {
   private readonly closing = new AbortController();
   private timer: NodeJS.Timeout | null = null;
   private kickPending = false;
+  private depthPending = false;
+  /** The attempts that end in one turn of the event loop are recorded in one transaction. */
+  private readonly records: TurnBatch<RecordItem, Delivery>;
 
   constructor(options: WorkerOptions) {
     this.o = { concurrency: 8, leaseMs: 120_000, attemptTimeoutMs: 30_000, pollMs: 5_000, onResult: undefined, ...options };
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.breakerOptions = { consecutiveFailures: 5, halfOpenAfterMs: 30_000, ...options.breaker };
+    this.records = new TurnBatch((items) => this.o.outbox.recordMany(items));
     if (this.o.leaseMs <= this.o.attemptTimeoutMs)
       throw new Error(`alert worker leaseMs ${this.o.leaseMs}: expected more than attemptTimeoutMs (${this.o.attemptTimeoutMs})`);
   }
@@ -160,7 +165,7 @@ export class DeliveryWorker {
       }
       outcome = this.failure(delivery, err, at, performance.now() - started);
     }
-    this.finish(delivery, alert, channel, outcome, log);
+    await this.finish(delivery, alert, channel, outcome, log);
   }
 
   private failure(delivery: Delivery, err: unknown, at: number, durationMs: number): AttemptRecord {
@@ -181,8 +186,8 @@ export class DeliveryWorker {
     return { at, durationMs, outcome: 'retry', statusCode, error, nextAttemptAt: at + durationMs + delay };
   }
 
-  private finish(delivery: Delivery, alert: StoredAlert, channel: Channel, attempt: AttemptRecord, log: Logger): void {
-    const stored = this.o.outbox.record(delivery.id, attempt);
+  private async finish(delivery: Delivery, alert: StoredAlert, channel: Channel, attempt: AttemptRecord, log: Logger): Promise<void> {
+    const stored = await this.records.add({ deliveryId: delivery.id, attempt });
     metrics.alertDeliveriesTotal.inc({ channel: channel.kind, outcome: attempt.outcome });
     if (attempt.outcome === 'delivered') metrics.alertDeliverySeconds.observe({ channel: channel.kind }, Math.max(0, stored.deliveredAt! - alert.sent) / 1000);
     this.updateDepth();
@@ -197,8 +202,17 @@ export class DeliveryWorker {
     );
   }
 
-  /** Sets the outbox depth gauge; the service calls it after an enqueue too. */
+  /** Sets the outbox depth gauge soon (once per turn of the event loop); the service calls it after an enqueue too. */
   updateDepth(): void {
+    if (this.depthPending) return;
+    this.depthPending = true;
+    setImmediate(() => {
+      this.depthPending = false;
+      if (!this.closing.signal.aborted) this.setDepth();
+    });
+  }
+
+  private setDepth(): void {
     const depth = this.o.outbox.depth();
     metrics.alertOutboxDeliveries.set({ status: 'pending' }, depth.pending);
     metrics.alertOutboxDeliveries.set({ status: 'dead' }, depth.dead);

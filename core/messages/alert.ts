@@ -26,6 +26,7 @@ export const StoredAlertSchema = Type.Object(
       expected: 'the snapshot {path, bytes} or null',
     }),
     snapshotMissing: Type.Union([Type.String(), Type.Null()], { expected: 'why there is no snapshot, or null' }),
+    endAs: Type.Optional(Type.Union([Type.Literal('cancel'), Type.Literal('allclear')], { expected: 'how the event ends: cancel or allclear' })),
   },
   { expected: 'an alert from a cap-alert node' },
 );

@@ -6,14 +6,19 @@ export interface VersionedDbOptions {
   /** The schema a new file gets, and its version (kept in `user_version`). */
   schema: string;
   version: number;
+  /**
+   * How a file of an older version becomes the current one: `migrations[v]` is the SQL that takes version v - 1 to v.
+   * Every step from the file's version to `version` runs in one transaction with the new `user_version`.
+   */
+  migrations?: Readonly<Record<number, string>>;
   /** Sets the connection's pragmas; `created` is true for a new file, before its first table exists. */
   pragmas(db: Database.Database, created: boolean): void;
 }
 
 /**
  * Opens (creating when new) a SQLite file of one of Glimpser's stores: refuses a schema newer than this Glimpser
- * understands, sets the store's pragmas, writes the schema into a new file in one transaction, and names the file in
- * any error.
+ * understands, sets the store's pragmas, writes the schema into a new file (or migrates an older one) in one
+ * transaction, and names the file in any error.
  */
 export function openVersionedDb(file: string, options: VersionedDbOptions): Database.Database {
   const db = new Database(file);
@@ -24,6 +29,15 @@ export function openVersionedDb(file: string, options: VersionedDbOptions): Data
     if (version === 0) {
       db.transaction(() => {
         db.exec(options.schema);
+        db.pragma(`user_version = ${options.version}`);
+      })();
+    } else if (version < options.version) {
+      db.transaction(() => {
+        for (let step = version + 1; step <= options.version; step++) {
+          const sql = options.migrations?.[step];
+          if (sql === undefined) throw new Error(`no migration from schema version ${step - 1} to ${step}`);
+          db.exec(sql);
+        }
         db.pragma(`user_version = ${options.version}`);
       })();
     }

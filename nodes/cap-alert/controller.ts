@@ -74,7 +74,7 @@ export class CapAlertController implements NodeBehaviour<AlertInput> {
       { step, event, ai: alertDescriptionOf(msg.ai, msg.event), gate: msg.gate ?? null, snapshot, snapshotMissing: missing, now },
       this.config,
     );
-    this.alerts?.enqueue(alert, []);
+    await this.alerts?.enqueue(alert, []);
     this.lifecycle.record(event.ref, step, { sender: this.config.sender, identifier: alert.identifier, sent: alert.sent }, phase, now);
     this.sent += 1;
     this.showSent(alert);

@@ -57,9 +57,9 @@ export class NotifyEmailController implements NodeBehaviour<AlertMessage> {
     }
   }
 
-  input(msg: AlertMessage): void {
+  input(msg: AlertMessage): Promise<void> {
     if (!this.alerts) throw new Error(`notify-email is not configured: ${this.notConfigured ?? 'see the node status'}`);
-    enqueueAlert(this.alerts, this.status, 'email', this.nodeId, this.to, msg.alert);
+    return enqueueAlert(this.alerts, this.status, 'email', this.nodeId, this.to, msg.alert);
   }
 
   close(): void {

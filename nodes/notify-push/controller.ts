@@ -77,11 +77,11 @@ export class NotifyPushController implements NodeBehaviour<AlertMessage> {
   }
 
   /** Stored with its deliveries in one transaction before done(): from here the outbox owns them. */
-  input(msg: AlertMessage): void {
+  input(msg: AlertMessage): Promise<void> {
     const targets = this.targets();
     const notConfigured = this.notConfigured(targets);
     if (notConfigured) throw new Error(`notify-push is not configured: ${notConfigured}`);
-    enqueueAlert(
+    return enqueueAlert(
       this.alerts!,
       this.status,
       'push',

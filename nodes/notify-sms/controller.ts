@@ -60,9 +60,9 @@ export class NotifySmsController implements NodeBehaviour<AlertMessage> {
     }
   }
 
-  input(msg: AlertMessage): void {
+  input(msg: AlertMessage): Promise<void> {
     if (!this.alerts) throw new Error(`notify-sms is not configured: ${this.notConfigured ?? 'see the node status'}`);
-    enqueueAlert(this.alerts, this.status, 'sms', this.nodeId, this.to, msg.alert);
+    return enqueueAlert(this.alerts, this.status, 'sms', this.nodeId, this.to, msg.alert);
   }
 
   close(): void {

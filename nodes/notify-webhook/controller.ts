@@ -50,10 +50,10 @@ export class NotifyWebhookController implements NodeBehaviour<AlertMessage> {
   }
 
   /** Writes one delivery of the alert to this node's URL into the outbox (the alert row too, if it is new). */
-  input(msg: AlertMessage): void {
+  async input(msg: AlertMessage): Promise<void> {
     if (!this.alerts) throw new Error('notify-webhook needs the alert outbox of the Glimpser runtime, which this Node-RED does not have');
     // Written even without a usable URL: the worker dead-letters it with the reason, so no alert goes unaccounted for.
-    this.alerts.enqueue(msg.alert, [{ channel: 'webhook', notifier: this.node.id, target: this.config.url }]);
+    await this.alerts.enqueue(msg.alert, [{ channel: 'webhook', notifier: this.node.id, target: this.config.url }]);
   }
 
   close(): void {

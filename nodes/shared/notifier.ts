@@ -11,16 +11,16 @@ export function clock(at: number): string {
   return new Date(at).toTimeString().slice(0, 8);
 }
 
-/** Stores the alert with one delivery per target in one transaction, before done(): from here the outbox owns them. */
-export function enqueueAlert(
+/** Stores the alert with one delivery per target in one transaction and waits until it is on disk: from there the outbox owns them. */
+export async function enqueueAlert(
   alerts: AlertService,
   status: Status,
   channel: ChannelKind,
   notifier: string,
   targets: readonly string[],
   alert: StoredAlert,
-): void {
-  const deliveries = alerts.enqueue(
+): Promise<void> {
+  const deliveries = await alerts.enqueue(
     alert,
     targets.map((target) => ({ channel, notifier, target })),
   );

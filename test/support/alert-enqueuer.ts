@@ -1,7 +1,7 @@
 /**
  * The victim of test/integration/alerts-crash.test.ts: opens the alert service on a data dir, registers a channel
  * that POSTs to a receiver that is down, enqueues `count` deliveries and prints each as `<delivery id> <key>` once
- * enqueue() has returned (i.e. once the outbox acknowledged it), then `attempting` after the worker has failed a
+ * enqueue() has resolved (i.e. once the outbox acknowledged it: it is on disk), then `attempting` after the worker has failed a
  * few attempts, so the kill lands while deliveries are retried and leased. The test SIGKILLs it there.
  *
  *   alert-enqueuer <dataDir> <receiver url> <count>
@@ -32,10 +32,17 @@ service.onResult(() => {
   if (++failures === 10) process.stdout.write('attempting\n');
 });
 service.registerChannel('hook', postChannel());
-for (let i = 0; i < count; i++) {
-  // Ten alerts with ten targets each: both one alert's deliveries and several alerts are in flight at the kill.
-  if (i % 10 !== 0) continue;
-  const alert = sampleAlert({ headline: `alert ${i / 10}` });
-  const targets = Array.from({ length: Math.min(10, count - i) }, (_, n) => ({ channel: 'webhook' as const, notifier: 'hook', target: `${url}?n=${i + n}` }));
-  for (const delivery of service.enqueue(alert, targets)) process.stdout.write(`${delivery.id} ${delivery.idempotencyKey}\n`);
+async function enqueueAll(): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    // Ten alerts with ten targets each: both one alert's deliveries and several alerts are in flight at the kill.
+    if (i % 10 !== 0) continue;
+    const alert = sampleAlert({ headline: `alert ${i / 10}` });
+    const targets = Array.from({ length: Math.min(10, count - i) }, (_, n) => ({ channel: 'webhook' as const, notifier: 'hook', target: `${url}?n=${i + n}` }));
+    for (const delivery of await service.enqueue(alert, targets)) process.stdout.write(`${delivery.id} ${delivery.idempotencyKey}\n`);
+  }
 }
+
+enqueueAll().catch((err: Error) => {
+  process.stderr.write(`${err.stack ?? err.message}\n`);
+  process.exit(1);
+});

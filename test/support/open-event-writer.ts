@@ -39,8 +39,8 @@ async function main(): Promise<void> {
     },
     CAP_ALERT_DEFAULTS,
   );
-  alerts.enqueue(alert, []);
-  alerts.enqueue(alert, [{ channel: 'webhook', notifier: 'hook', target: url }]);
+  await alerts.enqueue(alert, []);
+  await alerts.enqueue(alert, [{ channel: 'webhook', notifier: 'hook', target: url }]);
   process.stdout.write(`${event.id} ${alert.id}\n`);
   // No notifier is registered: nothing is delivered, and the process stays up until it is killed.
   setInterval(() => undefined, 60_000);

@@ -24,7 +24,7 @@ beforeAll(async () => {
   await new Promise((resolve) => server.once('listening', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
   stored = Array.from({ length: 7 }, (_, i) => sampleAlert({ sent: T0 + i * 60000, camera: i % 2 === 0 ? 'porch' : 'garage' }));
-  for (const alert of stored) alerts.service.enqueue(alert, []);
+  for (const alert of stored) await alerts.service.enqueue(alert, []);
 });
 
 afterAll(async () => {
@@ -85,7 +85,7 @@ describe('one alert', () => {
     const alert = sampleAlert({ sent: T0 + 3_600_000 });
     const delivered = alerts.results(1);
     alerts.service.registerChannel('api-hook', postChannel());
-    const [delivery] = alerts.service.enqueue(alert, [{ channel: 'webhook', notifier: 'api-hook', target: receiver.url }]);
+    const [delivery] = await alerts.service.enqueue(alert, [{ channel: 'webhook', notifier: 'api-hook', target: receiver.url }]);
     await delivered;
     const { status, body } = await call(`/alerts/${alert.id}`);
     expect(status).toBe(200);
@@ -106,7 +106,7 @@ describe('one alert', () => {
     receiver.reply = () => ({ status: 410 });
     alerts.service.registerChannel('gone-hook', postChannel());
     const dead = alerts.results(1, (r) => r.delivery.alertId === alert.id);
-    alerts.service.enqueue(alert, [{ channel: 'webhook', notifier: 'gone-hook', target: receiver.url }]);
+    await alerts.service.enqueue(alert, [{ channel: 'webhook', notifier: 'gone-hook', target: receiver.url }]);
     expect((await dead)[0].outcome).toBe('dead');
     receiver.reply = () => ({ status: 200 });
     const delivered = alerts.results(1, (r) => r.delivery.alertId === alert.id);

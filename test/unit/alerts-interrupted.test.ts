@@ -46,8 +46,8 @@ async function alertOf(settings: Partial<CapAlertSettings> = {}, targets: Delive
     { step: { kind: 'alert' }, event: OPEN, ai: null, gate: null, snapshot: null, snapshotMissing: null, now: START + 2500 },
     { ...CAP_ALERT_DEFAULTS, description: 'Someone at the door.', ...settings },
   );
-  alerts.service.enqueue(alert, []);
-  for (const target of targets) alerts.service.enqueue(alert, [target]);
+  await alerts.service.enqueue(alert, []);
+  for (const target of targets) await alerts.service.enqueue(alert, [target]);
   return alert;
 }
 
@@ -127,6 +127,14 @@ describe('cancelInterruptedAlerts', () => {
     expect((await parseCap(end.capXml)).info?.[0].responseType).toEqual(['AllClear']);
   });
 
+  it("ends the way the Alert's cap-alert node was set: an all-clear when its end is set to all-clear", async () => {
+    const first = await alertOf({ endAs: 'allclear' });
+    expect(alerts.service.getAlert(first.id)?.endAs).toBe('allclear');
+    const [end] = await cancelInterruptedAlerts([CLOSED], alerts.service);
+    expect(end).toMatchObject({ msgType: 'Update', identifier: `glimpser.${EVENT_ID}.allclear`, endAs: 'allclear' });
+    expect((await parseCap(end.capXml)).info?.[0].responseType).toEqual(['AllClear']);
+  });
+
   it('sends nothing for an event without alerts or whose alert has ended already', async () => {
     const first = await alertOf();
     await cancelInterruptedAlerts([CLOSED], alerts.service);
@@ -142,7 +150,7 @@ describe('cancelInterruptedAlerts', () => {
 
   it('logs and skips an alert it cannot end, and ends the others', async () => {
     const broken = sampleAlert({ eventId: '01KBZ0000000000000000000CD', capXml: '<alert>not CAP</alert>' });
-    alerts.service.enqueue(broken, [WEBHOOK]);
+    await alerts.service.enqueue(broken, [WEBHOOK]);
     await alertOf();
     const lines: string[] = [];
     const ends = await cancelInterruptedAlerts([{ ...CLOSED, id: '01KBZ0000000000000000000CD' }, CLOSED], alerts.service, { logger: warnings(lines) });

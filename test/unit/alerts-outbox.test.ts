@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -57,6 +58,46 @@ describe('alert outbox', () => {
     expect(() => outbox.enqueue(alert, [hook, broken], T0)).toThrow(/CHECK constraint/);
     expect(outbox.getAlert(alert.id)).toBeNull();
     expect(outbox.depth()).toEqual({ pending: 0, dead: 0 });
+  });
+
+  it('stores a group of enqueues in one commit, each in its own savepoint: a failing one is refused alone', () => {
+    const [good, bad] = [sampleAlert(), sampleAlert()];
+    const broken = { ...hook, channel: 'fax' } as unknown as DeliveryTarget;
+    const results = outbox.enqueueMany(
+      [
+        { alert: good, targets: [hook] },
+        { alert: bad, targets: [mail, broken] },
+      ],
+      T0,
+    );
+    expect(results[0]).toMatchObject({ alertIsNew: true, inserted: 1 });
+    expect(results[1]).toBeInstanceOf(Error);
+    expect((results[1] as Error).message).toMatch(/CHECK constraint/);
+    expect(outbox.getAlert(good.id)).not.toBeNull();
+    expect(outbox.getAlert(bad.id)).toBeNull();
+    expect(outbox.detail(good.id)!.deliveries).toHaveLength(1);
+  });
+
+  it('migrates an outbox of schema version 1: old alerts stay and read without endAs, new ones keep it', () => {
+    outbox.close();
+    const db = new Database(file);
+    db.exec('ALTER TABLE alerts DROP COLUMN end_as');
+    db.pragma('user_version = 1');
+    const old = sampleAlert();
+    db.prepare(
+      `INSERT INTO alerts (id, identifier, msg_type, refs, event_id, camera, sent, headline, description, severity, cap_xml, snapshot, snapshot_missing,
+        created_at, updated_at) VALUES (?, ?, 'Alert', NULL, NULL, ?, ?, ?, '', 'Unknown', ?, NULL, NULL, ?, ?)`,
+    ).run(old.id, old.identifier, old.camera, old.sent, old.headline, old.capXml, T0, T0);
+    db.close();
+    outbox = new Outbox(file);
+    expect(outbox.getAlert(old.id)).toMatchObject({ id: old.id, headline: old.headline });
+    expect(outbox.getAlert(old.id)).not.toHaveProperty('endAs');
+    const kept = sampleAlert({ endAs: 'allclear' });
+    outbox.enqueue(kept, [], T0);
+    expect(outbox.getAlert(kept.id)?.endAs).toBe('allclear');
+    const check = new Database(file, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(2);
+    check.close();
   });
 
   it('leases due deliveries of registered notifiers only, once until the lease expires', () => {

@@ -123,19 +123,19 @@ describe('the alert service while a camera is suspended', () => {
     const skipped = await metricValue(metrics.alertDeliveriesSkippedTotal, { channel: 'webhook', reason: 'suspended' });
     first.service.suspensions.suspend('porch', 10, 'admin');
     const held = sampleAlert({ camera: 'porch' });
-    expect(first.service.enqueue(held, [TARGET])).toEqual([]);
+    expect(await first.service.enqueue(held, [TARGET])).toEqual([]);
     expect(first.service.detail(held.id)).toMatchObject({ alert: { id: held.id, camera: 'porch' }, deliveries: [] });
     expect(first.service.list({ camera: 'porch' }).alerts.map((a) => a.alert.id)).toEqual([held.id]);
     const other = sampleAlert({ camera: 'garage' });
-    expect(first.service.enqueue(other, [{ ...TARGET, target: 'https://hooks.example.org/garage' }])).toHaveLength(1);
+    expect(await first.service.enqueue(other, [{ ...TARGET, target: 'https://hooks.example.org/garage' }])).toHaveLength(1);
     expect(await metricValue(metrics.alertDeliveriesSkippedTotal, { channel: 'webhook', reason: 'suspended' })).toBe(skipped + 1);
     await first.close();
 
     const second = openTestAlertService({ dataDir: dir });
     expect(second.service.suspensions.isSuspended('porch')).toBe(true);
-    expect(second.service.enqueue(sampleAlert({ camera: 'porch' }), [TARGET])).toEqual([]);
+    expect(await second.service.enqueue(sampleAlert({ camera: 'porch' }), [TARGET])).toEqual([]);
     second.service.suspensions.resume('porch');
-    expect(second.service.enqueue(sampleAlert({ camera: 'porch' }), [TARGET])).toHaveLength(1);
+    expect(await second.service.enqueue(sampleAlert({ camera: 'porch' }), [TARGET])).toHaveLength(1);
     await second.close();
   });
 });

@@ -35,7 +35,7 @@ describe('alert delivery worker', () => {
     alerts.service.registerChannel('hook', channel);
     const before = await counterValue(metrics.alertDeliveriesTotal, { channel: 'webhook', outcome: 'delivered' });
     const alert = sampleAlert();
-    const [delivery] = alerts.service.enqueue(alert, [target()]);
+    const [delivery] = await alerts.service.enqueue(alert, [target()]);
     const done = alerts.results(1);
     const [got] = await receiver.waitFor(1);
     expect(got).toEqual({ key: delivery.idempotencyKey, body: { alert: alert.id, headline: alert.headline } });
@@ -86,7 +86,7 @@ describe('alert delivery worker', () => {
     receiver.reply = () => ({ status: 503 });
     alerts.service.registerChannel('hook', channel);
     const failing = alerts.results(5);
-    const keys = Array.from({ length: 50 }, () => alerts.service.enqueue(sampleAlert(), [target()])[0].idempotencyKey);
+    const keys = await Promise.all(Array.from({ length: 50 }, async () => (await alerts.service.enqueue(sampleAlert(), [target()]))[0].idempotencyKey));
     await failing;
     receiver.reply = () => ({ status: 200 });
     const delivered = await alerts.results(50, (r) => r.outcome === 'delivered');
@@ -155,7 +155,7 @@ describe('alert delivery worker', () => {
     alerts.service.registerChannel('hook', channel);
     const alert = sampleAlert();
     const first = alerts.results(1);
-    const [, later] = alerts.service.enqueue(alert, [target('hook'), target('later')]);
+    const [, later] = await alerts.service.enqueue(alert, [target('hook'), target('later')]);
     await first;
     expect(alerts.service.detail(alert.id)!.deliveries.find((d) => d.id === later.id)).toMatchObject({ status: 'pending', attempts: 0 });
     const second = alerts.results(1);
@@ -174,9 +174,9 @@ describe('alert delivery worker', () => {
     };
     alerts = openTestAlertService({ bus });
     const alert = sampleAlert();
-    alerts.service.enqueue(alert, []);
-    alerts.service.enqueue(alert, []);
-    alerts.service.enqueue(sampleAlert({ msgType: 'Cancel', references: 'x' }), []);
+    await alerts.service.enqueue(alert, []);
+    await alerts.service.enqueue(alert, []);
+    await alerts.service.enqueue(sampleAlert({ msgType: 'Cancel', references: 'x' }), []);
     await alerts.service.flush();
     expect(published.map((p) => [p.topic, (JSON.parse(p.payload) as { type: string }).type])).toEqual([
       [topics.alerts, 'new'],

@@ -165,7 +165,7 @@ describe('GET /api/cap/alerts.atom', () => {
     const later = withInfo(first(at(6)), '<expires>2026-12-07T22:00:00+01:00</expires>');
     const update = sampleAlert({ sent: at(7), eventId: updated.eventId, msgType: 'Update', headline: 'Still moving' });
     const cancel = sampleAlert({ sent: at(8), eventId: ended.eventId, msgType: 'Cancel' });
-    for (const alert of [ended, updated, expired, allClear, escaped, later, update, cancel]) alerts.service.enqueue(alert, []);
+    for (const alert of [ended, updated, expired, allClear, escaped, later, update, cancel]) await alerts.service.enqueue(alert, []);
 
     const res = await fetch(`${base}/cap/alerts.atom`);
     expect(res.status).toBe(200);
