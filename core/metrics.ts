@@ -127,6 +127,23 @@ export const metrics = {
     "Deliveries not enqueued, by channel and reason (suspended: the camera's notifications were suspended); the alert is still stored.",
     ['channel', 'reason'],
   ),
+  nodeMessagesTotal: counter('glimpser_node_messages_total', 'Messages Glimpser nodes took in, by node type.', ['type']),
+  nodeErrorsTotal: counter('glimpser_node_errors_total', 'Messages Glimpser nodes failed on (done(err)), by node type.', ['type']),
   ready: gauge('glimpser_ready', '1 when every start phase has completed and the runtime serves traffic.'),
   startPhaseSeconds: gauge('glimpser_start_phase_seconds', 'Seconds each start phase took on the last start.', ['phase']),
+  signInRefusalsTotal: counter(
+    'glimpser_sign_in_refusals_total',
+    'Sign-in attempts refused by the limiter before any credential check, by channel (http, editor, mqtt) and limit (user, address, token).',
+    ['channel', 'scope'],
+  ),
+  websiteRequestsRefusedTotal: counter(
+    'glimpser_website_requests_refused_total',
+    'Requests of website-capture browsers refused by the URL policy proxy, by reason (loopback, link-local, metadata, unspecified, scheme, idle).',
+    ['reason'],
+  ),
+  mqttConnectionsRefusedTotal: counter(
+    'glimpser_mqtt_connections_refused_total',
+    'MQTT connections the embedded broker refused or cut off before aedes read them, by reason (per_address, unauthenticated, packet_too_large, malformed, not_connect_first, protocol_name, protocol_level, client_id).',
+    ['reason'],
+  ),
 };

@@ -46,12 +46,35 @@ export function parseCameraTopic(topic: string): CameraTopic | null {
 const RUNTIME_CAMERA_LEAVES = new Set(['notifications/suspended']);
 /** Camera leaves that are commands for signed-in users, never for the camera's own edge device. */
 const USER_CAMERA_LEAVES = new Set(['notifications/suspend']);
+/** Topics outside the camera tree that only the runtime publishes: they carry what Glimpser saw and decided. */
+const RUNTIME_TOPICS = new Set<string>([topics.available, topics.events, topics.alerts, topics.summaries]);
 
-/** Who may publish a topic besides the runtime: `nobody`, `users` only, or `any` session the broker otherwise allows. */
-export function publishersOf(topic: string): 'nobody' | 'users' | 'any' {
-  if (topic === topics.available) return 'nobody';
+/**
+ * Who may publish a topic besides the runtime itself:
+ * - `runtime`: nobody else (availability, events, alerts, summaries, the suspension echo);
+ * - `device`: only that camera's own edge device (its state, frames, motion and anything else it reports);
+ * - `operator`: signed-in users with the operator role or higher (commands: `…/set` and the notifications suspend);
+ * - `admin`: admins only (any other topic, e.g. one a flow of the admin's uses).
+ */
+export type TopicPublishers = 'runtime' | 'device' | 'operator' | 'admin';
+
+export function publishersOf(topic: string): TopicPublishers {
+  if (RUNTIME_TOPICS.has(topic)) return 'runtime';
   const leaf = parseCameraTopic(topic)?.leaf;
-  if (leaf === undefined) return 'any';
-  if (RUNTIME_CAMERA_LEAVES.has(leaf)) return 'nobody';
-  return USER_CAMERA_LEAVES.has(leaf) ? 'users' : 'any';
+  if (leaf === undefined) return 'admin';
+  if (RUNTIME_CAMERA_LEAVES.has(leaf)) return 'runtime';
+  if (USER_CAMERA_LEAVES.has(leaf) || leaf === 'set' || leaf.endsWith('/set')) return 'operator';
+  return 'device';
+}
+
+/** Topics whose messages name one camera in their payload, so a subscriber limited to some cameras can be sent only those. */
+export function cameraOfMessage(topic: string, payload: Buffer): string | null {
+  if (topic !== topics.events && topic !== topics.alerts) return null;
+  try {
+    const message = JSON.parse(payload.toString('utf8')) as { after?: { camera?: unknown }; alert?: { camera?: unknown } };
+    const camera = topic === topics.events ? message.after?.camera : message.alert?.camera;
+    return typeof camera === 'string' ? camera : null;
+  } catch {
+    return null;
+  }
 }

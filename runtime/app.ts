@@ -9,6 +9,7 @@ import { SuspensionMqtt } from '../core/alerts/suspend-mqtt';
 import { FrameArchive } from '../core/archive/frame-archive';
 import { BrowserPoolLease } from '../core/capture/browser-lease';
 import { CameraRegistry } from '../core/capture/registry';
+import { AiProviderRegistry } from '../core/describe/registry';
 import { metrics } from '../core/metrics';
 import { CaptureFailureRecorder } from '../core/store/capture-failures';
 import { EventPublisher } from '../core/store/event-publisher';
@@ -18,14 +19,17 @@ import { buildNodeRedSettings } from '../settings';
 import { MjpegStreams } from './api/mjpeg';
 import { openPushHandles, type PushHandles } from './api/push';
 import { apiRouter } from './api/router';
+import { docsRouter } from './api/docs';
+import { SignInLimiter } from './auth/limiter';
 import { Authenticator } from './auth/middleware';
 import { TokenSigner } from './auth/tokens';
 import { EmbeddedBroker } from './broker';
 import type { Config } from './config';
-import { createHttp, listen } from './http';
+import { closeRoutes, createHttp, listen } from './http';
 import type { RuntimeLogger } from './logger';
 import { EmbeddedNodeRed, seedDefaultFlows } from './node-red';
 import { Readiness } from './readiness';
+import { ApiKeyStore } from './stores/api-keys';
 import { loadSecrets } from './stores/secrets';
 import { UserStore } from './stores/users';
 import { versions } from './version';
@@ -48,7 +52,12 @@ export interface RuntimeAddresses {
 export class GlimpserRuntime {
   readonly readiness = new Readiness();
   readonly cameras = new CameraRegistry();
+  /** The glimpser-ai providers the flows deploy, for POST /api/ai/analyze. */
+  readonly aiProviders = new AiProviderRegistry();
   private readonly users: UserStore;
+  private readonly keys: ApiKeyStore;
+  /** One sign-in limit for HTTP, the editor and the broker. */
+  readonly signInGate = new SignInLimiter();
   private broker: EmbeddedBroker | null = null;
   private archive: FrameArchive | null = null;
   private browsers: BrowserPoolLease | null = null;
@@ -69,6 +78,7 @@ export class GlimpserRuntime {
     private readonly log: RuntimeLogger,
   ) {
     this.users = new UserStore(config.dataDir);
+    this.keys = new ApiKeyStore(config.dataDir, { creators: (username) => this.users.get(username) });
     log.scrubber.add(config.adminPassword);
     log.scrubber.add(config.credentialSecret);
   }
@@ -92,7 +102,8 @@ export class GlimpserRuntime {
           log.scrubber.add(secrets.vapid.privateKey);
           this.push = openPushHandles(config.dataDir, secrets.vapid);
           await this.users.open();
-          auth = new Authenticator(this.users, tokens);
+          await this.keys.open();
+          auth = new Authenticator(this.users, tokens, { keys: this.keys, gate: this.signInGate, log: log.child({ component: 'auth' }) });
           const seed = await this.users.ensureAdmin(config.adminPassword);
           if (seed.generatedPassword) await this.announceGeneratedPassword(seed.generatedPassword);
           else if (seed.created) log.info({ username: 'admin' }, 'admin user created with the password from GLIMPSER_ADMIN_PASSWORD');
@@ -117,13 +128,17 @@ export class GlimpserRuntime {
         stop: async () => {
           await this.journal?.close();
           await this.archive?.close();
+          await this.keys.flush();
           await this.users.flush();
         },
       },
       {
         name: 'broker',
         start: async () => {
-          const broker = await EmbeddedBroker.create(this.users, log.child({ component: 'broker' }));
+          const broker = await EmbeddedBroker.create(this.users, log.child({ component: 'broker' }), undefined, {
+            signInGate: this.signInGate,
+            verifyKey: (secret) => this.keys.verify(secret),
+          });
           this.broker = broker;
           this.addresses.mqttPort = await broker.listenTcp(config.mqttHost, config.mqttPort);
           await broker.publish(topics.available, 'online', { retain: true, qos: 1 });
@@ -165,16 +180,24 @@ export class GlimpserRuntime {
       {
         name: 'http',
         start: async () => {
-          const http = createHttp({ readiness: this.readiness, auth: auth!, metricsAuth: config.metricsAuth });
+          const http = createHttp({
+            readiness: this.readiness,
+            auth: auth!,
+            metricsAuth: config.metricsAuth,
+            trustProxy: config.trustProxy,
+            corsOrigins: config.corsOrigins,
+          });
           const apiLog = log.child({ component: 'api' });
           const streams = new MjpegStreams({ maxClientsPerCamera: config.streamMaxClientsPerCamera, log: apiLog });
           http.app.use(
             '/api',
             apiRouter({
               users: this.users,
-              tokens: tokens!,
+              keys: this.keys,
               auth: auth!,
+              config,
               cameras: this.cameras,
+              ai: this.aiProviders,
               archive: this.archive ?? undefined,
               journal: this.journal ?? undefined,
               push: this.push ?? undefined,
@@ -184,6 +207,7 @@ export class GlimpserRuntime {
               log: apiLog,
             }),
           );
+          http.app.use('/docs', docsRouter(auth!));
           http.server.on('upgrade', (request, socket, head) => this.broker?.handleUpgrade(request, socket, head));
           this.http = http;
           this.addresses.httpPort = await listen(http.server, config.httpHost, config.httpPort);
@@ -206,12 +230,14 @@ export class GlimpserRuntime {
             userDir,
             credentialSecret,
             users: this.users,
+            auth: auth!,
             logger: log,
             logLevel: config.logLevel,
             handles: {
               bus: this.broker ?? undefined,
               devices: this.broker?.devices,
               cameras: this.cameras,
+              ai: this.aiProviders,
               archive: this.archive ?? undefined,
               journal: this.journal ?? undefined,
               push: this.push ?? undefined,
@@ -223,6 +249,7 @@ export class GlimpserRuntime {
             },
           });
           await this.nodeRed.start(this.http!.server, this.http!.app, settings, auth!.requireUser());
+          closeRoutes(this.http!.app, log.child({ component: 'http' }));
           this.readiness.set('nodeRed', () => this.nodeRed.running);
         },
         stop: async () => {

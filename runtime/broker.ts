@@ -1,14 +1,19 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client } from 'aedes';
+import { Aedes, type AedesPublishPacket, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { Bus, BusHandler, PublishOptions } from '../core/bus/bus';
 import { DeviceRegistry } from '../core/capture/devices';
 import type { Logger } from '../core/log/logger';
 import { metrics } from '../core/metrics';
-import { parseCameraTopic, publishersOf } from '../core/topics';
-import type { User, UserStore } from './stores/users';
+import type { Principal } from './auth/roles';
+import type { SignInGate } from './auth/sign-in-gate';
+import { mayForward, publishRefusal, subscribeRefusal, type Session } from './broker-access';
+import { signIn, type BrokerUsers } from './broker-sign-in';
+import { brokerLimits, ConnectionAdmission, webSocketMaxPayload, type BrokerLimits } from './broker-limits';
+import { logField } from './mqtt-log-fields';
+import { MqttPacketGuard } from './mqtt-packet-guard';
 
 /** The MQTT path on the HTTP port, as Mosquitto, EMQX and browsers' MQTT.js expect. */
 export const MQTT_WS_PATH = '/mqtt';
@@ -18,22 +23,34 @@ function topicKind(topic: string): string {
   return parts[0] === 'glimpser' ? (parts[1] === 'cameras' ? `camera_${parts[3] ?? 'other'}` : (parts[1] ?? 'other')) : 'other';
 }
 
-function authError(message: string): AuthenticateError {
-  return Object.assign(new Error(message), { returnCode: 4 }) as AuthenticateError;
-}
+export type { BrokerUsers };
+export { BROKER_LIMIT_DEFAULTS, type BrokerLimits } from './broker-limits';
 
-/** Who a connection signed in as: a user of the user store, or an edge camera's device login. */
-type Session = { kind: 'user'; user: User } | { kind: 'device'; username: string; camera: string };
+export interface BrokerOptions {
+  /** The shared limit on password guessing; asked before any credential is checked (channel `mqtt`). */
+  signInGate?: SignInGate;
+  /** Accepts an API key given as the MQTT password; the connection then signs in as the key's principal. */
+  verifyKey?: (secret: string) => Principal | null;
+  /** Packet and connection limits; each one left out keeps its default (BROKER_LIMIT_DEFAULTS). */
+  limits?: Partial<BrokerLimits>;
+}
 
 /** The part of aedes' persistence used here; aedes' typings leave it untyped. */
 interface RetainedStore {
   createRetainedStream(pattern: string): AsyncIterable<AedesPublishPacket>;
 }
 
+/** aedes' internal publish, which its PUBLISH handler and will delivery call with the sending client. */
+type InternalPublish = (packet: PublishPacket, client?: Client | null | ((err?: Error) => void), done?: (err?: Error) => void) => void;
+
+/** How long a connection may take to send its CONNECT (aedes' default is 30 s). */
+const CONNECT_TIMEOUT_MS = 10000;
+
 /**
- * The embedded aedes broker: anonymous access is refused, users of the user store sign in with their passwords,
- * edge cameras sign in with their device logins and may use only their own camera's topics, and
- * `glimpser/available` is owned by the runtime (retained `online`, `offline` on stop).
+ * The embedded aedes broker: anonymous access is refused, users sign in with their passwords or API keys and act
+ * within their role (viewer: subscribe; operator: also commands; admin: also any other topic), edge cameras sign in
+ * with their device logins and use only their own camera's topics, and only Glimpser itself publishes
+ * `glimpser/available`, events, alerts and summaries. Every connection passes a packet guard first (broker-limits.ts).
  */
 export class EmbeddedBroker implements Bus {
   private readonly sessions = new WeakMap<Client, Session>();
@@ -41,106 +58,141 @@ export class EmbeddedBroker implements Bus {
   private readonly deviceClients = new Set<Client>();
   private readonly onDeviceRemoved = (username: string) => this.disconnectDevice(username);
   private tcp: Server | null = null;
-  private readonly ws = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false) });
+  private readonly ws: WebSocketServer;
+  private readonly admission: ConnectionAdmission;
 
   private constructor(
     private readonly aedes: Aedes,
-    private readonly users: UserStore,
+    private readonly users: BrokerUsers,
     readonly devices: DeviceRegistry,
     private readonly log: Logger,
+    private readonly options: BrokerOptions,
+    readonly limits: BrokerLimits,
   ) {
     devices.on('removed', this.onDeviceRemoved);
+    this.admission = new ConnectionAdmission(limits, log);
+    this.ws = new WebSocketServer({
+      noServer: true,
+      maxPayload: webSocketMaxPayload(limits),
+      handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
+    });
   }
 
-  static async create(users: UserStore, log: Logger, devices = new DeviceRegistry()): Promise<EmbeddedBroker> {
-    const aedes = await Aedes.createBroker({ heartbeatInterval: 10000 });
-    const broker = new EmbeddedBroker(aedes, users, devices, log);
+  static async create(users: BrokerUsers, log: Logger, devices = new DeviceRegistry(), options: BrokerOptions = {}): Promise<EmbeddedBroker> {
+    const limits = brokerLimits(options.limits);
+    const aedes = await Aedes.createBroker({ heartbeatInterval: 10000, connectTimeout: CONNECT_TIMEOUT_MS });
+    const broker = new EmbeddedBroker(aedes, users, devices, log, options, limits);
     aedes.authenticate = (client, username, password, done) =>
       broker.authenticate(client, username, password).then(
-        (ok) => done(ok ? null : authError('bad username or password'), ok),
-        () => done(authError('authentication failed'), false),
+        (refusal) => done(refusal, refusal === null),
+        (err: Error) => {
+          // The user store failing is no reason to let anyone in: CONNACK 0x05 (not authorized).
+          log.error({ clientId: logField(client.id), err: logField(err.message, 512) }, 'mqtt sign-in failed');
+          done(Object.assign(new Error('authentication failed'), { returnCode: 5 as const }), false);
+        },
       );
-    aedes.authorizePublish = (client, packet, done) =>
-      done(broker.mayPublish(client, packet.topic) ? null : new Error(`not allowed to publish to ${packet.topic}`));
+    // MQTT 3.1.1 cannot tell a client that a PUBLISH was refused: the server must acknowledge it as usual or close
+    // the connection [MQTT-3.3.5-2]. As Mosquitto does, the refused message is acknowledged, dropped and counted,
+    // so one bad topic does not cut off a device's frames (aedes itself would close the connection).
+    const dropped = new WeakSet<PublishPacket>();
+    aedes.authorizePublish = (client, packet, done) => {
+      if (!broker.mayPublish(client, packet.topic)) dropped.add(packet);
+      done(null);
+    };
+    const internal = aedes as unknown as { publish: InternalPublish };
+    const publish = internal.publish.bind(aedes);
+    internal.publish = (packet, client, done) => {
+      if (!dropped.has(packet)) return publish(packet, client, done);
+      const callback = typeof client === 'function' ? client : done;
+      callback?.();
+    };
     // A null subscription is refused in the SUBACK (0x80, MQTT 3.1.1 §3.9.3) without dropping the connection.
     aedes.authorizeSubscribe = (client, sub, done) => done(null, broker.maySubscribe(client, sub.topic) ? sub : null);
+    aedes.authorizeForward = (client, packet) => {
+      const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+      return mayForward(broker.sessions.get(client), packet.topic, payload) ? packet : null;
+    };
     aedes.on('client', () => metrics.mqttClients.set(aedes.connectedClients));
     aedes.on('clientDisconnect', (client) => {
       broker.deviceClients.delete(client);
       metrics.mqttClients.set(aedes.connectedClients);
     });
-    aedes.on('clientError', (client, err) => log.debug({ clientId: client.id, err: err.message }, 'mqtt client error'));
+    aedes.on('clientError', (client, err) => log.debug({ clientId: logField(client.id), err: logField(err.message) }, 'mqtt client error'));
     return broker;
   }
 
-  private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<boolean> {
-    if (!username || !password) {
-      metrics.mqttAuthFailuresTotal.inc({ reason: 'anonymous' });
-      this.log.info({ clientId: client.id }, 'mqtt connection without credentials refused');
-      return false;
-    }
-    // A device login is checked first: it grants less than a user, so a name used by both cannot gain by it.
-    const camera = this.devices.verify(username, password);
-    if (camera !== null) {
-      this.sessions.set(client, { kind: 'device', username, camera });
-      this.deviceClients.add(client);
-      this.log.info({ clientId: client.id, username, camera }, 'edge device connected');
-      return true;
-    }
-    const user = await this.users.verify(username, password.toString('utf8'));
-    if (!user) {
-      metrics.mqttAuthFailuresTotal.inc({ reason: 'credentials' });
-      this.log.info({ clientId: client.id, username }, 'mqtt connection with wrong credentials refused');
-      return false;
-    }
-    this.sessions.set(client, { kind: 'user', user });
-    return true;
+  private guardOf(client: Client): MqttPacketGuard | null {
+    return client.conn instanceof MqttPacketGuard ? client.conn : null;
+  }
+
+  /** null when the client may connect, else the error for its CONNACK. */
+  private async authenticate(client: Client, username: string | undefined, password: Buffer | undefined): Promise<AuthenticateError | null> {
+    const guard = this.guardOf(client);
+    const address = (guard && this.admission.addressOf(guard)) ?? 'unknown';
+    const result = await signIn(
+      { ...this.options, users: this.users, devices: this.devices, log: this.log },
+      { clientId: client.id, address },
+      username,
+      password,
+    );
+    if ('error' in result) return result.error;
+    this.sessions.set(client, result.session);
+    if (guard) this.admission.signedIn(guard);
+    if (result.session.kind === 'device') this.deviceClients.add(client);
+    return null;
+  }
+
+  private deviceCamera(session: Session | undefined): string | null {
+    return session?.kind === 'device' ? this.devices.cameraOf(session.username) : null;
   }
 
   private mayPublish(client: Client | null, topic: string): boolean {
     if (!client) return true;
     const session = this.sessions.get(client);
-    // Runtime-owned topics (availability, the suspension echo) take no client's word; user commands none of a device's.
-    const publishers = publishersOf(topic);
-    const allowed = session !== undefined && publishers !== 'nobody' && (session.kind === 'user' || (publishers === 'any' && this.isOwnTopic(session, topic)));
-    if (!allowed) {
+    const refusal = publishRefusal(session, topic, this.deviceCamera(session));
+    if (refusal !== null) {
       metrics.mqttAuthFailuresTotal.inc({ reason: 'publish_denied' });
-      this.log.info({ clientId: client.id, topic }, 'mqtt publish refused');
+      this.log.info({ clientId: logField(client.id), username: logField(this.usernameOf(session)), topic: logField(topic), refusal }, 'mqtt publish dropped');
     }
-    return allowed;
+    return refusal === null;
   }
 
   private maySubscribe(client: Client, filter: string): boolean {
     const session = this.sessions.get(client);
-    const allowed = session !== undefined && (session.kind === 'user' || this.isOwnTopic(session, filter));
-    if (!allowed) {
+    const refusal = subscribeRefusal(session, filter, this.deviceCamera(session));
+    if (refusal !== null) {
       metrics.mqttAuthFailuresTotal.inc({ reason: 'subscribe_denied' });
-      this.log.info({ clientId: client.id, filter }, 'mqtt subscription refused');
+      this.log.info(
+        { clientId: logField(client.id), username: logField(this.usernameOf(session)), filter: logField(filter), refusal },
+        'mqtt subscription refused',
+      );
     }
-    return allowed;
+    return refusal === null;
   }
 
-  /**
-   * Whether a topic or filter lies inside the device's own camera subtree. Wildcards before the leaf never parse
-   * as a camera id, and the device must still be registered for that camera (not removed since it connected).
-   */
-  private isOwnTopic(session: Extract<Session, { kind: 'device' }>, topic: string): boolean {
-    return parseCameraTopic(topic)?.camera === session.camera && this.devices.cameraOf(session.username) === session.camera;
+  private usernameOf(session: Session | undefined): string | undefined {
+    return session?.kind === 'device' ? session.username : session?.principal.username;
   }
 
   private disconnectDevice(username: string): void {
     for (const client of this.deviceClients) {
       const session = this.sessions.get(client);
       if (session?.kind !== 'device' || session.username !== username) continue;
-      this.log.info({ clientId: client.id, username }, 'edge device removed: closing its connection');
+      this.log.info({ clientId: logField(client.id), username: logField(username) }, 'edge device removed: closing its connection');
       this.deviceClients.delete(client);
       client.close();
     }
   }
 
+  /** Hands a connection to aedes behind its packet guard, unless a connection cap refuses it. */
+  private accept(stream: Duplex, address: string, transport: 'tcp' | 'websocket', request?: IncomingMessage): void {
+    const guard = this.admission.admit(stream, address, transport);
+    if (guard) this.aedes.handle(guard, request);
+  }
+
   listenTcp(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      const server = createServer((socket: Socket) => this.aedes.handle(socket));
+      const server = createServer((socket: Socket) => this.accept(socket, socket.remoteAddress ?? 'unknown', 'tcp'));
       server.once('error', reject);
       server.listen(port, host, () => {
         this.tcp = server;
@@ -156,7 +208,7 @@ export class EmbeddedBroker implements Bus {
     this.ws.handleUpgrade(request, socket, head, (client) => {
       const stream = createWebSocketStream(client);
       stream.on('error', () => stream.destroy());
-      this.aedes.handle(stream, request);
+      this.accept(stream, request.socket.remoteAddress ?? 'unknown', 'websocket', request);
     });
     return true;
   }

@@ -4,6 +4,15 @@ import { ConfigError, loadConfig } from './config';
 import { edgeMain } from './edge';
 import { createLogger } from './logger';
 
+// Before Express and Node-RED load (app.js is imported below): outside production Express' default error page
+// shows stacks with install paths, and `npm start`, systemd or a shell may each leave NODE_ENV unset.
+process.env.NODE_ENV = 'production';
+
+// Before anything creates a file: the data directory holds password hashes, tokens, the credential key, Node-RED's
+// sessions and the journal, and nothing else on the machine needs to read them. With this mask every file Glimpser,
+// Node-RED, SQLite and ffmpeg create is 0600 and every directory 0700, without each writer asking for it.
+process.umask(0o077);
+
 /** `glimpser`: starts the runtime; SIGTERM/SIGINT stop it in reverse order and exit 0 within 10 s. */
 async function main(): Promise<void> {
   let config;

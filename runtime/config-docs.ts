@@ -11,8 +11,11 @@ export function configurationMarkdown(): string {
         ? `integer ${schema.minimum}–${schema.maximum}`
         : schema.type === 'number'
           ? `number ≤ ${schema.maximum}`
-          : String(schema.type);
-    const fallback = schema.default === undefined ? '—' : `\`${String(schema.default)}\``;
+          : schema.type === 'array'
+            ? 'list (comma-separated)'
+            : String(schema.type);
+    const fallback =
+      schema.default === undefined ? '—' : Array.isArray(schema.default) && schema.default.length === 0 ? 'empty' : `\`${String(schema.default)}\``;
     return `| \`${envName(key)}\` | \`${key}\` | ${type} | ${fallback} | ${schema.description ?? ''}${schema.secret ? ' *Secret: never logged.*' : ''} |`;
   });
   return [

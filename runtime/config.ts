@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import Ajv from 'ajv';
@@ -8,6 +9,10 @@ import Ajv from 'ajv';
  * names (camelCase key → GLIMPSER_SNAKE_CASE) and docs/configuration.md. Unknown keys are refused.
  */
 const Port = (description: string, fallback: number) => Type.Integer({ minimum: 0, maximum: 65535, default: fallback, description });
+
+/** A list setting: a JSON array in the file, comma-separated in a variable. `expected` words one item for errors. */
+const List = (item: string, pattern: string, description: string) =>
+  Type.Array(Type.String({ pattern }), { default: [], maxItems: 64, uniqueItems: true, description, expected: `a comma-separated list of ${item}` });
 
 export const ConfigSchema = Type.Object(
   {
@@ -75,6 +80,16 @@ export const ConfigSchema = Type.Object(
       description: 'Live-view (MJPEG) clients allowed per camera at once; more are answered 429.',
     }),
     tokenTtlSeconds: Type.Integer({ minimum: 60, maximum: 2592000, default: 86400, description: 'Lifetime of bearer tokens from POST /api/auth/login.' }),
+    trustProxy: List(
+      'proxy addresses or subnets (10.0.0.1, 10.0.0.0/8, ::1) or loopback, linklocal, uniquelocal',
+      '^(loopback|linklocal|uniquelocal|[0-9A-Fa-f:.]+(/[0-9]{1,3})?)$',
+      'Reverse proxies in front of Glimpser (addresses, subnets or loopback) whose X-Forwarded-For and X-Forwarded-Proto are believed; sign-in limits then key on the client they name. Empty: those headers are ignored and the socket address is the client, so a spoofed X-Forwarded-For changes nothing.',
+    ),
+    corsOrigins: List(
+      'origins like https://app.example.com (scheme, host and port only)',
+      '^https?://(\\[[0-9A-Fa-f:.]+\\]|[A-Za-z0-9.-]+)(:[0-9]{1,5})?$',
+      'Web origins allowed to call /api from a browser (CORS), e.g. https://app.example.com. Empty: no cross-origin calls; preflights from other origins get no CORS headers.',
+    ),
   },
   { additionalProperties: false },
 );
@@ -100,6 +115,7 @@ function schemaOf(key: string): TSchema {
 export const SECRET_KEYS: string[] = Object.keys(ConfigSchema.properties).filter((k) => schemaOf(k).secret === true);
 
 function expectation(schema: TSchema): string {
+  if (typeof schema.expected === 'string') return schema.expected;
   if (schema.type === 'integer') return `an integer from ${schema.minimum} to ${schema.maximum}`;
   if (schema.type === 'number')
     return schema.exclusiveMinimum !== undefined
@@ -116,6 +132,11 @@ function coerce(key: string, raw: string): unknown {
   if (schema.type === 'integer') return /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
   if (schema.type === 'number') return raw.trim() !== '' && !Number.isNaN(Number(raw)) ? Number(raw) : raw;
   if (schema.type === 'boolean') return raw === 'true' || raw === '1' ? true : raw === 'false' || raw === '0' ? false : raw;
+  if (schema.type === 'array')
+    return raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
   return raw;
 }
 
@@ -160,12 +181,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 
   if (!validate(raw)) {
     const error = validate.errors?.[0];
-    const key = (error?.instancePath ?? '').replace(/^\//, '') || String(error?.params?.additionalProperty ?? '');
+    // A wrong list item is reported at /corsOrigins/1: the setting is the first segment.
+    const key = (error?.instancePath ?? '').split('/')[1] || String(error?.params?.additionalProperty ?? '');
     const where = origin[key] ?? envName(key);
     const shown = SECRET_KEYS.includes(key) ? '(hidden)' : JSON.stringify(raw[key]);
     throw new ConfigError(`${where}: expected ${expectation(schemaOf(key))}, got ${shown}`);
   }
+  const badProxy = (raw.trustProxy as string[]).find((entry) => !isProxyEntry(entry));
+  if (badProxy !== undefined)
+    throw new ConfigError(`${origin.trustProxy ?? envName('trustProxy')}: expected ${expectation(schemaOf('trustProxy'))}, got ${JSON.stringify(badProxy)}`);
   const dataDir = path.resolve(cwd, raw.dataDir as string);
   const mediaDir = path.resolve(dataDir, (raw.mediaDir as string | undefined) ?? 'media');
   return { ...(raw as Static<typeof ConfigSchema>), dataDir, mediaDir };
+}
+
+/** What Express' `trust proxy` accepts without throwing at start: a named range, an address, or an address/prefix. */
+function isProxyEntry(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address, prefix, extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  return prefix === undefined || (/^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
 }

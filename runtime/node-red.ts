@@ -1,4 +1,4 @@
-import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import path from 'node:path';
 import type { Express, RequestHandler } from 'express';
@@ -25,8 +25,10 @@ export async function seedDefaultFlows(userDir: string, dataDir: string, log: Lo
   if ((await exists(flowFile)) || (await exists(marker))) return false;
   await mkdir(userDir, { recursive: true, mode: 0o700 });
   const defaults = path.join(PACKAGE_ROOT, 'flows', 'default.json');
-  JSON.parse(await readFile(defaults, 'utf8'));
-  await copyFile(defaults, flowFile);
+  const flows = await readFile(defaults, 'utf8');
+  JSON.parse(flows);
+  // Written, not copied: copyFile gives the copy the package file's mode (0644) whatever the umask says.
+  await writeFile(flowFile, flows, { mode: 0o600 });
   await writeFile(marker, `${new Date().toISOString()}\n`, { mode: 0o600 });
   log.info({ flowFile }, 'default flows deployed (first start)');
   return true;

@@ -1,12 +1,19 @@
 #!/usr/bin/env node
 /**
  * Makes a checkout ready to run Glimpser (`node scripts/setup.mjs`) or to test it (`--test`), then optionally runs
- * an npm script with the Node it chose (`--then <script>`): picks the Node.js that runs Glimpser (the system one when
+ * an npm script with the Node it chose (`--then <script>`) and after it a JavaScript file on that Node (`--run <file>`,
+ * how `npm start` starts Glimpser): picks the Node.js that runs Glimpser (the system one when
  * it is new enough, otherwise a pinned official build fetched from the npm registry into .cache/node/, and this
  * script then runs again under it), installs npm dependencies when package.json or package-lock.json changed, and
  * installs the Debian packages listed in SYSTEM_TOOLS. For tests it also prepares the second LTS line the unit tests
  * run on. It runs before node_modules exists, so it uses node: built-ins only, and it is idempotent: with nothing
  * missing it only reads a few files and probes a few paths.
+ *
+ * Signals: SIGTERM, SIGINT and SIGHUP sent to this process reach the child it waits for, and it exits with that
+ * child's code. Nothing between `npm start` and Glimpser may be a shell that waits for its child: a shell killed by
+ * SIGTERM does not pass the signal on, and Glimpser and its ffmpeg processes were left running. So package.json's
+ * `start` execs this script (npm runs scripts through `sh -c`, and `exec` replaces that shell), and `--run` starts
+ * Glimpser with this Node directly instead of through another npm script and shell.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -158,19 +165,32 @@ function useThisNode() {
   if (headers) process.env.npm_config_nodedir = headers;
 }
 
-/** Starts a child whose exit ends this process with the same code; signals sent to this process reach it too. */
+/** Starts a child that gets the signals sent to this process while it runs. */
 function spawnForwarding(command, args, env) {
   const child = spawn(command, args, { stdio: 'inherit', cwd: root, env });
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  const forwards = ['SIGINT', 'SIGTERM', 'SIGHUP'].map((signal) => [signal, () => child.kill(signal)]);
+  for (const [signal, forward] of forwards) process.on(signal, forward);
+  child.once('exit', () => {
+    for (const [signal, forward] of forwards) process.off(signal, forward);
+  });
   return child;
 }
 
-function forwardedExit(child) {
+/** A child's exit as an exit code, the shell's way: 128 + the signal's number when a signal ended it. */
+const exitCodeOf = (code, signal) => code ?? (signal ? 128 + (osConstants.signals[signal] ?? 1) : 1);
+
+/** Calls `then` with the child's exit code; a child that cannot start ends this process. */
+function onExit(child, then) {
   child.on('error', (error) => {
     log(`error: could not run ${child.spawnfile}: ${error.message}`);
     process.exit(1);
   });
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (osConstants.signals[signal] ?? 1) : 1)));
+  child.on('exit', (code, signal) => then(exitCodeOf(code, signal)));
+}
+
+/** Ends this process with the child's exit code. */
+function forwardedExit(child) {
+  onExit(child, (code) => process.exit(code));
 }
 
 function dependencyHash() {
@@ -237,8 +257,26 @@ function ensureNpmDependencies() {
   return `npm dependencies installed with ${how}`;
 }
 
+/**
+ * Install scripts run only for the packages package.json's `allowScripts` sets to true; npm itself does not read that
+ * map, so every install runs with --ignore-scripts and the allowed ones are rebuilt after. Today none is allowed:
+ * better-sqlite3 and sharp ship prebuilt binaries, and the others' scripts only report usage (@scarf/scarf) or build
+ * what is prebuilt already.
+ */
+function allowedScriptPackages() {
+  const allow = readJson(join(root, 'package.json')).allowScripts ?? {};
+  return Object.keys(allow).filter((name) => allow[name] === true);
+}
+
 function installNpmDependencies() {
-  const quiet = ['--no-audit', '--no-fund'];
+  const how = installPackages();
+  const allowed = allowedScriptPackages();
+  if (allowed.length > 0 && !run('npm', ['rebuild', ...allowed])) throw new SetupError(`npm rebuild ${allowed.join(' ')} failed (see its output above)`);
+  return how;
+}
+
+function installPackages() {
+  const quiet = ['--no-audit', '--no-fund', '--ignore-scripts'];
   if (!existsSync(join(root, 'package-lock.json'))) {
     if (!run('npm', ['install', ...quiet])) throw new SetupError('npm install failed (see its output above); fix the cause and run setup again');
     return 'npm install';
@@ -361,11 +399,12 @@ function ensureSecondNode() {
 }
 
 function parseArgs(args) {
-  const options = { test: false, then: undefined };
+  const options = { test: false, then: undefined, run: undefined };
   for (let i = 0; i < args.length; i += 1) {
     if (args[i] === '--test') options.test = true;
     else if (args[i] === '--then' && args[i + 1]) options.then = args[(i += 1)];
-    else throw new SetupError(`unknown option ${args[i]}; usage: node scripts/setup.mjs [--test] [--then <npm script>]`);
+    else if (args[i] === '--run' && args[i + 1]) options.run = args[(i += 1)];
+    else throw new SetupError(`unknown option ${args[i]}; usage: node scripts/setup.mjs [--test] [--then <npm script>] [--run <file.js>]`);
   }
   return options;
 }
@@ -378,7 +417,13 @@ function main(args) {
   const steps = [ensureNpmDependencies(), ensureSystemTools(options.test)];
   if (options.test) steps.push(ensureSecondNode());
   log(`ready: Node ${process.versions.node} (${process.execPath}), ${steps.join(', ')} (${((Date.now() - started) / 1000).toFixed(2)} s)`);
-  if (options.then) forwardedExit(spawnForwarding('npm', ['run', '--silent', options.then], process.env));
+  // The file runs on this Node with no shell in between, so the signals this process forwards reach it.
+  const run = () => forwardedExit(spawnForwarding(process.execPath, [join(root, options.run)], process.env));
+  if (options.then) {
+    const script = spawnForwarding('npm', ['run', '--silent', options.then], process.env);
+    if (options.run) onExit(script, (code) => (code === 0 ? run() : process.exit(code)));
+    else forwardedExit(script);
+  } else if (options.run) run();
 }
 
 try {

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { silentLogger, type Logger } from '../log/logger';
-import { destroyBrowser, launchBrowser, type LaunchOptions } from './website/browser-launch';
+import type { LookupAll } from '../net/policy-proxy';
+import { checkExtraArgs, destroyBrowser, launchBrowser, type LaunchOptions } from './website/browser-launch';
 import { InterruptedError, interruptAfter, PooledBrowser, raceAbort, recyclesTotal, sessionsGauge, type BrowserSession } from './website/pooled-browser';
 
 export type { BrowserSession } from './website/pooled-browser';
@@ -18,8 +19,10 @@ export interface BrowserPoolOptions {
   acquireTimeoutMs?: number;
   /** How long a browser may take to start; default 30000. */
   startTimeoutMs?: number;
-  /** More Chromium flags, e.g. a proxy for sites only reachable through one. */
+  /** More Chromium flags, e.g. `--lang=de`; proxy and host-resolver flags are refused (see PolicyProxy). */
   extraArgs?: string[];
+  /** How the URL-policy proxy resolves host names; default the system resolver. Tests map names onto loopback. */
+  lookup?: LookupAll;
   logger?: Logger;
 }
 
@@ -76,13 +79,15 @@ export class BrowserPool {
     this.recycleAfter = positiveInteger(options.recycleAfter ?? 50, 'recycleAfter');
     this.acquireTimeoutMs = positiveInteger(options.acquireTimeoutMs ?? 30000, 'acquireTimeoutMs');
     this.log = options.logger ?? silentLogger;
+    const extraArgs = checkExtraArgs(options.extraArgs ?? []);
     this.workDir = mkdtempSync(path.join(tmpdir(), 'glimpser-browsers-'));
     this.launch = {
       chromiumPath: options.chromiumPath ?? '/usr/bin/chromium',
       chromedriverPath: options.chromedriverPath ?? '/usr/bin/chromedriver',
       workDir: this.workDir,
-      extraArgs: options.extraArgs ?? [],
+      extraArgs,
       startTimeoutMs: positiveInteger(options.startTimeoutMs ?? 30000, 'startTimeoutMs'),
+      proxy: { logger: this.log, lookup: options.lookup },
     };
   }
 

@@ -1,5 +1,6 @@
-import { applyOperator, toRegExp } from './operators';
+import { applyOperator } from './operators';
 import { readPath } from './paths';
+import { patternFor } from './pattern';
 import type { Condition, LeafCondition } from './rule-set';
 
 /** Whether a condition held, and in words why: `all of [event.type eq "motion" ✓, event.zones contains "door" ✗]`. */
@@ -13,7 +14,7 @@ export type CompiledCondition = (subject: unknown) => ConditionResult;
 const mark = (ok: boolean) => (ok ? '✓' : '✗');
 
 /**
- * Turns a validated condition into a function, compiling regular expressions once. Every child of a group is
+ * Turns a validated condition into a function, reusing the regular expressions validation compiled. Every child of a group is
  * evaluated (they are cheap and pure) so the explanation shows each one's mark, not only the first decisive one.
  */
 export function compileCondition(condition: Condition): CompiledCondition {
@@ -32,7 +33,7 @@ function group(label: string, children: CompiledCondition[], combine: (marks: bo
 
 function leaf(condition: LeafCondition): CompiledCondition {
   const { path, op, value } = condition;
-  const pattern = op === 'matches' && typeof value === 'string' ? toRegExp(value) : undefined;
+  const pattern = op === 'matches' && typeof value === 'string' ? patternFor(condition) : undefined;
   const text = op === 'exists' ? (value === false ? `${path} exists false` : `${path} exists`) : `${path} ${op} ${JSON.stringify(value)}`;
   return (subject) => {
     const matched = applyOperator(op, readPath(subject, path), value, pattern);

@@ -1,13 +1,8 @@
+import type { TextPattern } from './pattern';
 import type { Operator } from './rule-set';
 
 /** AI severities in rank order: `severity gte "high"` matches high and critical. */
 export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
-
-/** "door" or "/door|gate/i": the slash form carries flags. */
-export function toRegExp(pattern: string): RegExp {
-  const slashed = /^\/(.*)\/([dgimsuy]*)$/s.exec(pattern);
-  return slashed ? new RegExp(slashed[1], slashed[2]) : new RegExp(pattern);
-}
 
 const rank = (value: unknown): number => (typeof value === 'string' ? (SEVERITIES as readonly string[]).indexOf(value) : -1);
 
@@ -52,17 +47,8 @@ function contains(actual: unknown, expected: unknown): boolean {
   return typeof actual === 'string' && typeof expected === 'string' && actual.includes(expected);
 }
 
-function matches(actual: unknown, pattern: RegExp | undefined): boolean {
-  if (!pattern) return false;
-  const test = (text: unknown) => {
-    pattern.lastIndex = 0;
-    return typeof text === 'string' && pattern.test(text);
-  };
-  return Array.isArray(actual) ? actual.some(test) : test(actual);
-}
-
 /** Applies one operator; `pattern` is the compiled value of a `matches` condition. */
-export function applyOperator(op: Operator, actual: unknown, expected: unknown, pattern?: RegExp): boolean {
+export function applyOperator(op: Operator, actual: unknown, expected: unknown, pattern?: TextPattern): boolean {
   switch (op) {
     case 'eq':
       return sameValue(actual, expected);
@@ -83,7 +69,7 @@ export function applyOperator(op: Operator, actual: unknown, expected: unknown, 
     case 'contains':
       return contains(actual, expected);
     case 'matches':
-      return matches(actual, pattern);
+      return pattern?.test(actual) ?? false;
     case 'exists':
       return (actual !== undefined && actual !== null) === (expected ?? true);
   }

@@ -1,8 +1,10 @@
 import Ajv, { type ErrorObject } from 'ajv';
+import { RULE_SET_LIMITS, tooDeep } from './limits';
+import { SEVERITIES } from './operators';
 import { parsePath } from './paths';
+import { PATTERN_LIMITS, PatternError, patternFor } from './pattern';
 import { OPERATORS, RULE_SCHEMAS, RuleSetSchema, type Condition, type RuleSet } from './rule-set';
 import { isTimeZone } from './time-window';
-import { SEVERITIES, toRegExp } from './operators';
 
 /** A rule set that does not validate; `path` is the JSON path of the wrong part, e.g. `rules[2].when.all[0].op`. */
 export class RuleSetError extends Error {
@@ -19,12 +21,28 @@ const ajv = new Ajv({ allErrors: false, strict: false, verbose: true });
 for (const schema of RULE_SCHEMAS) ajv.addSchema(schema);
 const check = ajv.compile<RuleSet>(RuleSetSchema);
 
-/** Checks a parsed rule set against the schema, then what a schema cannot say (regular expressions, zones, names). */
+/** What the conditions of a rule set cost so far, against RULE_SET_LIMITS and PATTERN_LIMITS. */
+interface Tally {
+  conditions: number;
+  instructions: number;
+}
+
+/**
+ * Checks a parsed rule set: its nesting first (the schema check is recursive), then the schema, then what a
+ * schema cannot say (regular expressions, zones, names, sizes).
+ */
 export function validateRuleSet(input: unknown): RuleSet {
+  const deep = tooDeep(input);
+  if (deep)
+    throw new RuleSetError(
+      deep,
+      `nested deeper than ${RULE_SET_LIMITS.depth} levels of objects and arrays; expected at most ${RULE_SET_LIMITS.depth} (about 30 levels of all/any/none)`,
+    );
   if (!check(input)) throw translate(pickError(check.errors ?? []));
   if (input.timeZone !== undefined && !isTimeZone(input.timeZone))
     throw new RuleSetError('timeZone', `unknown time zone ${JSON.stringify(input.timeZone)}; expected an IANA name like "Europe/Paris"`);
   const names = new Set<string>();
+  const tally: Tally = { conditions: 0, instructions: 0 };
   input.rules.forEach((rule, i) => {
     if (names.has(rule.name))
       throw new RuleSetError(
@@ -32,7 +50,7 @@ export function validateRuleSet(input: unknown): RuleSet {
         `duplicate rule name ${JSON.stringify(rule.name)}; names label decisions and cooldowns, so each must be unique`,
       );
     names.add(rule.name);
-    checkCondition(rule.when, `rules[${i}].when`);
+    checkCondition(rule.when, `rules[${i}].when`, tally);
   });
   return input;
 }
@@ -48,10 +66,17 @@ export function parseRuleSet(text: string): RuleSet {
   return validateRuleSet(parsed);
 }
 
-function checkCondition(condition: Condition, at: string): void {
+/** Recursive, but only after tooDeep bounded the nesting. */
+function checkCondition(condition: Condition, at: string, tally: Tally): void {
+  tally.conditions += 1;
+  if (tally.conditions > RULE_SET_LIMITS.conditions)
+    throw new RuleSetError(
+      at,
+      `more than ${RULE_SET_LIMITS.conditions} conditions in the rule set; expected at most ${RULE_SET_LIMITS.conditions}, groups and leaves together`,
+    );
   for (const key of ['all', 'any', 'none'] as const) {
     if (key in condition) {
-      (condition as Record<typeof key, Condition[]>)[key].forEach((child, i) => checkCondition(child, `${at}.${key}[${i}]`));
+      (condition as Record<typeof key, Condition[]>)[key].forEach((child, i) => checkCondition(child, `${at}.${key}[${i}]`, tally));
       return;
     }
   }
@@ -69,10 +94,16 @@ function checkCondition(condition: Condition, at: string): void {
   if (leaf.op === 'matches') {
     if (typeof value !== 'string') throw bad('a regular expression as a string');
     try {
-      toRegExp(value);
+      tally.instructions += patternFor(leaf).instructions;
     } catch (err) {
-      throw new RuleSetError(`${at}.value`, `not a valid regular expression (${(err as Error).message})`);
+      if (err instanceof PatternError) throw new RuleSetError(`${at}.value`, err.message);
+      throw err;
     }
+    if (tally.instructions > PATTERN_LIMITS.totalInstructions)
+      throw new RuleSetError(
+        `${at}.value`,
+        `the rule set's patterns compile to ${tally.instructions} instructions together; expected at most ${PATTERN_LIMITS.totalInstructions}`,
+      );
   }
   parsePath(leaf.path);
 }

@@ -19,6 +19,7 @@ export class AiController implements AiService, NodeBehaviour {
   readonly model: string;
   readonly notConfigured: string | null = null;
   private readonly provider: VisionProvider | null = null;
+  private readonly closing: Array<() => void> = [];
 
   constructor(config: AiConfig, credentials: AiCredentials) {
     this.model = config.model;
@@ -53,7 +54,13 @@ export class AiController implements AiService, NodeBehaviour {
     return this.ready().summarize(request);
   }
 
+  /** Runs `action` when the node closes (before the provider). */
+  onClose(action: () => void): void {
+    this.closing.push(action);
+  }
+
   close(): void {
+    for (const action of this.closing) action();
     this.provider?.close();
   }
 

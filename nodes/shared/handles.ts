@@ -3,6 +3,7 @@ import type { PushHandles } from '../../core/alerts/push-subscriptions';
 import type { FrameArchive } from '../../core/archive/frame-archive';
 import type { Bus } from '../../core/bus/bus';
 import type { EventJournal } from '../../core/store/journal';
+import type { AiProviderRegistry } from '../../core/describe/registry';
 import { BrowserPoolLease } from '../../core/capture/browser-lease';
 import type { DeviceRegistry } from '../../core/capture/devices';
 import { CameraRegistry } from '../../core/capture/registry';
@@ -24,6 +25,8 @@ export interface GlimpserHandles {
   journal?: EventJournal;
   /** The alert outbox and its delivery worker (cap-alert and notify-* nodes); absent outside the runtime. */
   alerts?: AlertService;
+  /** The AI providers (glimpser-ai nodes) deployed now, for POST /api/ai/analyze; absent outside the runtime. */
+  ai?: AiProviderRegistry;
   /** The install's VAPID keys and the browsers subscribed through the API (notify-push); absent outside the runtime. */
   push?: PushHandles;
   ffmpegPath: string;

@@ -4,6 +4,7 @@ import type { MessageCheck } from '../../core/messages';
 import { readNodeConfig, type NodeConfigSpec } from './config';
 import { handlesFrom, type GlimpserHandles } from './handles';
 import { translator, type Translate } from './i18n';
+import { metrics } from '../../core/metrics';
 
 /** The states a user must see on a Glimpser node, with one look each across every node type. */
 export type NodeState = 'connecting' | 'online' | 'offline' | 'error' | 'skipped' | 'stopped' | 'idle';
@@ -117,6 +118,7 @@ export function registerNode<S extends TObject, M = NodeMessageInFlow, B extends
     }
 
     node.on('input', (msg: NodeMessageInFlow, send: Send, done: (err?: Error) => void) => {
+      metrics.nodeMessagesTotal.inc({ type });
       Promise.resolve()
         .then(() => {
           const controller = handle.controller;
@@ -128,6 +130,7 @@ export function registerNode<S extends TObject, M = NodeMessageInFlow, B extends
           () => done(),
           (err: unknown) => {
             const error = err instanceof Error ? err : new Error(String(err));
+            metrics.nodeErrorsTotal.inc({ type });
             status.failed(error);
             done(error);
           },

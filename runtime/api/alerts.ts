@@ -1,4 +1,5 @@
-import express, { type Request, type Response, type Router } from 'express';
+import { Type } from '@sinclair/typebox';
+import type { Request, Response, Router } from 'express';
 import type { Delivery, DeliveryStatus, StoredAlert } from '../../core/alerts/index';
 import { AlertQueryError, MAX_ALERT_PAGE, type AlertQuery, type AlertSummary } from '../../core/alerts/outbox';
 import type { AlertServiceHandle } from '../../core/alerts/service';
@@ -6,23 +7,14 @@ import type { Logger } from '../../core/log/logger';
 import { EVENT_ID_PATTERN } from '../../core/store/event-id';
 import { apiErrors, badRequest, notFound, type HttpError } from './errors';
 import { parseListQuery } from './query';
+import { routerOf, type Route, type RouteAuth } from './route';
+import { AlertSchema, DeliverySchema, listQuery, NextCursor } from './schemas';
+import { listCamera, visible } from './scope';
 
 /**
- * Stored CAP alerts and their delivery ledger under /api, mounted after authentication.
- *
- * GET  /alerts?camera=&status=&from=&to=&limit=&cursor=
- *        status: pending | delivered | dead (alerts with at least one delivery in that state); from/to on the
- *        alert's sent time (ISO 8601 or ms; from inclusive, to exclusive); limit 1-500, default 50; cursor: the
- *        `next` of the previous page.
- *      → 200 { alerts: Alert[], next: string | null }          newest first
- * GET  /alerts/:id          → 200 { alert: Alert, deliveries: Delivery[], attempts: Attempt[] }
- * GET  /alerts/:id/cap.xml  → 200 application/cap+xml, the CAP 1.2 document as stored
- * POST /alerts/:id/retry    → 200 { retried: Delivery[] }     dead-lettered deliveries due again, with fresh attempts
- *
- * Alert = { id, identifier, msgType, references, eventId, camera, sent (ISO), sentMs, headline, description,
- *           severity, snapshot, snapshotMissing, capUrl, deliveries?: { pending, delivered, dead } (in lists) }
- * Delivery and Attempt are as the outbox stores them (times in ms since the epoch).
- * Errors: 400/404 { error: 'invalid_request' | 'not_found', message } where the message names the parameter.
+ * Stored CAP alerts and their delivery ledger under /api. Listings are newest first, from/to on the sent time;
+ * `status` keeps alerts with at least one delivery in that state. A caller limited to some cameras sees only their
+ * alerts: another camera's alert answers 404 as an unknown one.
  */
 export interface AlertsRouterDeps {
   alerts: AlertServiceHandle;
@@ -43,9 +35,18 @@ const LIST_QUERY = {
   maxLimit: MAX_ALERT_PAGE,
 } as const;
 
-export function alertsRouter(deps: AlertsRouterDeps): Router {
-  const { alerts, log } = deps;
-  const router = express.Router();
+const AlertListQuery = listQuery(MAX_ALERT_PAGE, 50, {
+  camera: Type.Optional(Type.String({ description: 'Only this camera (required for an account limited to several cameras).' })),
+  status: Type.Optional(
+    Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead')], { description: 'Alerts with a delivery in this state.' }),
+  ),
+});
+const AlertParams = Type.Object({ id: Type.String({ description: 'The alert id (a 26-character ULID).' }) });
+const Attempt = Type.Object({}, { additionalProperties: true, description: 'One delivery attempt, as the outbox stores it.' });
+const NO_ALERT = { description: 'No such alert.' };
+const TAGS = ['alerts'];
+
+export function alertRoutes(deps: AlertsRouterDeps): Route[] {
   const respond = (req: Request, alert: StoredAlert, deliveries?: AlertSummary['deliveries']): AlertResponse => {
     const { id, identifier, msgType, references, eventId, camera, sent, headline, description, severity, snapshot, snapshotMissing } = alert;
     // Listed field by field so the CAP document (served at capUrl) stays out of listings.
@@ -69,47 +70,98 @@ export function alertsRouter(deps: AlertsRouterDeps): Router {
     if (deliveries) json.deliveries = deliveries;
     return json;
   };
-  const stored = (id: string): StoredAlert => {
+  /** The alert, if the caller may see its camera: another camera's alert is as unknown as a missing one. */
+  const stored = (req: Request, id: string): StoredAlert => {
     checkId(id);
-    const alert = alerts.getAlert(id);
-    if (!alert) throw noAlert(id);
+    const alert = deps.alerts.getAlert(id);
+    if (!alert || !visible(req, alert.camera)) throw noAlert(id);
     return alert;
   };
 
-  router.get('/alerts', (req: Request, res: Response) => {
-    const query = parseListQuery<AlertQuery>(req.query, { ...LIST_QUERY, base: { ...LIST_QUERY.base } });
-    let page;
-    try {
-      page = alerts.list(query);
-    } catch (err) {
-      if (err instanceof AlertQueryError) throw badRequest(err.message);
-      throw err;
-    }
-    res.json({ alerts: page.alerts.map((summary) => respond(req, summary.alert, summary.deliveries)), next: page.next });
-  });
+  return [
+    {
+      method: 'get',
+      path: '/alerts',
+      operationId: 'listAlerts',
+      summary: 'List alerts, newest first',
+      tags: TAGS,
+      access: 'viewer',
+      query: AlertListQuery,
+      queryCheckedBy: 'handler',
+      responses: { 200: { description: 'A page of alerts.', schema: Type.Object({ alerts: Type.Array(AlertSchema), next: NextCursor }) } },
+      handler: (req: Request, res: Response) => {
+        const query = parseListQuery<AlertQuery>(req.query, { ...LIST_QUERY, base: { ...LIST_QUERY.base } });
+        const scope = listCamera(req, query.camera);
+        if (scope === 'hidden') return void res.json({ alerts: [], next: null });
+        let page;
+        try {
+          page = deps.alerts.list({ ...query, camera: scope.camera });
+        } catch (err) {
+          if (err instanceof AlertQueryError) throw badRequest(err.message);
+          throw err;
+        }
+        res.json({ alerts: page.alerts.map((summary) => respond(req, summary.alert, summary.deliveries)), next: page.next });
+      },
+    },
+    {
+      method: 'get',
+      path: '/alerts/{id}',
+      operationId: 'getAlert',
+      summary: 'One alert with its deliveries and attempts',
+      tags: TAGS,
+      access: 'viewer',
+      params: AlertParams,
+      responses: {
+        200: {
+          description: 'The alert.',
+          schema: Type.Object({ alert: AlertSchema, deliveries: Type.Array(DeliverySchema), attempts: Type.Array(Attempt) }),
+        },
+        404: NO_ALERT,
+      },
+      handler: (req: Request, res: Response) => {
+        stored(req, req.params.id);
+        const detail = deps.alerts.detail(req.params.id);
+        if (!detail) throw noAlert(req.params.id);
+        res.json({ alert: respond(req, detail.alert), deliveries: detail.deliveries, attempts: detail.attempts });
+      },
+    },
+    {
+      method: 'get',
+      path: '/alerts/{id}/cap.xml',
+      operationId: 'getAlertCap',
+      summary: "An alert's CAP 1.2 document as stored",
+      tags: TAGS,
+      access: 'viewer',
+      params: AlertParams,
+      responses: { 200: { description: 'The CAP 1.2 document.', contentType: 'application/cap+xml', schema: Type.String() }, 404: NO_ALERT },
+      handler: (req: Request, res: Response) => {
+        res.type('application/cap+xml; charset=utf-8').send(stored(req, req.params.id).capXml);
+      },
+    },
+    {
+      method: 'post',
+      path: '/alerts/{id}/retry',
+      operationId: 'retryAlert',
+      summary: "Retry an alert's dead-lettered deliveries",
+      description: 'Each dead delivery is due again, with fresh attempts.',
+      tags: TAGS,
+      access: 'operator',
+      params: AlertParams,
+      responses: { 200: { description: 'The deliveries retried.', schema: Type.Object({ retried: Type.Array(DeliverySchema) }) }, 404: NO_ALERT },
+      handler: (req: Request, res: Response) => {
+        stored(req, req.params.id);
+        const retried: Delivery[] | null = deps.alerts.retryDead(req.params.id);
+        if (retried === null) throw noAlert(req.params.id);
+        deps.log.info({ alert: req.params.id, deliveries: retried.length, user: req.user?.username }, 'alert deliveries retried through the API');
+        res.json({ retried });
+      },
+    },
+  ];
+}
 
-  router.get('/alerts/:id', (req: Request, res: Response) => {
-    checkId(req.params.id);
-    const detail = alerts.detail(req.params.id);
-    if (!detail) throw noAlert(req.params.id);
-    res.json({ alert: respond(req, detail.alert), deliveries: detail.deliveries, attempts: detail.attempts });
-  });
-
-  router.get('/alerts/:id/cap.xml', (req: Request, res: Response) => {
-    const alert = stored(req.params.id);
-    res.type('application/cap+xml; charset=utf-8').send(alert.capXml);
-  });
-
-  router.post('/alerts/:id/retry', (req: Request, res: Response) => {
-    checkId(req.params.id);
-    const retried: Delivery[] | null = alerts.retryDead(req.params.id);
-    if (retried === null) throw noAlert(req.params.id);
-    log.info({ alert: req.params.id, deliveries: retried.length, user: req.user?.username }, 'alert deliveries retried through the API');
-    res.json({ retried });
-  });
-
-  router.use(apiErrors(log, 'alert request failed'));
-  return router;
+/** The alert routes on their own router, with their error answers (for tests and embedding). */
+export function alertsRouter(deps: AlertsRouterDeps & { auth: RouteAuth }): Router {
+  return routerOf(alertRoutes(deps), deps.auth).use(apiErrors(deps.log, 'alert request failed'));
 }
 
 function checkId(id: string): void {

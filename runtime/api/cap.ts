@@ -1,4 +1,5 @@
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { Type } from '@sinclair/typebox';
+import type { NextFunction, Request, Response, Router } from 'express';
 import { activeAlerts, atomFeed } from '../../core/alerts/atom';
 import {
   CAP_MAX_BYTES,
@@ -12,24 +13,25 @@ import {
 } from '../../core/alerts/cap';
 import type { AlertServiceHandle } from '../../core/alerts/service';
 import type { Logger } from '../../core/log/logger';
-import { apiErrors, badRequest, HttpError } from './errors';
+import type { AlertQuery } from '../../core/alerts/outbox';
+import { apiErrors, badRequest, HttpError, notFound } from './errors';
+import { routerOf, type Route, type RouteAuth } from './route';
+import { visible } from './scope';
 
 /**
- * CAP 1.2 tools under /api, mounted after authentication.
+ * CAP 1.2 tools under /api.
  *
- * POST /cap/validate?profile=oasis-strict,ipaws-1.0
- *        body: a CAP document, Content-Type application/xml, application/cap+xml or text/xml, at most 1 MiB
- *        profile: which profiles to check, comma-separated (default: all)
- *      → 200 { valid, version: '1.2', xsd: Problem[], profiles: { <id>: { errors: Problem[], recommendations: Problem[] } | null } }
- *        valid: a CAP 1.2 alert that the OASIS XSD accepts (profile findings are reported beside it, they do not
- *        change it); a profile is null when the document breaks the XSD, since profiles read the parsed alert.
- *        Problem = { xpath?, line?, message }
- *      → 400 a document refused before validation (a DOCTYPE or ENTITY, not well-formed, CAP 1.0/1.1, not an alert),
- *        413 larger than 1 MiB (refused on its Content-Length before any of it is read), 415 another content type
- * GET  /cap/alerts.atom   → 200 application/atom+xml: the active alerts (see core/alerts/atom.ts), newest first, at
- *        most 100, each entry linking to /api/alerts/<id>/cap.xml as application/cap+xml. Only with an alert service.
+ * POST /cap/validate checks a document against the OASIS XSD and the chosen profiles. `valid` is the XSD's verdict
+ * (profile findings are reported beside it); a profile is null when the document breaks the XSD, since profiles read
+ * the parsed alert. A document refused before validation (DOCTYPE or ENTITY, not well-formed, CAP 1.0/1.1, not an
+ * alert) is a 400; one over 1 MiB a 413 on its Content-Length before any of it is read. It changes nothing, so a
+ * viewer may use it.
+ *
+ * GET /cap/alerts.atom is the active alerts (core/alerts/atom.ts), newest first, at most 100, each entry linking to
+ * /api/alerts/<id>/cap.xml; a caller limited to some cameras gets only their alerts.
  */
 export interface CapRouterDeps {
+  /** Without one, the feed answers 404. */
   alerts?: AlertServiceHandle;
   log: Logger;
   now?: () => number;
@@ -44,37 +46,76 @@ export interface CapVerdict {
   profiles: Record<string, CapProfileResult | null>;
 }
 
-export function capRouter(deps: CapRouterDeps): Router {
-  const router = express.Router();
+const Problem = Type.Object({ xpath: Type.Optional(Type.String()), line: Type.Optional(Type.Integer()), message: Type.String() });
+const Verdict = Type.Object({
+  valid: Type.Boolean(),
+  version: Type.Literal('1.2'),
+  xsd: Type.Array(Problem),
+  profiles: Type.Record(Type.String(), Type.Union([Type.Object({ errors: Type.Array(Problem), recommendations: Type.Array(Problem) }), Type.Null()])),
+});
+const TAGS = ['cap'];
+
+export function capRoutes(deps: CapRouterDeps): Route[] {
   const now = deps.now ?? Date.now;
+  return [
+    {
+      method: 'post',
+      path: '/cap/validate',
+      operationId: 'validateCap',
+      summary: 'Validate a CAP 1.2 document',
+      tags: TAGS,
+      access: 'viewer',
+      query: Type.Object(
+        { profile: Type.Optional(Type.String({ description: `Profiles to check, comma-separated: ${Object.keys(CAP_PROFILES).join(', ')} (default: all).` })) },
+        { additionalProperties: false },
+      ),
+      queryCheckedBy: 'handler',
+      body: { schema: Type.String({ description: 'A CAP 1.2 alert.' }), contentType: CAP_MEDIA_TYPES, limitBytes: CAP_MAX_BYTES, parsedBy: 'handler' },
+      responses: { 200: { description: 'The verdict.', schema: Verdict } },
+      handler: (req: Request, res: Response, next: NextFunction) => {
+        // Everything that can be refused without the body is refused before any of it is read.
+        const profiles = selectedProfiles(req.query);
+        checkContentType(req.headers['content-type']);
+        readCapped(req, CAP_MAX_BYTES)
+          .then((body) => verdict(body, profiles))
+          .then((result) => res.json(result), next);
+      },
+    },
+    {
+      method: 'get',
+      path: '/cap/alerts.atom',
+      operationId: 'capAlertFeed',
+      summary: 'The active alerts as an Atom feed',
+      tags: TAGS,
+      access: 'viewer',
+      query: Type.Object({}, { additionalProperties: false }),
+      queryCheckedBy: 'handler',
+      responses: {
+        200: { description: 'An Atom feed.', contentType: 'application/atom+xml', schema: Type.String() },
+        404: { description: 'No alert service.' },
+      },
+      handler: async (req: Request, res: Response) => {
+        const unknown = Object.keys(req.query)[0];
+        if (unknown !== undefined) throw badRequest(`${unknown}: unknown query parameter; this feed takes none`);
+        const alerts = deps.alerts;
+        if (!alerts) throw notFound('the alert service is not running');
+        const origin = `${req.protocol}://${req.get('host') ?? 'localhost'}${req.baseUrl}`;
+        const at = now();
+        const listVisible = (query: AlertQuery) => {
+          const page = alerts.list(query);
+          return { ...page, alerts: page.alerts.filter((summary) => visible(req, summary.alert.camera)) };
+        };
+        const active = await activeAlerts(listVisible, at);
+        const feed = atomFeed(active, { selfUrl: `${origin}/cap/alerts.atom`, capUrl: (alert) => `${origin}/alerts/${alert.id}/cap.xml`, now: at });
+        res.type('application/atom+xml; charset=utf-8').send(feed);
+      },
+    },
+  ];
+}
 
-  router.post('/cap/validate', (req: Request, res: Response, next: NextFunction) => {
-    // Everything that can be refused without the body is refused before any of it is read.
-    const profiles = selectedProfiles(req.query);
-    checkContentType(req.headers['content-type']);
-    readCapped(req, CAP_MAX_BYTES)
-      .then((body) => verdict(body, profiles))
-      .then((result) => res.json(result), next);
-  });
-
-  const alerts = deps.alerts;
-  if (alerts) {
-    router.get('/cap/alerts.atom', (req: Request, res: Response, next: NextFunction) => {
-      const unknown = Object.keys(req.query)[0];
-      if (unknown !== undefined) throw badRequest(`${unknown}: unknown query parameter; this feed takes none`);
-      const origin = `${req.protocol}://${req.get('host') ?? 'localhost'}${req.baseUrl}`;
-      const at = now();
-      activeAlerts((query) => alerts.list(query), at)
-        .then((active) => {
-          const feed = atomFeed(active, { selfUrl: `${origin}/cap/alerts.atom`, capUrl: (alert) => `${origin}/alerts/${alert.id}/cap.xml`, now: at });
-          res.type('application/atom+xml; charset=utf-8').send(feed);
-        })
-        .catch(next);
-    });
-  }
-
-  router.use(apiErrors(deps.log, 'CAP request failed'));
-  return router;
+/** The CAP routes on their own router, with their error answers (for tests and embedding). */
+export function capRouter(deps: CapRouterDeps & { auth: RouteAuth }): Router {
+  return routerOf(capRoutes(deps), deps.auth).use(apiErrors(deps.log, 'CAP request failed'));
 }
 
 function selectedProfiles(query: Request['query']): string[] {

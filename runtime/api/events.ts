@@ -1,27 +1,18 @@
 import { Type } from '@sinclair/typebox';
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { NextFunction, Request, Response, Router } from 'express';
 import type { Logger } from '../../core/log/logger';
 import { eventJson, type EventJson } from '../../core/store/event-json';
+import { MAX_QUERY_LIMIT } from '../../core/store/journal-query';
 import type { EventJournal, EventQuery, StoredEvent } from '../../core/store/journal';
 import { apiErrors, notFound, type HttpError } from './errors';
 import { parseListQuery, queryJournal } from './query';
-import { validateBody } from './validate';
+import { routerOf, type Route, type RouteAuth } from './route';
+import { EventSchema, JpegResponse, KeepBody, listQuery, NextCursor } from './schemas';
+import { listCamera, visible } from './scope';
 
 /**
- * The event journal under /api, mounted after authentication.
- *
- * GET  /events?camera=&type=&zone=&from=&to=&limit=&cursor=
- *        from/to: ISO 8601 (a date, or a date-time with a zone) or milliseconds; from inclusive, to exclusive,
- *        both on the start time. limit 1-500, default 50. cursor: the `next` of the previous page.
- *      → 200 { events: Event[], next: string | null }          newest first
- * GET  /events/:id                → 200 { event: Event }            404 when there is no such event
- * GET  /events/:id/snapshot.jpg   → 200 image/jpeg                  404 when there is no event or no snapshot
- * POST /events/:id/keep { keep: boolean } → 200 { event: Event }    kept events are never deleted by retention
- *
- * Event = { id, camera, type, subtype, startTime (ISO), startTimeMs, endTime (ISO | null), endTimeMs, score,
- *           boxes: [{ x, y, width, height }] (fractions of the picture), zones: string[], hasSnapshot, kept,
- *           data: object, createdAt, createdAtMs, updatedAt, updatedAtMs, snapshotUrl: string | null }
- * Errors: 400/404 { error: 'invalid_request' | 'not_found', message } where the message names the parameter.
+ * The event journal under /api. Listings are newest first; from/to are on the start time. A caller limited to some
+ * cameras sees only their events (runtime/api/scope.ts): another camera's event answers 404 as an unknown one.
  */
 export interface EventsRouterDeps {
   journal: EventJournal;
@@ -30,7 +21,6 @@ export interface EventsRouterDeps {
 
 export type EventResponse = EventJson & { snapshotUrl: string | null };
 
-const KeepBody = Type.Object({ keep: Type.Boolean() }, { additionalProperties: false });
 /** Turns the query string into a journal query; the journal itself checks camera, type, zone and cursor. */
 const LIST_QUERY = {
   parameters: ['camera', 'type', 'zone', 'from', 'to', 'limit', 'cursor'],
@@ -38,53 +28,110 @@ const LIST_QUERY = {
   base: { limit: 50 },
 } as const;
 
-export function eventsRouter(deps: EventsRouterDeps): Router {
-  const { journal, log } = deps;
-  const router = express.Router();
+const EventListQuery = listQuery(MAX_QUERY_LIMIT, 50, {
+  camera: Type.Optional(Type.String({ description: 'Only this camera (required for an account limited to several cameras).' })),
+  type: Type.Optional(Type.String({ description: 'Only this event type, e.g. motion.' })),
+  zone: Type.Optional(Type.String({ description: 'Only events touching this zone.' })),
+});
+const EventParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'The event id.' }) });
+const EventAnswer = Type.Object({ event: EventSchema });
+const TAGS = ['events'];
+
+export function eventRoutes(deps: EventsRouterDeps): Route[] {
   const respond = (req: Request, event: StoredEvent): EventResponse => {
     const json = eventJson(event);
     return { ...json, snapshotUrl: json.hasSnapshot ? `${req.baseUrl}/events/${event.id}/snapshot.jpg` : null };
   };
-  const stored = (id: string): StoredEvent => {
-    const event = journal.get(id);
-    if (!event) throw noEvent(id);
+  /** The event, if the caller may see its camera: another camera's event is as unknown as a missing one. */
+  const stored = (req: Request, id: string): StoredEvent => {
+    const event = deps.journal.get(id);
+    if (!event || !visible(req, event.camera)) throw noEvent(id);
     return event;
   };
 
-  router.get('/events', (req: Request, res: Response) => {
-    const page = queryJournal(journal, parseListQuery<EventQuery>(req.query, { ...LIST_QUERY, base: { ...LIST_QUERY.base } }));
-    res.json({ events: page.events.map((event) => respond(req, event)), next: page.next });
-  });
-
-  router.get('/events/:id', (req: Request, res: Response) => {
-    res.json({ event: respond(req, stored(req.params.id)) });
-  });
-
-  router.get('/events/:id/snapshot.jpg', (req: Request, res: Response, next: NextFunction) => {
-    const { id } = req.params;
-    stored(id);
-    const file = journal.snapshotPath(id);
-    if (file === null) throw noSnapshot(id);
-    // The containment check is the journal's; dot folders in the data path (e.g. ~/.glimpser) are fine.
-    res.sendFile(
-      file,
-      { dotfiles: 'allow', headers: { 'Content-Type': 'image/jpeg', 'Cache-Control': 'private, no-cache' } },
-      (err?: NodeJS.ErrnoException) => {
-        if (!err) return;
-        // Deleted by retention between the look-up and the read.
-        next(err.code === 'ENOENT' ? noSnapshot(id) : err);
+  return [
+    {
+      method: 'get',
+      path: '/events',
+      operationId: 'listEvents',
+      summary: 'List events, newest first',
+      tags: TAGS,
+      access: 'viewer',
+      query: EventListQuery,
+      queryCheckedBy: 'handler',
+      responses: { 200: { description: 'A page of events.', schema: Type.Object({ events: Type.Array(EventSchema), next: NextCursor }) } },
+      handler: (req: Request, res: Response) => {
+        const query = parseListQuery<EventQuery>(req.query, { ...LIST_QUERY, base: { ...LIST_QUERY.base } });
+        const scope = listCamera(req, query.camera);
+        if (scope === 'hidden') return void res.json({ events: [], next: null });
+        const page = queryJournal(deps.journal, { ...query, camera: scope.camera });
+        res.json({ events: page.events.map((event) => respond(req, event)), next: page.next });
       },
-    );
-  });
+    },
+    {
+      method: 'get',
+      path: '/events/{id}',
+      operationId: 'getEvent',
+      summary: 'One event',
+      tags: TAGS,
+      access: 'viewer',
+      params: EventParams,
+      responses: { 200: { description: 'The event.', schema: EventAnswer }, 404: { description: 'No such event.' } },
+      handler: (req: Request, res: Response) => {
+        res.json({ event: respond(req, stored(req, req.params.id)) });
+      },
+    },
+    {
+      method: 'get',
+      path: '/events/{id}/snapshot.jpg',
+      operationId: 'getEventSnapshot',
+      summary: "An event's snapshot",
+      tags: TAGS,
+      access: 'viewer',
+      params: EventParams,
+      responses: { 200: JpegResponse, 404: { description: 'No such event, or it has no snapshot.' } },
+      handler: (req: Request, res: Response, next: NextFunction) => {
+        const { id } = req.params;
+        stored(req, id);
+        const file = deps.journal.snapshotPath(id);
+        if (file === null) throw noSnapshot(id);
+        // The containment check is the journal's; dot folders in the data path (e.g. ~/.glimpser) are fine.
+        res.sendFile(
+          file,
+          { dotfiles: 'allow', headers: { 'Content-Type': 'image/jpeg', 'Cache-Control': 'private, no-cache' } },
+          (err?: NodeJS.ErrnoException) => {
+            if (!err) return;
+            // Deleted by retention between the look-up and the read.
+            next(err.code === 'ENOENT' ? noSnapshot(id) : err);
+          },
+        );
+      },
+    },
+    {
+      method: 'post',
+      path: '/events/{id}/keep',
+      operationId: 'keepEvent',
+      summary: 'Keep an event from retention, or release it',
+      description: 'Kept events are never deleted by retention.',
+      tags: TAGS,
+      access: 'operator',
+      params: EventParams,
+      body: { schema: KeepBody, limitBytes: 1024 },
+      responses: { 200: { description: 'The event as it is now.', schema: EventAnswer }, 404: { description: 'No such event.' } },
+      handler: (req: Request, res: Response) => {
+        stored(req, req.params.id);
+        const event = deps.journal.keep(req.params.id, (req.body as { keep: boolean }).keep);
+        if (!event) throw noEvent(req.params.id);
+        deps.log.info({ event: event.id, kept: event.kept, user: req.user?.username }, 'event keep changed through the API');
+        res.json({ event: respond(req, event) });
+      },
+    },
+  ];
+}
 
-  router.post('/events/:id/keep', express.json({ limit: '1kb' }), validateBody(KeepBody), (req: Request, res: Response) => {
-    const event = journal.keep(req.params.id, (req.body as { keep: boolean }).keep);
-    if (!event) throw noEvent(req.params.id);
-    res.json({ event: respond(req, event) });
-  });
-
-  router.use(apiErrors(log, 'event request failed'));
-  return router;
+/** The event routes on their own router, with their error answers (for tests and embedding). */
+export function eventsRouter(deps: EventsRouterDeps & { auth: RouteAuth }): Router {
+  return routerOf(eventRoutes(deps), deps.auth).use(apiErrors(deps.log, 'event request failed'));
 }
 
 function noEvent(id: string): HttpError {

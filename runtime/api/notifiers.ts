@@ -1,25 +1,22 @@
 import { Type } from '@sinclair/typebox';
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { Request, Response, Router } from 'express';
 import { formatCapTime, serializeCap } from '../../core/alerts/cap';
 import { DeliveryError, type Channel, type Delivery, type StoredAlert } from '../../core/alerts/index';
 import type { AlertServiceHandle } from '../../core/alerts/service';
 import type { Logger } from '../../core/log/logger';
 import { eventId } from '../../core/store/event-id';
-import { apiErrors, badRequest, HttpError, notFound } from './errors';
-import { validateBody } from './validate';
+import { apiErrors, badRequest, notFound } from './errors';
+import { routerOf, type Route, type RouteAuth } from './route';
 
 /**
- * Notifier checks under /api, mounted after authentication.
+ * Notifier checks under /api.
  *
- * POST /notifiers/:id/test   admin only; body (optional JSON): { target?: string }
- *        Sends one test alert (CAP status "Test", camera "test") through the channel the notify-* node with this id
- *        registered, to `target` or else to the notifier's configured targets (Channel.testTargets), and waits for
- *        the answer. The test is NOT written to the outbox or the delivery ledger: it is tried once, not retried,
- *        and the node's status is not changed; a failing receiver is reported here and nowhere else.
- *      → 200 { notifier, channel, target, delivered, statusCode, error, permanent }   (delivered false: why in error)
- *      → 400 bad id or body, or no target; 403 not an admin; 404 no notifier with this id is deployed
+ * POST /notifiers/{id}/test sends one test alert (CAP status "Test", camera "test") through the channel the notify-*
+ * node with this id registered, to `target` or else to the notifier's configured targets (Channel.testTargets), and
+ * waits for the answer. The test is NOT written to the outbox or the delivery ledger: it is tried once, not retried,
+ * and the node's status is not changed; a failing receiver is reported here and nowhere else.
  *
- * Admin only: test alerts reach real people and services. Roles come from the user store (runtime/stores/users.ts).
+ * Admin only: test alerts reach real people and services.
  */
 export interface NotifiersRouterDeps {
   alerts: AlertServiceHandle;
@@ -44,40 +41,52 @@ const NODE_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
 const TestBody = Type.Object({ target: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })) }, { additionalProperties: false });
 
-export function notifiersRouter(deps: NotifiersRouterDeps): Router {
-  const router = express.Router();
-  const adminOnly = (req: Request, _res: Response, next: NextFunction) => {
-    if (req.user?.role === 'admin') return next();
-    next(
-      new HttpError(
-        403,
-        'forbidden',
-        `testing a notifier needs an admin; ${req.user ? `user "${req.user.username}" is a ${req.user.role}` : 'nobody is signed in'}`,
-      ),
-    );
-  };
+const TestResult = Type.Object({
+  notifier: Type.String(),
+  channel: Type.String(),
+  target: Type.String(),
+  delivered: Type.Boolean({ description: 'false: why in `error`.' }),
+  statusCode: Type.Union([Type.Integer(), Type.Null()]),
+  error: Type.Union([Type.String(), Type.Null()]),
+  permanent: Type.Union([Type.Boolean(), Type.Null()], { description: 'For a failed send: whether retrying would not help.' }),
+});
 
-  router.post('/notifiers/:id/test', adminOnly, express.json({ limit: '16kb' }), validateBody(TestBody), (req: Request, res: Response, next: NextFunction) => {
-    const { id } = req.params;
-    if (!NODE_ID_PATTERN.test(id)) throw badRequest(`id: expected a notifier node id (letters, digits, ".", "_", "-"), got ${JSON.stringify(id.slice(0, 64))}`);
-    const channel = deps.alerts.channelOf(id);
-    if (!channel) throw notFound(`no notifier "${id}": no deployed notify-* node has this id`);
-    const body = (req.body ?? {}) as { target?: string };
-    const target = body.target ?? channel.testTargets?.()[0];
-    if (!target) throw badRequest(`target: notifier "${id}" (${channel.kind}) has no configured target to test; give one in the body as { "target": "…" }`);
-    sendTest(channel, id, target, req.user?.username ?? 'unknown', deps.timeoutMs ?? 15_000)
-      .then((result) => {
-        deps.log.info(
-          { notifier: id, channel: channel.kind, delivered: result.delivered, statusCode: result.statusCode, user: req.user?.username },
-          'notifier tested',
-        );
+export function notifierRoutes(deps: NotifiersRouterDeps): Route[] {
+  return [
+    {
+      method: 'post',
+      path: '/notifiers/{id}/test',
+      operationId: 'testNotifier',
+      summary: 'Send a test alert through a notifier',
+      tags: ['notifiers'],
+      access: 'admin',
+      params: Type.Object({ id: Type.String({ description: 'The notify-* node id.' }) }),
+      body: { schema: TestBody, limitBytes: 16 * 1024, required: false },
+      responses: {
+        200: { description: 'What the receiver answered (delivered or not).', schema: TestResult },
+        404: { description: 'No notifier with this id is deployed.' },
+      },
+      handler: async (req: Request, res: Response) => {
+        const { id } = req.params;
+        if (!NODE_ID_PATTERN.test(id))
+          throw badRequest(`id: expected a notifier node id (letters, digits, ".", "_", "-"), got ${JSON.stringify(id.slice(0, 64))}`);
+        const channel = deps.alerts.channelOf(id);
+        if (!channel) throw notFound(`no notifier "${id}": no deployed notify-* node has this id`);
+        const body = (req.body ?? {}) as { target?: string };
+        const target = body.target ?? channel.testTargets?.()[0];
+        if (!target) throw badRequest(`target: notifier "${id}" (${channel.kind}) has no configured target to test; give one in the body as { "target": "…" }`);
+        const user = req.user?.username;
+        const result = await sendTest(channel, id, target, user ?? 'unknown', deps.timeoutMs ?? 15_000);
+        deps.log.info({ notifier: id, channel: channel.kind, delivered: result.delivered, statusCode: result.statusCode, user }, 'notifier tested');
         res.json(result);
-      })
-      .catch(next);
-  });
+      },
+    },
+  ];
+}
 
-  router.use(apiErrors(deps.log, 'notifier request failed'));
-  return router;
+/** The notifier routes on their own router, with their error answers (for tests and embedding). */
+export function notifiersRouter(deps: NotifiersRouterDeps & { auth: RouteAuth }): Router {
+  return routerOf(notifierRoutes(deps), deps.auth).use(apiErrors(deps.log, 'notifier request failed'));
 }
 
 /** A stored-alert-shaped test alert, with a valid CAP 1.2 document (status Test) for channels that send the XML. */

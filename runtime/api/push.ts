@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { Type } from '@sinclair/typebox';
-import express, { type Request, type Response, type Router } from 'express';
+import type { Request, Response, Router } from 'express';
 import { PushSubscriptionStore, type PushHandles, type PushSubscriptionRecord } from '../../core/alerts/push-subscriptions';
 import type { VapidKeys } from '../../core/alerts/vapid';
 import type { Logger } from '../../core/log/logger';
 import { checkWebUrl } from '../../core/net/url-policy';
 import { badRequest, notFound } from './errors';
-import { validateBody } from './validate';
+import { routerOf, type Route, type RouteAuth } from './route';
 
 export type { PushHandles };
 
@@ -58,44 +58,88 @@ function checkEndpoint(endpoint: string): string {
   return url.href;
 }
 
+const Subscription = Type.Object({
+  id: Type.String(),
+  endpoint: Type.String(),
+  tags: Type.Array(Type.String()),
+  user: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+});
+const TAGS = ['push'];
+const NONE = { description: 'No such subscription.' };
+
 /**
- * Web push subscriptions, under /api after authentication (any signed-in user subscribes their own browser).
- *
- * GET    /push/vapid-public-key        → 200 { publicKey }   the applicationServerKey for PushManager.subscribe()
- * POST   /push/subscriptions  { endpoint, keys: { p256dh, auth }, tags? } → 201 { id, endpoint, tags, user, createdAt }
- * DELETE /push/subscriptions  { endpoint }  or  DELETE /push/subscriptions/:id   → 204; 404 when there is none
- * Errors: 400 naming the field, e.g. `body.keys.auth: expected a 16-byte authentication secret (base64url), got 8 bytes`.
+ * Web push subscriptions under /api: any signed-in user (a viewer too) subscribes their own browser. A subscription
+ * as shown never carries its keys (the auth secret lets anyone push to that browser).
  */
-export function pushRouter(deps: { push: PushHandles; log: Logger }): Router {
-  const router = express.Router();
-  const { subscriptions } = deps.push;
-
-  router.get('/push/vapid-public-key', (_req, res) => {
-    res.json({ publicKey: deps.push.keys.publicKey });
-  });
-
-  router.post('/push/subscriptions', validateBody(SubscribeBody), (req: Request, res: Response) => {
-    const body = req.body as { endpoint: string; keys: { p256dh: string; auth: string }; tags?: string[] };
-    const endpoint = checkEndpoint(body.endpoint);
-    checkKeys(body.keys);
-    const record = subscriptions.add({
-      endpoint,
-      keys: { p256dh: body.keys.p256dh, auth: body.keys.auth },
-      tags: body.tags ?? [],
-      user: req.user?.username ?? null,
-    });
-    deps.log.info({ subscription: record.id, host: new URL(endpoint).host, user: record.user }, 'push subscription added');
-    res.status(201).json(shown(record));
-  });
-
+export function pushRoutes(deps: { push: PushHandles; log: Logger }): Route[] {
   const remove = (idOrEndpoint: string, res: Response) => {
-    if (!subscriptions.remove(idOrEndpoint)) throw notFound(`no push subscription ${JSON.stringify(idOrEndpoint)}`);
+    if (!deps.push.subscriptions.remove(idOrEndpoint)) throw notFound(`no push subscription ${JSON.stringify(idOrEndpoint)}`);
     deps.log.info({}, 'push subscription removed');
     res.status(204).end();
   };
-  router.delete('/push/subscriptions', validateBody(UnsubscribeBody), (req: Request, res: Response) =>
-    remove((req.body as { endpoint: string }).endpoint, res),
-  );
-  router.delete('/push/subscriptions/:id', (req: Request, res: Response) => remove(String(req.params.id), res));
-  return router;
+  return [
+    {
+      method: 'get',
+      path: '/push/vapid-public-key',
+      operationId: 'getVapidPublicKey',
+      summary: 'The applicationServerKey for PushManager.subscribe()',
+      tags: TAGS,
+      access: 'viewer',
+      responses: { 200: { description: 'The VAPID public key (base64url).', schema: Type.Object({ publicKey: Type.String() }) } },
+      handler: (_req: Request, res: Response) => {
+        res.json({ publicKey: deps.push.keys.publicKey });
+      },
+    },
+    {
+      method: 'post',
+      path: '/push/subscriptions',
+      operationId: 'addPushSubscription',
+      summary: 'Subscribe this browser to alerts (its PushSubscription.toJSON(), plus optional tags)',
+      tags: TAGS,
+      access: 'viewer',
+      body: { schema: SubscribeBody, limitBytes: 16 * 1024 },
+      responses: { 201: { description: 'The subscription.', schema: Subscription } },
+      handler: (req: Request, res: Response) => {
+        const body = req.body as { endpoint: string; keys: { p256dh: string; auth: string }; tags?: string[] };
+        const endpoint = checkEndpoint(body.endpoint);
+        checkKeys(body.keys);
+        const record = deps.push.subscriptions.add({
+          endpoint,
+          keys: { p256dh: body.keys.p256dh, auth: body.keys.auth },
+          tags: body.tags ?? [],
+          user: req.user?.username ?? null,
+        });
+        deps.log.info({ subscription: record.id, host: new URL(endpoint).host, user: record.user }, 'push subscription added');
+        res.status(201).json(shown(record));
+      },
+    },
+    {
+      method: 'delete',
+      path: '/push/subscriptions',
+      operationId: 'removePushSubscriptionByEndpoint',
+      summary: 'Unsubscribe a browser by its endpoint',
+      tags: TAGS,
+      access: 'viewer',
+      body: { schema: UnsubscribeBody, limitBytes: 4 * 1024 },
+      responses: { 204: { description: 'Removed.' }, 404: NONE },
+      handler: (req: Request, res: Response) => remove((req.body as { endpoint: string }).endpoint, res),
+    },
+    {
+      method: 'delete',
+      path: '/push/subscriptions/{id}',
+      operationId: 'removePushSubscription',
+      summary: 'Unsubscribe a browser by subscription id',
+      tags: TAGS,
+      access: 'viewer',
+      params: Type.Object({ id: Type.String({ maxLength: 2048 }) }),
+      responses: { 204: { description: 'Removed.' }, 404: NONE },
+      handler: (req: Request, res: Response) => remove(String(req.params.id), res),
+    },
+  ];
+}
+
+/** The push routes on their own router (errors answered by the router it is mounted in). */
+export function pushRouter(deps: { push: PushHandles; log: Logger; auth: RouteAuth }): Router {
+  return routerOf(pushRoutes(deps), deps.auth);
 }

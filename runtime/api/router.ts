@@ -1,99 +1,144 @@
 import { Type } from '@sinclair/typebox';
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { CameraRegistry } from '../../core/capture/registry';
-import type { Logger } from '../../core/log/logger';
+import express, { type Request, type Response, type Router } from 'express';
 import type { FrameArchive } from '../../core/archive/frame-archive';
+import type { AlertServiceHandle } from '../../core/alerts/service';
+import { CameraRegistry } from '../../core/capture/registry';
+import type { AiProviderRegistry } from '../../core/describe/registry';
+import { silentLogger, type Logger } from '../../core/log/logger';
 import type { EventJournal } from '../../core/store/journal';
 import type { Authenticator } from '../auth/middleware';
-import type { TokenSigner } from '../auth/tokens';
+import { SESSION_COOKIE } from '../auth/middleware';
+import type { Config } from '../config';
+import type { ApiKeyStore } from '../stores/api-keys';
 import type { UserStore } from '../stores/users';
-import type { AlertServiceHandle } from '../../core/alerts/service';
-import { alertsRouter } from './alerts';
-import { capRouter } from './cap';
-import { notifiersRouter } from './notifiers';
-import { notificationsRouter } from './notifications';
-import { camerasRouter } from './cameras';
-import { pushRouter, type PushHandles } from './push';
-import { eventsRouter } from './events';
-import { rulesRouter } from './rules';
-import { summariesRouter } from './summaries';
-import type { MjpegStreams } from './mjpeg';
 import { versions } from '../version';
-import { apiErrors, HttpError, notFound } from './errors';
-import { validateBody } from './validate';
+import { accessRoutes } from './access';
+import { alertRoutes } from './alerts';
+import { cameraRoutes } from './cameras';
+import { capRoutes } from './cap';
+import { apiErrors, notFound } from './errors';
+import { eventRoutes } from './events';
+import { MjpegStreams } from './mjpeg';
+import { notificationRoutes } from './notifications';
+import { notifierRoutes } from './notifiers';
+import { openApiDocument, type OpenApiDocument } from './openapi';
+import { pushRoutes, type PushHandles } from './push';
+import { mountRoutes, type Route } from './route';
+import { ruleRoutes } from './rules';
+import { summaryRoutes } from './summaries';
+import { systemRoutes } from './system';
 
 export interface ApiDeps {
   users: UserStore;
-  tokens: TokenSigner;
   auth: Authenticator;
+  /** API keys; without them the key routes answer 404. */
+  keys?: ApiKeyStore;
   cameras: CameraRegistry;
   archive?: FrameArchive;
   journal?: EventJournal;
   push?: PushHandles;
   alerts?: AlertServiceHandle;
+  config?: Config;
+  ai?: AiProviderRegistry;
   streams: MjpegStreams;
   maxStreamClientsPerCamera: number;
   log: Logger;
 }
 
-const LoginBody = Type.Object(
-  { username: Type.String({ minLength: 1, maxLength: 128 }), password: Type.String({ minLength: 1, maxLength: 1024 }) },
-  { additionalProperties: false },
-);
+/** Where the API is mounted; the document's paths start with it. */
+export const API_BASE = '/api';
 
-/** Glimpser's own endpoints under /api: everything but sign-in needs a signed-in user. */
+/**
+ * Stands in for a part the configuration turned off (no journal, no alert service, ...): its routes stay declared,
+ * so the API and its document are the same on every install, and any use answers 404 naming the missing part.
+ */
+export function disabled<T extends object>(what: string): T {
+  return new Proxy({} as T, {
+    get: () => {
+      throw notFound(`${what} is not enabled on this Glimpser`);
+    },
+  });
+}
+
+/** Every route of the API, declared once: what `apiRouter` mounts and what the OpenAPI document describes. */
+export function apiRoutes(deps: ApiDeps): Route[] {
+  const { log } = deps;
+  const alerts = deps.alerts ?? disabled<AlertServiceHandle>('the alert service');
+  const journal = deps.journal ?? disabled<EventJournal>('the event journal');
+  // Built on first request, from this very list (which includes the route serving it).
+  let document: OpenApiDocument | undefined;
+  const routes: Route[] = [
+    ...accessRoutes({ users: deps.users, keys: deps.keys ?? disabled<ApiKeyStore>('the API key store'), auth: deps.auth, log }),
+    {
+      method: 'get',
+      path: '/version',
+      operationId: 'getVersion',
+      summary: 'The versions of Glimpser, Node.js and Node-RED',
+      tags: ['system'],
+      access: 'viewer',
+      responses: { 200: { description: 'The versions.', schema: Type.Object({ glimpser: Type.String(), node: Type.String(), nodeRed: Type.String() }) } },
+      handler: (_req: Request, res: Response) => {
+        res.json(versions());
+      },
+    },
+    {
+      method: 'get',
+      path: '/openapi.json',
+      operationId: 'getOpenApiDocument',
+      summary: 'This API as an OpenAPI 3.1 document',
+      description: 'The same document as docs/openapi.json in the source; the interactive page at /docs reads it.',
+      tags: ['system'],
+      access: 'viewer',
+      responses: { 200: { description: 'The OpenAPI 3.1 document.', schema: Type.Object({ openapi: Type.Literal('3.1.0') }, { additionalProperties: true }) } },
+      handler: (_req: Request, res: Response) => {
+        document ??= apiDocument(routes);
+        res.json(document);
+      },
+    },
+    ...systemRoutes({ cameras: deps.cameras, config: deps.config ?? disabled<Config>('the configuration'), ai: deps.ai, log }),
+    ...cameraRoutes({ cameras: deps.cameras, archive: deps.archive, log, maxClientsPerCamera: deps.maxStreamClientsPerCamera, streams: deps.streams }),
+    ...eventRoutes({ journal, log }),
+    ...summaryRoutes({ journal, log }),
+    ...alertRoutes({ alerts, log }),
+    ...capRoutes({ alerts: deps.alerts, log }),
+    ...notifierRoutes({ alerts, log }),
+    ...notificationRoutes({ suspensions: deps.alerts?.suspensions ?? disabled('the alert service'), log }),
+    ...ruleRoutes(),
+    ...pushRoutes({ push: deps.push ?? disabled<PushHandles>('web push'), log }),
+  ];
+  return routes;
+}
+
+/** The OpenAPI document of these routes as mounted under /api. */
+export function apiDocument(routes: readonly Route[]): OpenApiDocument {
+  return openApiDocument(routes, {
+    title: 'Glimpser API',
+    version: versions().glimpser,
+    description:
+      'Cameras, events, alerts and summaries of a Glimpser install. Every operation but sign-in needs a signed-in user with the role it names ' +
+      '(`x-glimpser-role`); errors are RFC 9457 problem details.',
+    basePath: API_BASE,
+    sessionCookie: SESSION_COOKIE,
+  });
+}
+
+/** The routes as the document describes them, built without a running Glimpser (no handler is ever called). */
+export function documentedRoutes(): Route[] {
+  return apiRoutes({
+    users: disabled<UserStore>('the user store'),
+    auth: disabled<Authenticator>('sign-in'),
+    cameras: new CameraRegistry(),
+    streams: new MjpegStreams({ maxClientsPerCamera: 1, log: silentLogger }),
+    maxStreamClientsPerCamera: 1,
+    log: silentLogger,
+  });
+}
+
+/** Glimpser's own endpoints under /api: each route checks its own role (runtime/api/route.ts). */
 export function apiRouter(deps: ApiDeps): Router {
-  const router = express.Router();
-  router.use(express.json({ limit: '256kb' }));
-
-  router.post('/auth/login', validateBody(LoginBody), async (req: Request, res: Response, next: NextFunction) => {
-    try {
-      const client = req.socket.remoteAddress ?? 'unknown';
-      if (deps.auth.isLockedOut(client))
-        throw new HttpError(429, 'too_many_attempts', 'too many failed sign-ins from this address; try again in a few minutes');
-      const { username, password } = req.body as { username: string; password: string };
-      const user = await deps.users.verify(username, password);
-      if (!user) {
-        deps.auth.recordFailure(client, 'login');
-        deps.log.info({ username, client }, 'sign-in refused');
-        throw new HttpError(401, 'unauthorized', 'wrong username or password');
-      }
-      const { token, expiresAt } = deps.tokens.issue(user.username);
-      deps.log.info({ username: user.username }, 'signed in');
-      res.json({ token, tokenType: 'Bearer', expiresAt: new Date(expiresAt).toISOString(), user });
-    } catch (err) {
-      next(err);
-    }
-  });
-
-  router.use(deps.auth.requireUser());
-
-  router.get('/me', (req, res) => {
-    res.json({ user: req.user });
-  });
-
-  router.get('/version', (_req, res) => {
-    res.json(versions());
-  });
-
-  router.get('/cameras', (_req, res) => {
-    res.json({ cameras: deps.cameras.list().map((c) => ({ id: c.id, name: c.name, ...c.status() })) });
-  });
-
-  router.use(rulesRouter({ log: deps.log }));
-  if (deps.push) router.use(pushRouter({ push: deps.push, log: deps.log }));
-  if (deps.alerts) router.use(alertsRouter({ alerts: deps.alerts, log: deps.log }));
-  router.use(capRouter({ alerts: deps.alerts, log: deps.log }));
-  if (deps.alerts) router.use(notifiersRouter({ alerts: deps.alerts, log: deps.log }));
-  if (deps.alerts) router.use(notificationsRouter({ suspensions: deps.alerts.suspensions, log: deps.log }));
-  if (deps.journal) router.use(eventsRouter({ journal: deps.journal, log: deps.log }));
-  if (deps.journal) router.use(summariesRouter({ journal: deps.journal, log: deps.log }));
-  router.use(
-    camerasRouter({ cameras: deps.cameras, archive: deps.archive, log: deps.log, maxClientsPerCamera: deps.maxStreamClientsPerCamera, streams: deps.streams }),
-  );
-
-  router.use((_req, _res, next) => {
-    next(notFound('no such API endpoint'));
+  const router = mountRoutes(express.Router(), apiRoutes(deps), deps.auth);
+  router.use((req, _res, next) => {
+    next(notFound(`no API endpoint ${req.method} ${req.baseUrl}${req.path}; the operations are listed at ${API_BASE}/openapi.json`));
   });
   router.use(apiErrors(deps.log, 'api request failed'));
   return router;

@@ -1,22 +1,17 @@
-import express, { type Request, type Response, type Router } from 'express';
+import { Type } from '@sinclair/typebox';
+import type { Request, Response, Router } from 'express';
 import type { Logger } from '../../core/log/logger';
 import type { EventJournal, EventQuery, StoredEvent } from '../../core/store/journal';
 import { apiErrors } from './errors';
+import { MAX_QUERY_LIMIT } from '../../core/store/journal-query';
 import { parseListQuery, queryJournal } from './query';
+import { principalOf, routerOf, type Route, type RouteAuth } from './route';
+import { listQuery, NextCursor } from './schemas';
+import { visible } from './scope';
 
 /**
- * The ai-summary node's briefs under /api, mounted after authentication. They are journal events of type
- * "summary"; this shows their text and per-camera briefs without the event envelope.
- *
- * GET /summaries?from=&to=&limit=&cursor=
- *       from/to: ISO 8601 (a date, or a date-time with a zone) or milliseconds, on the window's start; from
- *       inclusive, to exclusive. limit 1-500, default 20. cursor: the `next` of the previous page.
- *     → 200 { summaries: Summary[], next: string | null }        newest first
- *
- * Summary = { id, source, startTime (ISO), startTimeMs, endTime (ISO | null), endTimeMs, summary: string,
- *             sources: [{ camera, brief, severity }], items: number, model: string | null,
- *             tokens: { prompt, completion, total } | null }
- * Errors: 400 { error: 'invalid_request', message } where the message names the parameter.
+ * The ai-summary node's briefs under /api. They are journal events of type "summary"; this shows their text and
+ * per-camera briefs without the event envelope.
  */
 export interface SummariesRouterDeps {
   journal: EventJournal;
@@ -40,15 +35,57 @@ export interface SummaryResponse {
 /** Same rules as GET /events (runtime/api/events.ts), restricted to the parameters that make sense here. */
 const LIST_QUERY = { parameters: ['from', 'to', 'limit', 'cursor'], copied: ['cursor'] } as const;
 
-export function summariesRouter(deps: SummariesRouterDeps): Router {
-  const { journal, log } = deps;
-  const router = express.Router();
-  router.get('/summaries', (req: Request, res: Response) => {
-    const page = queryJournal(journal, parseListQuery<EventQuery>(req.query, { ...LIST_QUERY, base: { type: 'summary', limit: 20 } }));
-    res.json({ summaries: page.events.map(summaryJson), next: page.next });
-  });
-  router.use(apiErrors(log, 'summaries request failed'));
-  return router;
+const Summary = Type.Object({
+  id: Type.String(),
+  source: Type.String(),
+  startTime: Type.String({ format: 'date-time' }),
+  startTimeMs: Type.Integer(),
+  endTime: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  endTimeMs: Type.Union([Type.Integer(), Type.Null()]),
+  summary: Type.String(),
+  sources: Type.Array(Type.Object({ camera: Type.String(), brief: Type.String(), severity: Type.String() }, { additionalProperties: true })),
+  items: Type.Integer(),
+  model: Type.Union([Type.String(), Type.Null()]),
+  tokens: Type.Union([Type.Object({ prompt: Type.Number(), completion: Type.Number(), total: Type.Number() }), Type.Null()]),
+});
+
+export function summaryRoutes(deps: SummariesRouterDeps): Route[] {
+  return [
+    {
+      method: 'get',
+      path: '/summaries',
+      operationId: 'listSummaries',
+      summary: "The ai-summary node's briefs, newest first",
+      description:
+        'from/to are on the window start. An account limited to some cameras gets only summaries whose sources are all its cameras, ' +
+        'filtered within each page (a page may then be short; follow `next` until it is null).',
+      tags: ['summaries'],
+      access: 'viewer',
+      query: listQuery(MAX_QUERY_LIMIT, 20),
+      queryCheckedBy: 'handler',
+      responses: { 200: { description: 'A page of summaries.', schema: Type.Object({ summaries: Type.Array(Summary), next: NextCursor }) } },
+      handler: (req: Request, res: Response) => {
+        const page = queryJournal(deps.journal, parseListQuery<EventQuery>(req.query, { ...LIST_QUERY, base: { type: 'summary', limit: 20 } }));
+        // A summary speaks of several cameras at once; one that mentions a camera the caller may not see is left out.
+        const limited = principalOf(req).cameras !== null;
+        const shown = page.events
+          .map(summaryJson)
+          .filter((summary) => !limited || (summary.sources.length > 0 && summary.sources.every((source) => visible(req, cameraOf(source)))));
+        res.json({ summaries: shown, next: page.next });
+      },
+    },
+  ];
+}
+
+/** The summary routes on their own router, with their error answers (for tests and embedding). */
+export function summariesRouter(deps: SummariesRouterDeps & { auth: RouteAuth }): Router {
+  return routerOf(summaryRoutes(deps), deps.auth).use(apiErrors(deps.log, 'summaries request failed'));
+}
+
+function cameraOf(source: unknown): string {
+  return typeof source === 'object' && source !== null && typeof (source as { camera?: unknown }).camera === 'string'
+    ? (source as { camera: string }).camera
+    : '';
 }
 
 function summaryJson(event: StoredEvent): SummaryResponse {

@@ -14,6 +14,8 @@ import { silentLogger } from '../../core/log/logger';
 import { camerasRouter } from '../../runtime/api/cameras';
 import { HTTP_HIGH_WATER_MARK, MjpegStreams } from '../../runtime/api/mjpeg';
 import { eventually, findTool } from '../support/tools';
+import { signedInAs } from '../support/api-auth';
+import { expectProblem } from '../support/problem';
 
 const FPS = 10;
 const MAX_CLIENTS = 4;
@@ -57,7 +59,18 @@ beforeAll(async () => {
   await archive.open();
   streams = new MjpegStreams({ maxClientsPerCamera: MAX_CLIENTS, stalledAfterMs: STALLED_AFTER_MS, log: silentLogger });
   const app = express();
-  app.use('/api', camerasRouter({ cameras: registry, archive, log: silentLogger, maxClientsPerCamera: MAX_CLIENTS, streams, freshTimeoutMs: 3000 }));
+  app.use(
+    '/api',
+    camerasRouter({
+      cameras: registry,
+      archive,
+      log: silentLogger,
+      maxClientsPerCamera: MAX_CLIENTS,
+      streams,
+      freshTimeoutMs: 3000,
+      auth: signedInAs('admin'),
+    }),
+  );
   server = createServer({ highWaterMark: HTTP_HIGH_WATER_MARK }, app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
@@ -133,15 +146,14 @@ function recordMade(): { made: number[]; detach: () => Promise<void> } {
   return { made, detach: camera.attach({ onFrame: (frame) => made.push(frame.meta.timestamp), onStatus: () => undefined }) };
 }
 
-async function json(response: Response): Promise<{ error?: string; message?: string } & Record<string, unknown>> {
-  return (await response.json()) as { error?: string; message?: string } & Record<string, unknown>;
+async function json(response: Response): Promise<Record<string, unknown>> {
+  return (await response.json()) as Record<string, unknown>;
 }
 
 describe('snapshot', () => {
   it('answers 503 before the camera has delivered any frame', async () => {
     const response = await fetch(`${base}/cameras/demo/snapshot.jpg`);
-    expect(response.status).toBe(503);
-    expect((await json(response)).message).toMatch(/camera "demo" has no frame yet/);
+    await expectProblem(response, 503, { code: 'no_frame', detail: /camera "demo" has no frame yet/ });
   });
 
   it('returns a decodable JPEG, and with fresh=1 one newer than the last', async () => {
@@ -166,22 +178,19 @@ describe('snapshot', () => {
 
   it('answers 504 with the reason when a fresh frame does not come in time', async () => {
     const response = await fetch(`${base}/cameras/dead/snapshot.jpg?fresh=1`);
-    expect(response.status).toBe(504);
-    expect((await json(response)).message).toMatch(/camera dead: no frame within 3000 ms/);
+    await expectProblem(response, 504, { code: 'timeout', detail: /camera dead: no frame within 3000 ms/ });
   });
 
   it('answers 404 naming an unknown camera and 400 naming a malformed id', async () => {
     const unknown = await fetch(`${base}/cameras/nope/snapshot.jpg`);
-    expect(unknown.status).toBe(404);
-    expect((await json(unknown)).message).toMatch(/camera "nope" is not configured/);
+    await expectProblem(unknown, 404, { detail: /camera "nope" is not configured/ });
     for (const bad of ['Bad%20Id', '..%2Fx']) {
       const response = await fetch(`${base}/cameras/${bad}/snapshot.jpg`);
-      expect(response.status).toBe(400);
-      expect((await json(response)).message).toMatch(new RegExp(`camera id "${decodeURIComponent(bad).replace('.', '\\.')}" is invalid`));
+      const problem = await expectProblem(response, 400, { detail: /^id: expected a camera id/, field: 'id' });
+      expect(problem.detail).toContain(`got ${JSON.stringify(decodeURIComponent(bad))}`);
     }
     const stream = await fetch(`${base}/cameras/BAD/stream.mjpg`);
-    expect(stream.status).toBe(400);
-    await stream.arrayBuffer();
+    await expectProblem(stream, 400);
   });
 });
 
@@ -260,8 +269,7 @@ describe('MJPEG stream', () => {
     const clients = await Promise.all(Array.from({ length: MAX_CLIENTS }, () => openStream()));
     try {
       const refused = await fetch(`${base}/cameras/demo/stream.mjpg`);
-      expect(refused.status).toBe(429);
-      expect((await json(refused)).message).toMatch(/camera "demo" already has 4 live-view clients, the most allowed/);
+      await expectProblem(refused, 429, { code: 'too_many_clients', detail: /camera "demo" already has 4 live-view clients, the most allowed/ });
       clients.pop()!.close();
       await eventually(async () => (streams.clientCount('demo') === MAX_CLIENTS - 1 ? true : undefined), 5000, 'slot freed');
       const again = await openStream();
@@ -315,12 +323,11 @@ describe('archive endpoints', () => {
     expect(kept.status).toBe(200);
     expect((await json(kept)).frame).toMatchObject({ id: frames[0].id, kept: true });
     const wrong = await keep(frames[0].id, { keep: 'yes' });
-    expect(wrong.status).toBe(400);
-    expect((await json(wrong)).message).toMatch(/body.keep/);
-    expect((await keep('1-1', { keep: true })).status).toBe(404);
-    expect((await keep('nonsense', { keep: true })).status).toBe(400);
-    expect((await fetch(`${base}/cameras/demo/archive?limit=5000`)).status).toBe(400);
-    expect((await fetch(`${base}/cameras/demo/archive?before=..`)).status).toBe(400);
-    expect((await fetch(`${base}/cameras/nope/archive`)).status).toBe(404);
+    await expectProblem(wrong, 400, { detail: /body.keep/, field: 'body.keep' });
+    await expectProblem(await keep('1-1', { keep: true }), 404);
+    await expectProblem(await keep('nonsense', { keep: true }), 400);
+    await expectProblem(await fetch(`${base}/cameras/demo/archive?limit=5000`), 400);
+    await expectProblem(await fetch(`${base}/cameras/demo/archive?before=..`), 400);
+    await expectProblem(await fetch(`${base}/cameras/nope/archive`), 404);
   });
 });

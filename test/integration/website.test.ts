@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import { readdirSync, readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { BrowserPool, type BrowserPoolOptions } from '../../core/capture/browser-pool';
@@ -22,7 +23,8 @@ function makePool(options: BrowserPoolOptions = {}): BrowserPool {
   const made = new BrowserPool({
     chromiumPath: '/usr/bin/chromium',
     chromedriverPath: '/usr/bin/chromedriver',
-    extraArgs: [`--host-resolver-rules=MAP ${METADATA_HOST} 127.0.0.1`],
+    // The policy proxy resolves names for the browser, so the mapping goes to its resolver.
+    lookup: async (host) => (host === METADATA_HOST ? ['127.0.0.1'] : (await lookup(host, { all: true })).map((entry) => entry.address)),
     logger,
     ...options,
   });

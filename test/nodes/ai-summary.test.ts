@@ -11,10 +11,12 @@ import glimpserAiNode from '../../nodes/glimpser-ai/glimpser-ai';
 import type { GlimpserHandles } from '../../nodes/shared/handles';
 import type { EmbeddedBroker } from '../../runtime/broker';
 import { summariesRouter } from '../../runtime/api/summaries';
+import { signedInAs } from '../support/api-auth';
 import { collect, loggedErrors, recordStatuses } from '../support/flow';
 import { glimpserHandlesWithJournal, helper, type HandlesWithJournal, type FlowNode } from '../support/node-red-helper';
 import { OpenAIServer } from '../support/openai-server';
 import { eventually } from '../support/tools';
+import { expectProblem } from '../support/problem';
 
 const MIN = 60_000;
 const BRIEF = {
@@ -203,7 +205,7 @@ describe('ai-summary node', () => {
 
     beforeAll(async () => {
       const app = express();
-      app.use('/api', summariesRouter({ journal, log: silentLogger }));
+      app.use('/api', summariesRouter({ journal, log: silentLogger, auth: signedInAs('viewer') }));
       api = app.listen(0, '127.0.0.1');
       await new Promise((resolve) => api.once('listening', resolve));
       base = `http://127.0.0.1:${(api.address() as AddressInfo).port}/api`;
@@ -218,7 +220,8 @@ describe('ai-summary node', () => {
       const res = await fetch(`${base}/summaries${query}`);
       return {
         status: res.status,
-        body: (await res.json()) as { summaries: Array<Record<string, unknown>>; next: string | null; error?: string; message?: string },
+        headers: res.headers,
+        body: (await res.json()) as { summaries: Array<Record<string, unknown>>; next: string | null },
       };
     };
 
@@ -271,10 +274,7 @@ describe('ai-summary node', () => {
       ['cursor=zzz', /^cursor: expected the "next" value of a previous page/],
       ['camera=porch', /^camera: unknown query parameter; expected one of from, to, limit, cursor/],
     ])('answers 400 naming the parameter for %s', async (query, message) => {
-      const { status, body } = await get(`?${query}`);
-      expect(status).toBe(400);
-      expect(body.error).toBe('invalid_request');
-      expect(body.message).toMatch(message);
+      expectProblem(await get(`?${query}`), 400, { code: 'invalid_request', detail: message });
     });
   });
 });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import mqtt from 'mqtt';
 import { checkCapProfile, parseCap } from '../../core/alerts/cap';
 import { apiToken, editorLogin, REPO_ROOT, startGlimpser, type RunningGlimpser } from '../support/glimpser-process';
+import { expectProblem } from '../support/problem';
 import { eventually, findTool, waitFor } from '../support/tools';
 
 /**
@@ -109,11 +110,7 @@ describe('alerts from the default flow of a fresh start (issue 11, acceptance 1)
       expect((capAlert.wires as string[][])[0]).toContain(notifier.id);
       // Node-RED never started it, so no channel is registered under its id: the notifier test has nothing to send through.
       const test = await fetch(`${app.base}/api/notifiers/${notifier.id}/test`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
-      expect([notifier.type, test.status, ((await test.json()) as { message: string }).message]).toEqual([
-        notifier.type,
-        404,
-        `no notifier "${notifier.id}": no deployed notify-* node has this id`,
-      ]);
+      await expectProblem(test, 404, { detail: `no notifier "${notifier.id}": no deployed notify-* node has this id` });
     }
   });
 

@@ -6,6 +6,8 @@ import { silentLogger } from '../../core/log/logger';
 import { alertsRouter, type AlertResponse } from '../../runtime/api/alerts';
 import { openTestAlertService, sampleAlert, type TestAlertService } from '../support/alerts';
 import { postChannel, startAlertReceiver, type AlertReceiver } from '../support/alert-receiver';
+import { signedInAs } from '../support/api-auth';
+import { expectProblem } from '../support/problem';
 
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
 
@@ -19,7 +21,7 @@ beforeAll(async () => {
   alerts = openTestAlertService();
   receiver = await startAlertReceiver();
   const app = express();
-  app.use('/api', alertsRouter({ alerts: alerts.service, log: silentLogger }));
+  app.use('/api', alertsRouter({ alerts: alerts.service, log: silentLogger, auth: signedInAs('admin') }));
   server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
@@ -34,15 +36,15 @@ afterAll(async () => {
   await receiver.close();
 });
 
-async function call(url: string, method = 'GET'): Promise<{ status: number; body: Record<string, unknown> }> {
+async function call(url: string, method = 'GET'): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
   const res = await fetch(`${base}${url}`, { method });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
 }
 
 async function refused(url: string, status = 400, method = 'GET'): Promise<string> {
   const res = await call(url, method);
-  expect({ url, status: res.status, error: res.body.error }).toEqual({ url, status, error: status === 400 ? 'invalid_request' : 'not_found' });
-  return res.body.message as string;
+  expect({ url, status: res.status }).toEqual({ url, status });
+  return expectProblem(res, status, { code: status === 400 ? 'invalid_request' : 'not_found' }).detail;
 }
 
 describe('GET /api/alerts', () => {

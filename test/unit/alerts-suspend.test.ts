@@ -11,6 +11,8 @@ import { metrics } from '../../core/metrics';
 import { notificationsRouter } from '../../runtime/api/notifications';
 import { openTestAlertService, sampleAlert } from '../support/alerts';
 import { metricValue } from '../support/tools';
+import { signedInAs } from '../support/api-auth';
+import { expectProblem } from '../support/problem';
 
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
 const MINUTE = 60_000;
@@ -150,7 +152,7 @@ describe('POST/GET/DELETE /api/cameras/:id/notifications/suspend', () => {
     now = T0;
     store = new SuspensionStore(path.join(dir, 'suspensions.json'), () => now);
     const app = express();
-    app.use('/api', notificationsRouter({ suspensions: store, log: silentLogger }));
+    app.use('/api', notificationsRouter({ suspensions: store, log: silentLogger, auth: signedInAs('operator') }));
     server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
@@ -162,11 +164,15 @@ describe('POST/GET/DELETE /api/cameras/:id/notifications/suspend', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  async function call(url: string, method = 'GET', body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  function send(url: string, method = 'GET', body?: unknown): Promise<Response> {
     const init: RequestInit = { method };
     if (body !== undefined)
       Object.assign(init, { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-    const res = await fetch(`${base}${url}`, init);
+    return fetch(`${base}${url}`, init);
+  }
+
+  async function call(url: string, method = 'GET', body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+    const res = await send(url, method, body);
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   }
 
@@ -200,18 +206,13 @@ describe('POST/GET/DELETE /api/cameras/:id/notifications/suspend', () => {
     ['/cameras/porch/notifications/suspend', [5], 'body: expected a JSON object {"minutes": n}'],
     ['/cameras/Porch!/notifications/suspend', { minutes: 5 }, 'camera: expected a camera id: 1-64 characters of a-z, 0-9'],
   ])('POST %s %j → 400 naming the field', async (url, body, message) => {
-    const res = await call(url, 'POST', body);
-    expect(res.status).toBe(400);
-    expect(res.body).toMatchObject({ error: 'invalid_request' });
-    expect(res.body.message as string).toContain(message);
+    expect((await expectProblem(await send(url, 'POST', body), 400, { code: 'invalid_request' })).detail).toContain(message);
     expect(store.list()).toEqual([]);
   });
 
   it('refuses a bad camera id on GET and DELETE too', async () => {
     for (const method of ['GET', 'DELETE']) {
-      const res = await call('/cameras/a.b/notifications/suspend', method);
-      expect({ method, status: res.status }).toEqual({ method, status: 400 });
-      expect(res.body.message as string).toMatch(/^camera: expected a camera id/);
+      await expectProblem(await send('/cameras/a.b/notifications/suspend', method), 400, { detail: /^camera: expected a camera id/ });
     }
   });
 });

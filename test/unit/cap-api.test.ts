@@ -10,6 +10,8 @@ import { eventId } from '../../core/store/event-id';
 import { silentLogger } from '../../core/log/logger';
 import { capRouter, type CapVerdict } from '../../runtime/api/cap';
 import { openTestAlertService, sampleAlert, type TestAlertService } from '../support/alerts';
+import { signedInAs } from '../support/api-auth';
+import { expectProblem } from '../support/problem';
 
 /** The public CAP material beside the clone (see its README.md for sources and expected results). */
 const CAP_DATA = path.resolve(__dirname, '../../../shared/testdata/cap');
@@ -24,7 +26,7 @@ let base: string;
 beforeAll(async () => {
   alerts = openTestAlertService();
   const app = express();
-  app.use('/api', capRouter({ alerts: alerts.service, log: silentLogger, now: () => NOW }));
+  app.use('/api', capRouter({ alerts: alerts.service, log: silentLogger, now: () => NOW, auth: signedInAs('viewer') }));
   server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
@@ -36,13 +38,17 @@ afterAll(async () => {
   await alerts.close();
 });
 
-async function validate(body: string | Buffer, query = '', type = 'application/cap+xml'): Promise<{ status: number; body: Record<string, unknown> }> {
+async function validate(
+  body: string | Buffer,
+  query = '',
+  type = 'application/cap+xml',
+): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
   const res = await fetch(`${base}/cap/validate${query}`, {
     method: 'POST',
     headers: { 'content-type': type },
     body: typeof body === 'string' ? body : new Uint8Array(body),
   });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
 }
 
 describe('POST /api/cap/validate', () => {
@@ -60,12 +66,12 @@ describe('POST /api/cap/validate', () => {
   it('checks only the profiles asked for, and names an unknown one', async () => {
     const { body } = await validate(read('oasis-spec-examples/cap12_appendix_A1.xml'), '?profile=oasis-strict', 'text/xml; charset=utf-8');
     expect(Object.keys((body as unknown as CapVerdict).profiles)).toEqual(['oasis-strict']);
-    const wrong = await validate('<alert/>', '?profile=nws');
-    expect(wrong).toEqual({
-      status: 400,
-      body: { error: 'invalid_request', message: expect.stringMatching(/^profile: expected one or more of oasis-strict, ipaws-1.0.*got "nws"/) },
+    expectProblem(await validate('<alert/>', '?profile=nws'), 400, {
+      code: 'invalid_request',
+      detail: /^profile: expected one or more of oasis-strict, ipaws-1.0.*got "nws"/,
+      field: 'profile',
     });
-    expect((await validate('<alert/>', '?colour=red')).body.message).toMatch(/^colour: unknown query parameter/);
+    expectProblem(await validate('<alert/>', '?colour=red'), 400, { detail: /^colour: unknown query parameter/, field: 'colour' });
   });
 
   it('reports each XSD problem of a negative file with its XPath and line, and runs no profile', async () => {
@@ -85,21 +91,20 @@ describe('POST /api/cap/validate', () => {
 
   it('refuses a document over 1 MiB with 413 on its Content-Length, before reading the body', async () => {
     // Only the headers are sent: the answer comes without the 2 MB ever being written.
-    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const answer = await new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
       const req = http.request(`${base}/cap/validate`, { method: 'POST', headers: { 'content-type': 'application/xml', 'content-length': 2_000_000 } });
       req.once('error', reject);
       req.once('response', (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.once('end', () => {
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
           req.destroy();
         });
       });
       req.flushHeaders();
     });
-    expect(answer.status).toBe(413);
-    expect(JSON.parse(answer.body)).toEqual({ error: 'too_large', message: 'body: 2000000 bytes; the limit for a CAP document is 1048576 bytes (1 MiB)' });
+    expectProblem(answer, 413, { code: 'too_large', detail: 'body: 2000000 bytes; the limit for a CAP document is 1048576 bytes (1 MiB)' });
   });
 
   it('refuses a 2 MB body sent without a length (chunked) with 413 once it passes 1 MiB', async () => {
@@ -122,26 +127,19 @@ describe('POST /api/cap/validate', () => {
   it('refuses a billion-laughs document with 400 naming its DOCTYPE', async () => {
     const lol = ['<!ENTITY lol "lol">', ...Array.from({ length: 9 }, (_, n) => `<!ENTITY lol${n + 1} "${`&lol${n === 0 ? '' : n};`.repeat(10)}">`)];
     const bomb = `<?xml version="1.0"?>\n<!DOCTYPE alert [\n${lol.join('\n')}\n]>\n<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><note>&lol9;</note></alert>`;
-    const { status, body } = await validate(bomb);
-    expect(status).toBe(400);
-    expect(body).toEqual({ error: 'invalid_request', message: expect.stringMatching(/^body: CAP document refused at line 2: it declares a DOCTYPE/) });
+    expectProblem(await validate(bomb), 400, { code: 'invalid_request', detail: /^body: CAP document refused at line 2: it declares a DOCTYPE/ });
   });
 
   it('refuses a CAP 1.1 alert with 400 saying it is CAP 1.1', async () => {
-    const { status, body } = await validate(read('cap11-for-reference/google_weather.cap'));
-    expect(status).toBe(400);
-    expect(body.message).toMatch(/CAP 1\.1 is not supported/);
+    expectProblem(await validate(read('cap11-for-reference/google_weather.cap')), 400, { detail: /CAP 1\.1 is not supported/ });
   });
 
   it('refuses another content type with 415 naming the header, and an empty body with 400', async () => {
-    expect(await validate('{"alert":1}', '', 'application/json')).toEqual({
-      status: 415,
-      body: {
-        error: 'unsupported_media_type',
-        message: 'Content-Type: expected application/xml, application/cap+xml, text/xml (a CAP 1.2 document), got "application/json"',
-      },
+    expectProblem(await validate('{"alert":1}', '', 'application/json'), 415, {
+      code: 'unsupported_media_type',
+      detail: 'Content-Type: expected application/xml, application/cap+xml, text/xml (a CAP 1.2 document), got "application/json"',
     });
-    expect((await validate('')).body.message).toBe('body: expected a CAP 1.2 document, got an empty body');
+    expectProblem(await validate(''), 400, { detail: 'body: expected a CAP 1.2 document, got an empty body' });
   });
 });
 
@@ -191,9 +189,10 @@ describe('GET /api/cap/alerts.atom', () => {
   });
 
   it('takes no query parameters', async () => {
-    const res = await fetch(`${base}/cap/alerts.atom?limit=5`);
-    expect(res.status).toBe(400);
-    expect(((await res.json()) as { message: string }).message).toBe('limit: unknown query parameter; this feed takes none');
+    await expectProblem(await fetch(`${base}/cap/alerts.atom?limit=5`), 400, {
+      detail: 'limit: unknown query parameter; this feed takes none',
+      field: 'limit',
+    });
   });
 });
 

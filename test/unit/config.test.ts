@@ -40,6 +40,31 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env, '/x')).toThrow(message);
   });
 
+  it('keeps trustProxy and corsOrigins empty by default: no proxy is believed, no other origin may call the API', () => {
+    expect(loadConfig({}, '/x')).toMatchObject({ trustProxy: [], corsOrigins: [] });
+  });
+
+  it('reads list settings comma-separated from a variable and as arrays from the file', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'glimpser-config-'));
+    writeFileSync(path.join(dir, 'lists.json'), JSON.stringify({ corsOrigins: ['https://app.example.com', 'http://localhost:5173'] }));
+    expect(loadConfig({ GLIMPSER_TRUST_PROXY: 'loopback, 10.0.0.0/8,::1' }, '/x').trustProxy).toEqual(['loopback', '10.0.0.0/8', '::1']);
+    expect(loadConfig({ GLIMPSER_CONFIG: 'lists.json' }, dir).corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
+  });
+
+  it.each([
+    [{ GLIMPSER_CORS_ORIGINS: 'https://app.example.com/' }, 'GLIMPSER_CORS_ORIGINS: expected a comma-separated list of origins like https://app.example.com'],
+    [{ GLIMPSER_CORS_ORIGINS: '*' }, 'GLIMPSER_CORS_ORIGINS: expected a comma-separated list of origins'],
+    [{ GLIMPSER_TRUST_PROXY: 'true' }, 'GLIMPSER_TRUST_PROXY: expected a comma-separated list of proxy addresses'],
+    [
+      { GLIMPSER_TRUST_PROXY: '10.0.0.0/33' },
+      'GLIMPSER_TRUST_PROXY: expected a comma-separated list of proxy addresses or subnets (10.0.0.1, 10.0.0.0/8, ::1) or loopback, linklocal, uniquelocal, got "10.0.0.0/33"',
+    ],
+    [{ GLIMPSER_TRUST_PROXY: '999.1.1.1' }, 'got "999.1.1.1"'],
+  ])('refuses the list %j naming the variable and the wrong item', (env, message) => {
+    expect(() => loadConfig(env, '/x')).toThrow(ConfigError);
+    expect(() => loadConfig(env, '/x')).toThrow(message);
+  });
+
   it('never echoes a secret that failed validation', () => {
     expect(() => loadConfig({ GLIMPSER_ADMIN_PASSWORD: 'short' }, '/x')).toThrow(
       'GLIMPSER_ADMIN_PASSWORD: expected a string of at least 8 characters, got (hidden)',

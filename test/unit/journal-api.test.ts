@@ -7,6 +7,8 @@ import express from 'express';
 import { silentLogger } from '../../core/log/logger';
 import { EventJournal, type StoredEvent } from '../../core/store/journal';
 import { eventsRouter, type EventResponse } from '../../runtime/api/events';
+import { signedInAs } from '../support/api-auth';
+import { expectProblem } from '../support/problem';
 
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
 const HOUR = 3600000;
@@ -21,7 +23,7 @@ beforeAll(async () => {
   journal = new EventJournal({ dataDir, now: () => T0 });
   journal.open();
   const app = express();
-  app.use('/api', eventsRouter({ journal, log: silentLogger }));
+  app.use('/api', eventsRouter({ journal, log: silentLogger, auth: signedInAs('admin') }));
   server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
@@ -34,16 +36,15 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function get(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+async function get(url: string): Promise<{ status: number; headers: Headers; body: Record<string, unknown> }> {
   const res = await fetch(`${base}${url}`);
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
 }
 
 async function badRequest(query: string): Promise<string> {
-  const { status, body } = await get(`/events?${query}`);
-  expect({ query, status }).toEqual({ query, status: 400 });
-  expect(body.error).toBe('invalid_request');
-  return body.message as string;
+  const answer = await get(`/events?${query}`);
+  expect({ query, status: answer.status }).toEqual({ query, status: 400 });
+  return expectProblem(answer, 400, { code: 'invalid_request' }).detail;
 }
 
 function jpeg(size: number): Buffer {
@@ -140,19 +141,13 @@ describe('GET /api/events/:id and its snapshot', () => {
       data: { ai: 'a person' },
       hasSnapshot: false,
     });
-    expect(await get('/events/01HZZZZZZZZZZZZZZZZZZZZZZZ')).toEqual({
-      status: 404,
-      body: { error: 'not_found', message: 'no event "01HZZZZZZZZZZZZZZZZZZZZZZZ"' },
-    });
-    expect((await get('/events/..%2F..%2Fetc')).status).toBe(404);
+    expectProblem(await get('/events/01HZZZZZZZZZZZZZZZZZZZZZZZ'), 404, { code: 'not_found', detail: 'no event "01HZZZZZZZZZZZZZZZZZZZZZZZ"' });
+    expectProblem(await get('/events/..%2F..%2Fetc'), 404);
   });
 
   it('serves the snapshot as image/jpeg, and 404 when there is none or it is gone', async () => {
     const stored = journal.insert({ camera: 'porch', type: 'motion', startTime: T0 });
-    expect(await get(`/events/${stored.id}/snapshot.jpg`)).toEqual({
-      status: 404,
-      body: { error: 'not_found', message: `event "${stored.id}" has no snapshot` },
-    });
+    expectProblem(await get(`/events/${stored.id}/snapshot.jpg`), 404, { code: 'not_found', detail: `event "${stored.id}" has no snapshot` });
     await journal.saveSnapshot(stored.id, jpeg(5000));
     const event = (await get(`/events/${stored.id}`)).body.event as EventResponse;
     expect(event.snapshotUrl).toBe(`/api/events/${stored.id}/snapshot.jpg`);
@@ -161,15 +156,15 @@ describe('GET /api/events/:id and its snapshot', () => {
     expect(res.headers.get('content-type')).toBe('image/jpeg');
     expect(Buffer.from(await res.arrayBuffer()).equals(jpeg(5000))).toBe(true);
     unlinkSync(journal.snapshotPath(stored.id)!);
-    expect((await get(`/events/${stored.id}/snapshot.jpg`)).status).toBe(404);
-    expect((await get('/events/01HZZZZZZZZZZZZZZZZZZZZZZZ/snapshot.jpg')).body.message).toBe('no event "01HZZZZZZZZZZZZZZZZZZZZZZZ"');
+    expectProblem(await get(`/events/${stored.id}/snapshot.jpg`), 404);
+    expectProblem(await get('/events/01HZZZZZZZZZZZZZZZZZZZZZZZ/snapshot.jpg'), 404, { detail: 'no event "01HZZZZZZZZZZZZZZZZZZZZZZZ"' });
   });
 });
 
 describe('POST /api/events/:id/keep', () => {
   const post = async (id: string, body: string) => {
     const res = await fetch(`${base}/events/${id}/keep`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
   };
 
   it('keeps and releases an event', async () => {
@@ -181,12 +176,9 @@ describe('POST /api/events/:id/keep', () => {
 
   it('answers 400 for a wrong body and 404 for an unknown event', async () => {
     const { id } = journal.insert({ camera: 'porch', type: 'motion', startTime: T0 });
-    expect(await post(id, '{"keep":"yes"}')).toEqual({ status: 400, body: { error: 'invalid_request', message: 'body.keep: must be boolean' } });
-    expect(await post(id, '{}')).toEqual({ status: 400, body: { error: 'invalid_request', message: 'body: missing property "keep"' } });
-    expect((await post(id, '{keep')).status).toBe(400);
-    expect(await post('01HZZZZZZZZZZZZZZZZZZZZZZZ', '{"keep":true}')).toEqual({
-      status: 404,
-      body: { error: 'not_found', message: 'no event "01HZZZZZZZZZZZZZZZZZZZZZZZ"' },
-    });
+    expectProblem(await post(id, '{"keep":"yes"}'), 400, { code: 'invalid_request', detail: 'body.keep: must be boolean', field: 'body.keep' });
+    expectProblem(await post(id, '{}'), 400, { code: 'invalid_request', detail: 'body: missing property "keep"', field: 'body' });
+    expectProblem(await post(id, '{keep'), 400, { detail: /^body: not valid JSON/ });
+    expectProblem(await post('01HZZZZZZZZZZZZZZZZZZZZZZZ', '{"keep":true}'), 404, { code: 'not_found', detail: 'no event "01HZZZZZZZZZZZZZZZZZZZZZZZ"' });
   });
 });

@@ -3,13 +3,15 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { silentLogger } from '../../core/log/logger';
 import { rulesRouter } from '../../runtime/api/rules';
+import { signedInAs } from '../support/api-auth';
+import { expectProblem } from '../support/problem';
 
 let server: Server;
 let base: string;
 
 beforeAll(async () => {
   const app = express();
-  app.use('/api', rulesRouter({ log: silentLogger }));
+  app.use('/api', rulesRouter({ log: silentLogger, auth: signedInAs('viewer') }));
   server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
@@ -20,12 +22,16 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-async function post(body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(`${base}/rules/test`, {
+function send(body: unknown): Promise<Response> {
+  return fetch(`${base}/rules/test`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
+}
+
+async function post(body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await send(body);
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
@@ -108,9 +114,8 @@ describe('POST /api/rules/test', () => {
     [{ rules, event, extra: 1 }, 'body: unknown property "extra"'],
     ['{"rules":', 'body: not valid JSON'],
   ])('answers 400 naming the wrong part: %j', async (body, message) => {
-    const res = await post(body);
-    expect(res.status).toBe(400);
-    expect(res.body.error).toBe('invalid_request');
-    expect(res.body.message).toContain(message);
+    const problem = await expectProblem(await send(body), 400, { code: 'invalid_request' });
+    expect(problem.detail).toContain(message);
+    expect(problem.errors?.[0]?.field).toBe(message.split(':')[0]);
   });
 });

@@ -3,6 +3,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Driver, Options } from 'selenium-webdriver/chrome';
 import { Executor, HttpClient } from 'selenium-webdriver/http';
+import { PolicyProxy, type PolicyProxyOptions } from '../../net/policy-proxy';
 
 /** One chromedriver with the Chromium it drives: a WebDriver session, plus what it takes to kill it for sure. */
 export interface LaunchedBrowser {
@@ -19,6 +20,8 @@ export interface LaunchedBrowser {
   readonly userAgent: string;
   /** The tab that stays open between captures: closing a session's last tab ends the session. */
   readonly homeTab: string;
+  /** The URL-policy proxy every request of this browser goes through; closed with the browser. */
+  readonly proxy: PolicyProxy;
   readonly exited: Promise<void>;
 }
 
@@ -29,6 +32,8 @@ export interface LaunchOptions {
   workDir: string;
   extraArgs: string[];
   startTimeoutMs: number;
+  /** How the browser's policy proxy logs refusals and resolves names. */
+  proxy: PolicyProxyOptions;
 }
 
 const CHROMIUM_ARGS = [
@@ -45,7 +50,14 @@ const CHROMIUM_ARGS = [
   // A launch flag cannot differ per capture on a shared browser, so every session gets it; non-stealth captures
   // still announce themselves through the HeadlessChrome user agent.
   '--disable-blink-features=AutomationControlled',
+  // Chromium sends loopback requests past a proxy unless told otherwise; the policy proxy must see them all.
+  '--proxy-bypass-list=<-loopback>',
+  // WebRTC would otherwise open UDP sockets to any address the page names, around the proxy.
+  '--force-webrtc-ip-handling-policy=disable_non_proxied_udp',
 ];
+
+/** Flags that would route requests around the policy proxy, or resolve names behind its back. */
+const PROXY_FLAGS = /^--(proxy-server|proxy-pac-url|proxy-bypass-list|no-proxy-server|proxy-auto-detect|host-resolver-rules)(=|$)/;
 const QUIT_GRACE_MS = 5000;
 const KILL_WAIT_MS = 3000;
 
@@ -59,7 +71,9 @@ let exitHookInstalled = false;
  * Node's process group, where a group kill would take Node down too.
  */
 export async function launchBrowser(options: LaunchOptions): Promise<LaunchedBrowser> {
+  checkExtraArgs(options.extraArgs);
   const dir = await mkdtemp(path.join(options.workDir, 'browser-'));
+  const proxy = await PolicyProxy.start(options.proxy);
   const child = spawn(options.chromedriverPath, ['--port=0'], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -81,7 +95,7 @@ export async function launchBrowser(options: LaunchOptions): Promise<LaunchedBro
     const port = await driverPort(child, options);
     const chrome = new Options();
     chrome.setChromeBinaryPath(options.chromiumPath);
-    chrome.addArguments(...CHROMIUM_ARGS, `--user-data-dir=${path.join(dir, 'profile')}`, ...rootArgs(), ...options.extraArgs);
+    chrome.addArguments(...options.extraArgs, ...CHROMIUM_ARGS, `--proxy-server=${proxy.url}`, `--user-data-dir=${path.join(dir, 'profile')}`, ...rootArgs());
     // An explicit executor: selenium never looks for (or downloads) a driver or browser of its own.
     const driver = Driver.createSession(chrome, new Executor(new HttpClient(`http://127.0.0.1:${port}`)));
     const session = await driver.getSession().catch((err: Error) => {
@@ -97,6 +111,7 @@ export async function launchBrowser(options: LaunchOptions): Promise<LaunchedBro
       debuggerAddress: chromeOptions?.debuggerAddress ?? '',
       userAgent: version.userAgent,
       homeTab: await driver.getWindowHandle(),
+      proxy,
       exited,
     };
   } catch (err) {
@@ -104,6 +119,7 @@ export async function launchBrowser(options: LaunchOptions): Promise<LaunchedBro
     // A chromedriver that never started (not found) has no exit to wait for.
     if (child.pid !== undefined) await Promise.race([exited, delay(KILL_WAIT_MS)]);
     await rm(dir, { recursive: true, force: true });
+    await proxy.close();
     throw timedOut ? new Error(`the browser did not start within ${options.startTimeoutMs} ms`) : err;
   } finally {
     clearTimeout(deadline);
@@ -117,6 +133,14 @@ export async function destroyBrowser(browser: LaunchedBrowser): Promise<void> {
   await Promise.race([browser.exited, delay(KILL_WAIT_MS)]);
   await killStrays(browser.pid, browser.dir);
   await rm(browser.dir, { recursive: true, force: true });
+  await browser.proxy.close();
+}
+
+/** Refuses flags that would let requests around the policy proxy; returns the flags. */
+export function checkExtraArgs(args: string[]): string[] {
+  const refused = args.find((arg) => PROXY_FLAGS.test(arg));
+  if (refused !== undefined) throw new Error(`extraArgs ${refused} is refused: every browser request goes through Glimpser's URL-policy proxy`);
+  return args;
 }
 
 /** Waits for chromedriver's "started successfully on port N" line: with --port=0 it picks a free port itself. */

@@ -6,7 +6,10 @@ export type SelectorType = 'css' | 'xpath';
 export interface WebsiteCaptureOptions {
   /** The page: http:// or https:// only, checked against the URL policy (and DNS) before every capture. */
   url: string;
-  /** Hosts allowed even where the URL policy would refuse them (link-local, cloud metadata names). */
+  /**
+   * Hosts allowed even where the URL policy would refuse them: link-local addresses, cloud metadata names, and
+   * loopback anywhere but the page's own host and port. "host" allows every port, "host:port" only that one.
+   */
   allowHosts?: string[];
   /** CSS pixels of the browser viewport; default 1280×720. */
   viewport?: { width: number; height: number };

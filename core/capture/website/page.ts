@@ -1,9 +1,11 @@
 import { By, error as webdriverError, until } from 'selenium-webdriver';
 import sharp from 'sharp';
+import { policyFor } from '../../net/policy-proxy';
 import { checkWebUrl } from '../../net/url-policy';
 import type { BrowserSession } from '../browser-pool';
 import { NetworkIdleWatcher } from './network-idle';
 import { shortUrl, type CheckedWebsiteOptions, type Selector } from './options';
+import { OriginAuth } from './origin-auth';
 
 /** A screenshot of a web page, as JPEG. */
 export interface WebsiteShot {
@@ -67,11 +69,14 @@ interface Clip {
  */
 export async function shootPage(session: BrowserSession, url: URL, opts: CheckedWebsiteOptions): Promise<WebsiteShot> {
   const { driver } = session;
-  await driver.switchTo().newWindow('tab');
-  const tab = await driver.getWindowHandle();
+  session.allowRequests({ origin: url, allowHosts: opts.allowHosts });
   let watcher: NetworkIdleWatcher | null = null;
+  let auth: OriginAuth | null = null;
   try {
+    await driver.switchTo().newWindow('tab');
+    const tab = await driver.getWindowHandle();
     await prepareTab(session, opts);
+    if (opts.basicAuth) auth = await OriginAuth.open(session.debuggerAddress, tab, url, opts.basicAuth, opts.waitTimeoutMs);
     if (opts.networkIdle) watcher = await NetworkIdleWatcher.open(session.debuggerAddress, tab, opts.waitTimeoutMs);
     await navigate(session, url, opts);
     if (opts.waitFor) await waitForElement(session, opts.waitFor, opts.waitTimeoutMs);
@@ -86,7 +91,9 @@ export async function shootPage(session: BrowserSession, url: URL, opts: Checked
     const { data, info } = await sharp(png).jpeg({ quality: opts.quality, mozjpeg: true }).toBuffer({ resolveWithObject: true });
     return { jpeg: data, width: info.width, height: info.height, sessionId: session.id };
   } finally {
+    session.allowRequests(null);
     watcher?.close();
+    auth?.close();
     await closeTabs(session);
   }
 }
@@ -96,11 +103,6 @@ async function prepareTab(session: BrowserSession, opts: CheckedWebsiteOptions):
   if (opts.clearCookies) await session.cdp('Network.clearBrowserCookies');
   await session.cdp('Emulation.setDeviceMetricsOverride', { ...opts.viewport, deviceScaleFactor: 1, mobile: false });
   if (opts.darkMode) await session.cdp('Emulation.setEmulatedMedia', { features: [{ name: 'prefers-color-scheme', value: 'dark' }] });
-  if (opts.basicAuth) {
-    const { username, password } = opts.basicAuth;
-    const token = Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
-    await session.cdp('Network.setExtraHTTPHeaders', { headers: { Authorization: `Basic ${token}` } });
-  }
   if (opts.stealth) {
     await session.cdp('Page.addScriptToEvaluateOnNewDocument', { source: HIDE_WEBDRIVER });
     await session.cdp('Network.setUserAgentOverride', { userAgent: session.userAgent.replace(/HeadlessChrome\//g, 'Chrome/') });
@@ -128,12 +130,16 @@ async function navigate(session: BrowserSession, url: URL, opts: CheckedWebsiteO
   }
 }
 
-/** A redirect or a script can take the browser to an address the URL policy refuses; such a page is not shot. */
+/**
+ * A redirect or a script can send the browser to an address the URL policy refuses. The proxy has refused the request
+ * already; this names it, where the shot would otherwise be of the proxy's refusal or Chromium's error page.
+ */
 async function checkWhereWeAre(session: BrowserSession, url: URL, opts: CheckedWebsiteOptions): Promise<void> {
   const current = await session.driver.getCurrentUrl();
   if (current === url.href || current === 'about:blank') return;
   try {
-    checkWebUrl(current, { allowHosts: opts.allowHosts }, 'the page it went to');
+    const policy = URL.canParse(current) ? policyFor(new URL(current), { origin: url, allowHosts: opts.allowHosts }) : { allowHosts: opts.allowHosts };
+    checkWebUrl(current, policy, 'the page it went to');
   } catch (err) {
     throw new PageError(`${shortUrl(url.href)} went to ${shortUrl(current)}, which is refused: ${(err as Error).message}`);
   }

@@ -1,5 +1,6 @@
 import { metrics } from '../../metrics';
 import type { Driver } from 'selenium-webdriver/chrome';
+import type { ProxyRules } from '../../net/policy-proxy';
 import type { LaunchedBrowser } from './browser-launch';
 
 /** A browser lent out by the pool. */
@@ -20,6 +21,8 @@ export interface BrowserSession {
   cdp<T = Record<string, unknown>>(method: string, params?: Record<string, unknown>): Promise<T>;
   /** Have the pool replace this browser when it is handed back, e.g. after a tab could not be closed. */
   markBroken(reason: string): void;
+  /** What the browser's requests may reach from now on (see PolicyProxy); null refuses every request. */
+  allowRequests(rules: ProxyRules | null): void;
 }
 
 // Proposed for core/metrics.ts; declared here, guarded the same way, until they move there.
@@ -63,6 +66,10 @@ export class PooledBrowser implements BrowserSession {
 
   markBroken(reason: string): void {
     this.brokenReason ??= reason;
+  }
+
+  allowRequests(rules: ProxyRules | null): void {
+    this.browser.proxy.setRules(rules);
   }
 }
 
