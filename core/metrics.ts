@@ -127,6 +127,9 @@ export const metrics = {
     "Deliveries not enqueued, by channel and reason (suspended: the camera's notifications were suspended); the alert is still stored.",
     ['channel', 'reason'],
   ),
+  apiRequestsLimitedTotal: counter('glimpser_api_requests_limited_total', 'API requests refused (429) by the request limits, by scope (key, address).', [
+    'scope',
+  ]),
   nodeMessagesTotal: counter('glimpser_node_messages_total', 'Messages Glimpser nodes took in, by node type.', ['type']),
   nodeErrorsTotal: counter('glimpser_node_errors_total', 'Messages Glimpser nodes failed on (done(err)), by node type.', ['type']),
   ready: gauge('glimpser_ready', '1 when every start phase has completed and the runtime serves traffic.'),

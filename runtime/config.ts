@@ -80,6 +80,19 @@ export const ConfigSchema = Type.Object(
       description: 'Live-view (MJPEG) clients allowed per camera at once; more are answered 429.',
     }),
     tokenTtlSeconds: Type.Integer({ minimum: 60, maximum: 2592000, default: 86400, description: 'Lifetime of bearer tokens from POST /api/auth/login.' }),
+    apiRequestsPerMinute: Type.Integer({
+      minimum: 1,
+      maximum: 1000000,
+      default: 3000,
+      description:
+        'Requests per minute to /api a signed-in client address may make (IPv6: per /56); past it 429 with Retry-After. RateLimit headers say what is left.',
+    }),
+    apiKeyRequestsPerMinute: Type.Integer({
+      minimum: 1,
+      maximum: 1000000,
+      default: 1200,
+      description: 'Requests per minute to /api one API key may make, wherever they come from; past it 429 with Retry-After.',
+    }),
     trustProxy: List(
       'proxy addresses or subnets (10.0.0.1, 10.0.0.0/8, ::1) or loopback, linklocal, uniquelocal',
       '^(loopback|linklocal|uniquelocal|[0-9A-Fa-f:.]+(/[0-9]{1,3})?)$',

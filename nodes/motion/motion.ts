@@ -1,4 +1,5 @@
 import type { NodeAPI } from 'node-red';
+import { instancePath, PROBLEM_CONTENT_TYPE, problemOf } from '../../core/net/problem';
 import { handlesFrom } from '../shared/handles';
 import { registerNode } from '../shared/node-kit';
 import { MotionController } from './controller';
@@ -16,7 +17,8 @@ export = function register(RED: NodeAPI): void {
   RED.httpAdmin.get('/glimpser/cameras/:id/snapshot.jpg', RED.auth.needsPermission('motion.read'), async (req, res) => {
     const frame = (await handles.cameras.get(String(req.params.id))?.recentFrame(SNAPSHOT_MAX_AGE_MS, SNAPSHOT_TIMEOUT_MS)) ?? null;
     if (!frame) {
-      res.status(404).json({ error: 'not_found', message: `no picture yet from camera "${String(req.params.id)}"` });
+      const problem = problemOf(404, 'not_found', `no picture yet from camera "${String(req.params.id)}"`, instancePath(req.originalUrl));
+      res.status(404).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
       return;
     }
     res.setHeader('Content-Type', 'image/jpeg');

@@ -1,4 +1,5 @@
 import type { NodeAPI } from 'node-red';
+import { instancePath, PROBLEM_CONTENT_TYPE, problemOf } from '../../core/net/problem';
 import { parseRuleSet, RuleSetError } from '../../core/rules';
 import { registerNode } from '../shared/node-kit';
 import { RuleGateController } from './controller';
@@ -12,7 +13,8 @@ export = function register(RED: NodeAPI): void {
   RED.httpAdmin.post('/glimpser/rule-gate/check', RED.auth.needsPermission('rule-gate.read'), (req, res) => {
     const text = (req.body as { rules?: unknown } | undefined)?.rules;
     if (typeof text !== 'string') {
-      res.status(400).json({ error: 'invalid_request', message: 'body.rules: expected the rule set as JSON text' });
+      const problem = problemOf(400, 'invalid_request', 'body.rules: expected the rule set as JSON text', instancePath(req.originalUrl));
+      res.status(400).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
       return;
     }
     try {

@@ -1,6 +1,6 @@
-import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../../core/log/logger';
+import { instancePath, PROBLEM_CONTENT_TYPE, problemOf } from '../../core/net/problem';
 
 /**
  * What went wrong, for programs: the `error` member of every problem answer (the same codes the API gave before it
@@ -24,44 +24,10 @@ export type ErrorCode =
   | 'refused'
   | 'internal';
 
-/** One wrong input of a 400: where it is (`body.keep`, `limit`, `path.id`) and what was expected there. */
-export interface FieldProblem {
-  field: string;
-  detail: string;
-}
-
-/**
- * An error answer as RFC 9457 problem details (`application/problem+json`). `type` is always `about:blank`, so
- * `title` is the HTTP status phrase (§4.2.1); the stable code is the `error` extension member (docs/decisions.md,
- * "API errors").
- */
-export interface Problem {
-  type: 'about:blank';
-  title: string;
-  status: number;
-  detail: string;
-  /** The request path (no query string, which may carry secrets). */
-  instance: string;
-  error: ErrorCode;
-  /** Only on a 400 whose detail names the wrong field. */
-  errors?: FieldProblem[];
-}
-
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
-
-// Errors name the input first ("body.keep: must be boolean", "limit: expected …", "Content-Type: expected …"):
-// that prefix is the field path a program can point at.
-const FIELD_FIRST = /^([A-Za-z_$][\w$-]*(?:\.[\w$-]+|\[\d+\])*): (.+)$/s;
-
-export function problemOf(status: number, code: ErrorCode, detail: string, instance: string): Problem {
-  const problem: Problem = { type: 'about:blank', title: STATUS_CODES[status] ?? 'Error', status, detail, instance, error: code };
-  const named = status === 400 ? FIELD_FIRST.exec(detail) : null;
-  if (named) problem.errors = [{ field: named[1], detail: named[2] }];
-  return problem;
-}
+export { PROBLEM_CONTENT_TYPE, problemOf, type FieldProblem, type Problem } from '../../core/net/problem';
 
 function instanceOf(req: Request | undefined): string {
-  return (req?.originalUrl ?? req?.url ?? '/').split('?')[0];
+  return instancePath(req?.originalUrl ?? req?.url);
 }
 
 /**

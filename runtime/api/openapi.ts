@@ -50,7 +50,10 @@ const IMPLIED: Record<number, { name: string; description: string }> = {
   403: { name: 'Forbidden', description: 'Signed in without the role this operation needs.' },
   413: { name: 'PayloadTooLarge', description: 'The body is larger than this operation accepts.' },
   415: { name: 'UnsupportedMediaType', description: 'The body has a content type or encoding this operation does not accept.' },
-  429: { name: 'TooManyRequests', description: 'Too many requests or failed sign-ins: wait for Retry-After.' },
+  429: {
+    name: 'TooManyRequests',
+    description: 'Too many requests (the RateLimit and RateLimit-Policy headers say what is left) or failed sign-ins: wait for Retry-After.',
+  },
 };
 
 export function openApiDocument(routes: readonly Route[], info: OpenApiInfo): OpenApiDocument {

@@ -72,6 +72,11 @@ export interface RouteAuth {
   requireUser(): RequestHandler;
 }
 
+export interface MountOptions {
+  /** Runs right after sign-in on every signed-in route: the request limits (runtime/api/rate-limit.ts). */
+  limit?: RequestHandler;
+}
+
 /** `/events/{id}` → `/events/:id`. */
 export function expressPath(path: string): string {
   return path.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, ':$1');
@@ -93,14 +98,15 @@ export function principalOf(req: Request): Principal {
  * then the route's own body parser with its limit and content type, then path, query and body checks that name
  * the wrong field, then the handler. A known path asked with another method answers 405 with `Allow`.
  */
-export function mountRoutes(router: Router, routes: readonly Route[], auth: RouteAuth): Router {
+export function mountRoutes(router: Router, routes: readonly Route[], auth: RouteAuth, options: MountOptions = {}): Router {
   assertUnique(routes);
   const requireUser = auth.requireUser();
+  const limit = options.limit ? [options.limit] : [];
   const byPath = new Map<string, Route[]>();
   for (const route of routes) {
     byPath.set(route.path, [...(byPath.get(route.path) ?? []), route]);
     const chain: RequestHandler[] = [];
-    if (route.access !== 'public') chain.push(requireUser, requireRole(route));
+    if (route.access !== 'public') chain.push(requireUser, ...limit, requireRole(route));
     if (route.body && route.body.parsedBy !== 'handler') chain.push(...bodyParsing(route, route.body));
     chain.push(inputChecks(route), run(route.handler));
     router[route.method](expressPath(route.path), ...chain);

@@ -23,6 +23,7 @@ import { notificationRoutes } from './notifications';
 import { notifierRoutes } from './notifiers';
 import { openApiDocument, type OpenApiDocument } from './openapi';
 import { pushRoutes, type PushHandles } from './push';
+import { requestLimiter } from './rate-limit';
 import { mountRoutes, type Route } from './route';
 import { ruleRoutes } from './rules';
 import { summaryRoutes } from './summaries';
@@ -136,7 +137,10 @@ export function documentedRoutes(): Route[] {
 
 /** Glimpser's own endpoints under /api: each route checks its own role (runtime/api/route.ts). */
 export function apiRouter(deps: ApiDeps): Router {
-  const router = mountRoutes(express.Router(), apiRoutes(deps), deps.auth);
+  const limit = deps.config
+    ? requestLimiter({ perKeyPerMinute: deps.config.apiKeyRequestsPerMinute, perAddressPerMinute: deps.config.apiRequestsPerMinute }, deps.log)
+    : undefined;
+  const router = mountRoutes(express.Router(), apiRoutes(deps), deps.auth, { limit });
   router.use((req, _res, next) => {
     next(notFound(`no API endpoint ${req.method} ${req.baseUrl}${req.path}; the operations are listed at ${API_BASE}/openapi.json`));
   });

@@ -4,6 +4,7 @@ import ruleGateNode from '../../nodes/rule-gate/rule-gate';
 import { collect, logged, nextMessage, statusesOf } from '../support/flow';
 import { helper, type FlowNode } from '../support/node-red-helper';
 import { eventually } from '../support/tools';
+import { expectProblem } from '../support/problem';
 
 const rules = JSON.stringify({
   version: 1,
@@ -36,7 +37,7 @@ const eventMsg = (camera: string, type: string, zones: string[]) => ({
 
 /** The helper's supertest client on the editor's admin routes (its type declaration leaves it out). */
 interface AdminRequest {
-  post(url: string): { send(body: unknown): PromiseLike<{ status: number; body: unknown }> };
+  post(url: string): { send(body: unknown): PromiseLike<{ status: number; body: unknown; text: string; headers: Record<string, string> }> };
 }
 const admin = () => (helper as unknown as { request(): AdminRequest }).request();
 
@@ -145,5 +146,11 @@ describe('rule-gate node', () => {
       message: expect.stringMatching(/^rules\[0\]\.when\.any\[0\]\.op: unknown operator "approx"/),
     });
     expect(await check('{')).toMatchObject({ valid: false, path: '$' });
+    // A request that is not a check at all is an RFC 9457 problem like every Glimpser error answer.
+    const wrong = await admin().post('/glimpser/rule-gate/check').send({ rules: 42 });
+    expectProblem({ status: wrong.status, headers: wrong.headers, body: wrong.text }, 400, {
+      detail: /^body\.rules: expected the rule set as JSON text/,
+      field: 'body.rules',
+    });
   });
 });

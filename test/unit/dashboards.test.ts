@@ -163,7 +163,15 @@ describe('Prometheus rules and config', () => {
 
   it('defines the documented alerts', () => {
     const names = alertExpressions(readFileSync(alertsFile, 'utf8')).map(({ where }) => where.replace('alert ', ''));
-    expect(names.sort()).toEqual(['AlertDeadLettersGrowing', 'CameraOffline', 'CaptureRestartStorm', 'GlimpserDown', 'GlimpserNotReady', 'HighAuthFailures']);
+    expect(names.sort()).toEqual([
+      'AlertDeadLettersGrowing',
+      'CameraOffline',
+      'CaptureRestartStorm',
+      'GlimpserDown',
+      'GlimpserNotReady',
+      'HighAuthFailures',
+      'SignInsBeingLimited',
+    ]);
   });
 });
 
@@ -208,7 +216,7 @@ describe('metric names in dashboards match core/metrics.ts', () => {
 
   it('declares every glimpser_* metric and label used by an alert rule', async () => {
     const expressions = alertExpressions(readFileSync(alertsFile, 'utf8'));
-    expect(expressions).toHaveLength(6);
+    expect(expressions).toHaveLength(7);
     expect(undeclared(expressions, await declaredSeries())).toEqual([]);
   });
 
