@@ -10,6 +10,7 @@ import { FrameArchive } from '../core/archive/frame-archive';
 import { BrowserPoolLease } from '../core/capture/browser-lease';
 import { CameraRegistry } from '../core/capture/registry';
 import { AiProviderRegistry } from '../core/describe/registry';
+import { MediaLinks } from '../core/alerts/media-links';
 import { metrics } from '../core/metrics';
 import { CaptureFailureRecorder } from '../core/store/capture-failures';
 import { EventPublisher } from '../core/store/event-publisher';
@@ -65,6 +66,8 @@ export class GlimpserRuntime {
   private publisher: EventPublisher | null = null;
   private failures: CaptureFailureRecorder | null = null;
   private push: PushHandles | null = null;
+  /** Signs the snapshot links in MMS and webhooks, checked by GET /api/media/…; made from secrets.json at start. */
+  private mediaLinks: MediaLinks | undefined;
   private alerts: AlertServiceHandle | null = null;
   private suspendMqtt: SuspensionMqtt | null = null;
   private http: { app: Express; server: Server } | null = null;
@@ -101,6 +104,8 @@ export class GlimpserRuntime {
           tokens = new TokenSigner(secrets.tokenSecret, config.tokenTtlSeconds);
           log.scrubber.add(secrets.vapid.privateKey);
           this.push = openPushHandles(config.dataDir, secrets.vapid);
+          log.scrubber.add(secrets.mediaLinkSecret);
+          this.mediaLinks = new MediaLinks(secrets.mediaLinkSecret);
           await this.users.open();
           await this.keys.open();
           auth = new Authenticator(this.users, tokens, { keys: this.keys, gate: this.signInGate, log: log.child({ component: 'auth' }) });
@@ -200,6 +205,7 @@ export class GlimpserRuntime {
               ai: this.aiProviders,
               archive: this.archive ?? undefined,
               journal: this.journal ?? undefined,
+              mediaLinks: this.mediaLinks,
               push: this.push ?? undefined,
               alerts: this.alerts ?? undefined,
               streams,
@@ -240,6 +246,7 @@ export class GlimpserRuntime {
               ai: this.aiProviders,
               archive: this.archive ?? undefined,
               journal: this.journal ?? undefined,
+              mediaLinks: this.mediaLinks,
               push: this.push ?? undefined,
               alerts: this.alerts ?? undefined,
               browsers: this.browsers,

@@ -51,6 +51,7 @@ export class NotifySmsController implements NodeBehaviour<AlertMessage> {
           template: config.template,
           maxLength: config.maxLength,
           mediaBaseUrl: config.includeMedia ? config.publicUrl : null,
+          links: handles.mediaLinks,
         },
         (result) => this.showResult(result),
       );

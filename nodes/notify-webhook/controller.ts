@@ -38,6 +38,7 @@ export class NotifyWebhookController implements NodeBehaviour<AlertMessage> {
         format: config.format,
         includeSnapshot: config.includeSnapshot,
         publicUrl: config.publicUrl,
+        links: handles.mediaLinks,
         headers: parseWebhookHeaders(config.headers),
         allowHosts,
         secret: credentials.secret || this.newSecret(RED, credentials),

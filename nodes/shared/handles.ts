@@ -4,6 +4,7 @@ import type { FrameArchive } from '../../core/archive/frame-archive';
 import type { Bus } from '../../core/bus/bus';
 import type { EventJournal } from '../../core/store/journal';
 import type { AiProviderRegistry } from '../../core/describe/registry';
+import type { MediaLinks } from '../../core/alerts/media-links';
 import { BrowserPoolLease } from '../../core/capture/browser-lease';
 import type { DeviceRegistry } from '../../core/capture/devices';
 import { CameraRegistry } from '../../core/capture/registry';
@@ -25,6 +26,8 @@ export interface GlimpserHandles {
   journal?: EventJournal;
   /** The alert outbox and its delivery worker (cap-alert and notify-* nodes); absent outside the runtime. */
   alerts?: AlertService;
+  /** Signs the expiring snapshot links notifiers send (MMS media, webhook JSON); absent outside the runtime. */
+  mediaLinks?: MediaLinks;
   /** The AI providers (glimpser-ai nodes) deployed now, for POST /api/ai/analyze; absent outside the runtime. */
   ai?: AiProviderRegistry;
   /** The install's VAPID keys and the browsers subscribed through the API (notify-push); absent outside the runtime. */

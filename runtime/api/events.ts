@@ -4,7 +4,8 @@ import type { Logger } from '../../core/log/logger';
 import { eventJson, type EventJson } from '../../core/store/event-json';
 import { MAX_QUERY_LIMIT } from '../../core/store/journal-query';
 import type { EventJournal, EventQuery, StoredEvent } from '../../core/store/journal';
-import { apiErrors, notFound, type HttpError } from './errors';
+import type { MediaLinks } from '../../core/alerts/media-links';
+import { apiErrors, HttpError, notFound } from './errors';
 import { parseListQuery, queryJournal } from './query';
 import { routerOf, type Route, type RouteAuth } from './route';
 import { EventSchema, JpegResponse, KeepBody, listQuery, NextCursor } from './schemas';
@@ -17,9 +18,19 @@ import { listCamera, visible } from './scope';
 export interface EventsRouterDeps {
   journal: EventJournal;
   log: Logger;
+  /** Checks the signed snapshot links alerts carry; without it those links are refused. */
+  links?: MediaLinks;
 }
 
 export type EventResponse = EventJson & { snapshotUrl: string | null };
+
+const SignedLinkQuery = Type.Object(
+  {
+    expires: Type.String({ pattern: '^[0-9]{1,12}$', description: 'When the link stops working, in seconds since the epoch.' }),
+    sig: Type.String({ pattern: '^[A-Za-z0-9_-]{43}$', description: 'HMAC-SHA256 of the event id and expiry, base64url.' }),
+  },
+  { additionalProperties: false },
+);
 
 /** Turns the query string into a journal query; the journal itself checks camera, type, zone and cursor. */
 const LIST_QUERY = {
@@ -38,6 +49,20 @@ const EventAnswer = Type.Object({ event: EventSchema });
 const TAGS = ['events'];
 
 export function eventRoutes(deps: EventsRouterDeps): Route[] {
+  const sendSnapshot = (id: string, res: Response, next: NextFunction): void => {
+    const file = deps.journal.snapshotPath(id);
+    if (file === null) throw noSnapshot(id);
+    // The containment check is the journal's; dot folders in the data path (e.g. ~/.glimpser) are fine.
+    res.sendFile(
+      file,
+      { dotfiles: 'allow', headers: { 'Content-Type': 'image/jpeg', 'Cache-Control': 'private, no-cache' } },
+      (err?: NodeJS.ErrnoException) => {
+        if (!err) return;
+        // Deleted by retention between the look-up and the read.
+        next(err.code === 'ENOENT' ? noSnapshot(id) : err);
+      },
+    );
+  };
   const respond = (req: Request, event: StoredEvent): EventResponse => {
     const json = eventJson(event);
     return { ...json, snapshotUrl: json.hasSnapshot ? `${req.baseUrl}/events/${event.id}/snapshot.jpg` : null };
@@ -91,20 +116,38 @@ export function eventRoutes(deps: EventsRouterDeps): Route[] {
       params: EventParams,
       responses: { 200: JpegResponse, 404: { description: 'No such event, or it has no snapshot.' } },
       handler: (req: Request, res: Response, next: NextFunction) => {
+        stored(req, req.params.id);
+        sendSnapshot(req.params.id, res, next);
+      },
+    },
+    {
+      method: 'get',
+      path: '/media/events/{id}/snapshot.jpg',
+      operationId: 'getSignedEventSnapshot',
+      summary: "An event's snapshot through a signed, expiring link",
+      description:
+        'The link MMS, webhooks and mail carry (core/alerts/media-links.ts), for those who fetch the picture without signing in, such as Twilio. It opens this one snapshot until `expires`; a changed event id, expiry or signature is refused.',
+      tags: TAGS,
+      access: 'public',
+      params: EventParams,
+      query: SignedLinkQuery,
+      responses: {
+        200: JpegResponse,
+        403: { description: 'The signature does not match, or the link has expired.' },
+        404: { description: 'The event or its snapshot is gone.' },
+      },
+      handler: (req: Request, res: Response, next: NextFunction) => {
         const { id } = req.params;
-        stored(req, id);
-        const file = deps.journal.snapshotPath(id);
-        if (file === null) throw noSnapshot(id);
-        // The containment check is the journal's; dot folders in the data path (e.g. ~/.glimpser) are fine.
-        res.sendFile(
-          file,
-          { dotfiles: 'allow', headers: { 'Content-Type': 'image/jpeg', 'Cache-Control': 'private, no-cache' } },
-          (err?: NodeJS.ErrnoException) => {
-            if (!err) return;
-            // Deleted by retention between the look-up and the read.
-            next(err.code === 'ENOENT' ? noSnapshot(id) : err);
-          },
-        );
+        const { expires, sig } = req.query as { expires: string; sig: string };
+        const verdict = deps.links ? deps.links.check(id, Number(expires), sig) : 'invalid';
+        if (verdict !== 'ok')
+          throw new HttpError(
+            403,
+            'forbidden',
+            verdict === 'expired' ? 'this snapshot link has expired' : 'sig: this link was not signed here for this event and expiry',
+          );
+        if (!deps.journal.get(id)) throw noEvent(id);
+        sendSnapshot(id, res, next);
       },
     },
     {

@@ -6,6 +6,7 @@ import { CameraRegistry } from '../../core/capture/registry';
 import type { AiProviderRegistry } from '../../core/describe/registry';
 import { silentLogger, type Logger } from '../../core/log/logger';
 import type { EventJournal } from '../../core/store/journal';
+import type { MediaLinks } from '../../core/alerts/media-links';
 import type { Authenticator } from '../auth/middleware';
 import { SESSION_COOKIE } from '../auth/middleware';
 import type { Config } from '../config';
@@ -37,6 +38,8 @@ export interface ApiDeps {
   cameras: CameraRegistry;
   archive?: FrameArchive;
   journal?: EventJournal;
+  /** Signs and checks the snapshot links alerts carry (GET /media/events/{id}/snapshot.jpg). */
+  mediaLinks?: MediaLinks;
   push?: PushHandles;
   alerts?: AlertServiceHandle;
   config?: Config;
@@ -98,7 +101,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     },
     ...systemRoutes({ cameras: deps.cameras, config: deps.config ?? disabled<Config>('the configuration'), ai: deps.ai, log }),
     ...cameraRoutes({ cameras: deps.cameras, archive: deps.archive, log, maxClientsPerCamera: deps.maxStreamClientsPerCamera, streams: deps.streams }),
-    ...eventRoutes({ journal, log }),
+    ...eventRoutes({ journal, log, links: deps.mediaLinks }),
     ...summaryRoutes({ journal, log }),
     ...alertRoutes({ alerts, log }),
     ...capRoutes({ alerts: deps.alerts, log }),

@@ -10,6 +10,8 @@ export interface Secrets {
   tokenSecret: string;
   /** Signs Web Push requests (RFC 8292); browsers subscribe with its public key, so it must never change. */
   vapid: VapidKeys;
+  /** Signs the expiring snapshot links in MMS, webhooks and mail (core/alerts/media-links.ts). */
+  mediaLinkSecret: string;
 }
 
 /**
@@ -24,8 +26,14 @@ export async function loadSecrets(dataDir: string, configuredCredentialSecret?: 
     tokenSecret: stored.tokenSecret ?? randomBytes(32).toString('hex'),
     // Files written before web push lack the pair: it is added once, the other secrets kept as they were.
     vapid: isVapidKeys(stored.vapid) ? stored.vapid : generateVapidKeys(),
+    mediaLinkSecret: stored.mediaLinkSecret ?? randomBytes(32).toString('hex'),
   };
-  if (stored.credentialSecret !== secrets.credentialSecret || stored.tokenSecret !== secrets.tokenSecret || stored.vapid !== secrets.vapid)
+  if (
+    stored.credentialSecret !== secrets.credentialSecret ||
+    stored.tokenSecret !== secrets.tokenSecret ||
+    stored.vapid !== secrets.vapid ||
+    stored.mediaLinkSecret !== secrets.mediaLinkSecret
+  )
     await file.write({ ...stored, ...secrets });
   return configuredCredentialSecret ? { ...secrets, credentialSecret: configuredCredentialSecret } : secrets;
 }

@@ -71,8 +71,10 @@ describe('notify-webhook node', () => {
     node.receive({ payload: 'no alert here' });
     const alert = sampleAlert();
     const arriving = receiver.next();
+    const delivered = nextResult();
     node.receive({ alert });
     expect(JSON.parse((await arriving).body.toString('utf8'))).toMatchObject({ data: { id: alert.id } });
+    expect(await delivered).toMatchObject({ outcome: 'delivered' });
     // done(err) logs the error as text: "Error: <message>".
     const errors = loggedErrors('hook1').map((text) => text.replace(/^Error: /, ''));
     expect(errors[0]).toMatch(/^msg\.alert\.camera: expected a camera id: .*, got "Front Door" \(an alert from a cap-alert node\)$/);
@@ -84,10 +86,13 @@ describe('notify-webhook node', () => {
     await helper.load([notifyWebhookNode], flow({ url: receiver.url, format: 'cap' }), { hook1: { secret } });
     const alert = sampleAlert();
     const arriving = receiver.next();
+    const delivered = nextResult();
     helper.getNode('hook1').receive({ alert });
     const hook = await arriving;
     expect(hook.contentType).toBe('application/cap+xml; charset=utf-8');
     expect(hook.body.toString('utf8')).toBe(alert.capXml);
+    // Its result is in before the next test tells the receiver to answer otherwise.
+    expect(await delivered).toMatchObject({ outcome: 'delivered', statusCode: 200 });
   });
 
   it('shows a receiver error in the status: retrying a 500, failed on a 410', async () => {
@@ -104,8 +109,10 @@ describe('notify-webhook node', () => {
     helper.getNode('hook1').receive({ alert: sampleAlert() });
     expect(await retried).toMatchObject({ outcome: 'retry', statusCode: 500 });
     expect(statusTexts()).toContainEqual(expect.stringMatching(/^retrying after HTTP 500 \(\d\d:\d\d:\d\d\)$/));
+    const delivered = nextResult((result) => result.outcome === 'delivered');
     receiver.answer({ status: 200 });
     await arriving;
+    await delivered;
   });
 
   it('shows a URL the policy refuses as blocked, and dead-letters its alerts with the reason instead of sending them', async () => {

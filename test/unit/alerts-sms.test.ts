@@ -1,5 +1,6 @@
 import { DeliveryError, type Delivery, type DeliveryJob, type StoredAlert } from '../../core/alerts';
 import { checkApiBaseUrl, retryAfterMs, SmsChannel, smsText, trimText, TwilioAccount, type SmsSettings } from '../../core/alerts/channels/sms';
+import { MediaLinks } from '../../core/alerts/media-links';
 import { INVALID_NUMBER, NOT_MOBILE, REGION_DISABLED, SERVER_ERROR, TOO_MANY, TwilioServer, UNSUBSCRIBED, type TwilioReply } from '../support/twilio-server';
 
 const ACCOUNT = { accountSid: `AC${'a1'.repeat(16)}`, authToken: 'token-for-tests', apiKeys: { [`SK${'b2'.repeat(16)}`]: 'key-secret' } };
@@ -105,11 +106,18 @@ describe('SMS channel through the real twilio SDK, against a loopback Twilio', (
     expect(trimText('short', 10)).toBe('short');
   });
 
-  it("adds the snapshot's public URL as MediaUrl when a public base URL is configured and the alert has a snapshot", async () => {
-    const channel = new SmsChannel(account, { ...SETTINGS, mediaBaseUrl: 'https://glimpser.example.org/' });
+  it('adds a signed, expiring link to the snapshot as MediaUrl when a public base URL is configured and the alert has a snapshot', async () => {
+    const links = new MediaLinks('k'.repeat(64), 3_600_000, () => Date.parse('2024-05-06T12:30:00Z'));
+    const channel = new SmsChannel(account, { ...SETTINGS, mediaBaseUrl: 'https://glimpser.example.org/', links });
     await channel.send(job());
     await channel.send(job('+15005550006', { snapshot: null }));
-    expect(server.received.map((r) => r.MediaUrl)).toEqual([['https://glimpser.example.org/api/events/ev-42/snapshot.jpg'], []]);
+    const [[url], none] = server.received.map((r) => r.MediaUrl);
+    expect(url).toMatch(/^https:\/\/glimpser\.example\.org\/api\/media\/events\/ev-42\/snapshot\.jpg\?expires=1715002200&sig=[\w-]{43}$/);
+    expect(links.check('ev-42', 1715002200, new URL(url).searchParams.get('sig')!)).toBe('ok');
+    expect(none).toEqual([]);
+    // Without a way to sign (a plain Node-RED), no link Twilio could not open: the message goes as text.
+    await new SmsChannel(account, { ...SETTINGS, mediaBaseUrl: 'https://glimpser.example.org/' }).send(job());
+    expect(server.received.at(-1)!.MediaUrl).toEqual([]);
   });
 
   it('leaves placeholders that are not alert fields as written', () => {

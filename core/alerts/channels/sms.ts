@@ -4,6 +4,7 @@ import twilio from 'twilio';
 import type { RequestOptions } from 'twilio/lib/base/RequestClient';
 import type Response from 'twilio/lib/http/response';
 import { DeliveryError, type Channel, type Delivery, type DeliveryJob, type DeliveryResult, type StoredAlert } from '../index';
+import { snapshotLink, type MediaLinks } from '../media-links';
 
 /** Where the official SDK sends requests unless told otherwise. */
 export const TWILIO_API_BASE_URL = 'https://api.twilio.com';
@@ -171,6 +172,8 @@ export interface SmsSettings {
   maxLength: number;
   /** Glimpser's address as Twilio can reach it, for the snapshot as MMS media; null sends text only. */
   mediaBaseUrl: string | null;
+  /** Signs the snapshot link Twilio fetches without signing in; without it the message goes as text only. */
+  links?: MediaLinks;
 }
 
 /** Fills a template's {{field}} placeholders from the alert; placeholders that are not fields stay as written. */
@@ -195,10 +198,9 @@ export function trimText(text: string, max: number): string {
         .trimEnd()}…`;
 }
 
-/** The snapshot's public address (the events API serves it), or null when there is none to show. */
-export function mediaUrlOf(alert: StoredAlert, baseUrl: string | null): string | null {
-  if (!baseUrl || !alert.snapshot || !alert.eventId) return null;
-  return `${baseUrl.replace(/\/+$/, '')}/api/events/${encodeURIComponent(alert.eventId)}/snapshot.jpg`;
+/** The snapshot's signed, expiring public link (Twilio fetches it without signing in), or null when there is none. */
+export function mediaUrlOf(alert: StoredAlert, baseUrl: string | null, links: MediaLinks | undefined): string | null {
+  return snapshotLink(alert, baseUrl, links);
 }
 
 /** SMS (or MMS with the snapshot) through a Twilio account: one delivery is one message to one number. */
@@ -221,7 +223,7 @@ export class SmsChannel implements Channel {
   async send(job: DeliveryJob): Promise<{ statusCode?: number }> {
     const to = job.delivery.target;
     if (job.signal.aborted) throw new DeliveryError(`the SMS to ${to} was cancelled before it was sent`, false);
-    const media = mediaUrlOf(job.alert, this.settings.mediaBaseUrl);
+    const media = mediaUrlOf(job.alert, this.settings.mediaBaseUrl, this.settings.links);
     const sent = await this.account.sendMessage({
       to,
       ...(this.settings.messagingServiceSid ? { messagingServiceSid: this.settings.messagingServiceSid } : { from: this.settings.from }),

@@ -5,6 +5,7 @@ import { checkWebUrl } from '../../net/url-policy';
 import { DeliveryError, type Channel, type Delivery, type DeliveryJob, type DeliveryResult, type StoredAlert } from '../index';
 import { httpStatusError, networkError } from './http';
 import { BlockedAddressError, guardedLookup, signWebhook, webhookKey } from './webhook-request';
+import { snapshotLink, type MediaLinks } from '../media-links';
 
 export { generateWebhookSecret, parseWebhookHeaders, checkAuthorization, signWebhook } from './webhook-request';
 
@@ -16,6 +17,8 @@ export interface WebhookSettings {
   includeSnapshot: boolean;
   /** Glimpser's address as receivers reach it (e.g. https://glimpser.example.com): the snapshot's link is built on it. */
   publicUrl: string;
+  /** Signs the snapshot link in the JSON so receivers can fetch it without signing in. */
+  links?: MediaLinks;
   /** Custom headers, lower-case names (parseWebhookHeaders has checked them). */
   headers: Record<string, string>;
   /** Hosts the URL policy lets through although it would refuse them (like a website camera's allowHosts). */
@@ -36,10 +39,13 @@ const RECEIVER = 'the webhook receiver';
  * The JSON body, in the Standard Webhooks envelope (`type`, `timestamp`, `data`): the alert's summary, the snapshot's
  * link when Glimpser's public address is known, and its bytes inline when asked and they fit.
  */
-export function webhookJson(alert: StoredAlert, snapshot: Buffer | null, settings: Pick<WebhookSettings, 'includeSnapshot' | 'publicUrl'>): Buffer {
+export function webhookJson(alert: StoredAlert, snapshot: Buffer | null, settings: Pick<WebhookSettings, 'includeSnapshot' | 'publicUrl' | 'links'>): Buffer {
   const sent = new Date(alert.sent).toISOString();
+  // A signed, expiring link the receiver can fetch without signing in; the API path (which needs sign-in) without one.
   const base = settings.publicUrl.replace(/\/+$/, '');
-  const url = base && alert.eventId && alert.snapshot ? `${base}/api/events/${encodeURIComponent(alert.eventId)}/snapshot.jpg` : null;
+  const url =
+    snapshotLink(alert, base || null, settings.links) ??
+    (base && alert.eventId && alert.snapshot ? `${base}/api/events/${encodeURIComponent(alert.eventId)}/snapshot.jpg` : null);
   const data = {
     id: alert.id,
     identifier: alert.identifier,
