@@ -12,13 +12,17 @@ export function signedInAs(role: Role = 'admin', cameras: readonly string[] | nu
   return { requireUser: (): RequestHandler => (req: Request, _res, next) => ((req.user = principal), next()) };
 }
 
-/** Signs each request in as the user its `x-test-user` / `x-test-role` headers name; 401 without them. */
+/**
+ * Signs each request in as the user its `x-test-user` / `x-test-role` headers name, limited to the comma-separated
+ * cameras of `x-test-cameras` when there is one; 401 without them.
+ */
 export function signedInByHeaders(): RouteAuth {
   return {
     requireUser: (): RequestHandler => (req: Request, res, next) => {
       const username = req.headers['x-test-user'];
       if (typeof username !== 'string') return sendError(res, 401, 'unauthorized', 'x-test-user: missing header naming the test user');
-      req.user = { username, role: req.headers['x-test-role'] as Role, cameras: null, via: 'password' };
+      const cameras = req.headers['x-test-cameras'];
+      req.user = { username, role: req.headers['x-test-role'] as Role, cameras: typeof cameras === 'string' ? cameras.split(',') : null, via: 'password' };
       next();
     },
   };

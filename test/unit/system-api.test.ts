@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express from 'express';
 import sharp from 'sharp';
 import type { CameraHandle } from '../../core/capture/registry';
 import { CameraRegistry } from '../../core/capture/registry';
@@ -10,11 +10,11 @@ import { OpenAIVisionProvider } from '../../core/describe/openai-provider';
 import { AiProviderRegistry } from '../../core/describe/registry';
 import { silentLogger } from '../../core/log/logger';
 import { metrics } from '../../core/metrics';
-import type { Principal } from '../../runtime/auth/roles';
 import { loadConfig } from '../../runtime/config';
 import { apiErrors } from '../../runtime/api/errors';
 import { routerOf } from '../../runtime/api/route';
 import { ANALYZE_MAX_BYTES, systemRoutes } from '../../runtime/api/system';
+import { signedInByHeaders } from '../support/api-auth';
 import { OpenAIServer } from '../support/openai-server';
 import { expectProblem } from '../support/problem';
 
@@ -24,11 +24,12 @@ import { expectProblem } from '../support/problem';
  * (test/unit/api-roles.test.ts); this one checks what each route answers. The AI provider is the real one (the
  * openai SDK) against a loopback server that speaks OpenAI's wire format.
  */
-const PRINCIPALS: Record<string, Principal> = {
-  viewer: { username: 'vera', role: 'viewer', cameras: null, via: 'password' },
-  porchOnly: { username: 'pat', role: 'viewer', cameras: ['porch'], via: 'password' },
-  operator: { username: 'otto', role: 'operator', cameras: null, via: 'token' },
-  admin: { username: 'ada', role: 'admin', cameras: null, via: 'password' },
+/** The `x-test-*` headers signedInByHeaders reads, per principal of these tests. */
+const PRINCIPALS: Record<string, Record<string, string>> = {
+  viewer: { 'x-test-user': 'vera', 'x-test-role': 'viewer' },
+  porchOnly: { 'x-test-user': 'pat', 'x-test-role': 'viewer', 'x-test-cameras': 'porch' },
+  operator: { 'x-test-user': 'otto', 'x-test-role': 'operator' },
+  admin: { 'x-test-user': 'ada', 'x-test-role': 'admin' },
 };
 
 function camera(id: string, restarts: number): CameraHandle {
@@ -58,13 +59,7 @@ beforeAll(async () => {
   cameras.register(camera('yard', 0));
   const config = loadConfig({ GLIMPSER_ADMIN_PASSWORD: 'do-not-show-this-password', GLIMPSER_DATA_DIR: '/tmp/glimpser-system-api' }, '/');
   const app = express();
-  const auth = {
-    requireUser: () => (req: Request, _res: Response, next: NextFunction) => {
-      req.user = PRINCIPALS[String(req.headers['x-test-user'])];
-      next();
-    },
-  };
-  app.use('/api', routerOf(systemRoutes({ cameras, config, ai, log: silentLogger }), auth), apiErrors(silentLogger, 'system request failed'));
+  app.use('/api', routerOf(systemRoutes({ cameras, config, ai, log: silentLogger }), signedInByHeaders()), apiErrors(silentLogger, 'system request failed'));
   server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
@@ -92,7 +87,7 @@ function provider(id: string, budget: Partial<BudgetLimits> = {}): () => void {
   return ai.register({ id, name: id, service: { model: 'gpt-4o-mini', notConfigured: null, describe: (request) => made.describe(request) } });
 }
 
-const as = (who: string, init: RequestInit = {}): RequestInit => ({ ...init, headers: { ...(init.headers as Record<string, string>), 'x-test-user': who } });
+const as = (who: string, init: RequestInit = {}): RequestInit => ({ ...init, headers: { ...(init.headers as Record<string, string>), ...PRINCIPALS[who] } });
 const analyze = (who: string, body: Buffer, query = '', type = 'image/jpeg') =>
   fetch(`${base}/ai/analyze${query}`, as(who, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': type } }));
 
