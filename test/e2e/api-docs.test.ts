@@ -4,8 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Builder, By, until, type WebDriver } from 'selenium-webdriver';
-import chrome from 'selenium-webdriver/chrome';
+import { By, until, type WebDriver } from 'selenium-webdriver';
 import { CameraRegistry } from '../../core/capture/registry';
 import { silentLogger } from '../../core/log/logger';
 import { docsRouter } from '../../runtime/api/docs';
@@ -16,7 +15,7 @@ import { TokenSigner } from '../../runtime/auth/tokens';
 import { closeRoutes, createHttp } from '../../runtime/http';
 import { Readiness } from '../../runtime/readiness';
 import { UserStore } from '../../runtime/stores/users';
-import { findTool } from '../support/tools';
+import { startChromium } from '../support/chromium';
 
 /**
  * Issue 12, acceptance 4: the interactive API page at /docs renders every operation of /api/openapi.json in real
@@ -58,24 +57,7 @@ describe('the API docs page', () => {
     await new Promise((resolve) => server.once('listening', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-    const options = new chrome.Options().setChromeBinaryPath(findTool('chromium'));
-    options.addArguments(
-      '--headless=new',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-dev-shm-usage',
-      '--window-size=1400,900',
-      `--user-data-dir=${mkdtempSync(path.join(tmpdir(), 'glimpser-e2e-'))}`,
-    );
-    driver = await new Builder()
-      .forBrowser('chrome')
-      .setChromeOptions(options)
-      .setChromeService(new chrome.ServiceBuilder(findTool('chromedriver')))
-      .build();
+    driver = await startChromium();
   }, 90000);
 
   afterAll(async () => {

@@ -1,10 +1,8 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Builder, By, until, type WebDriver } from 'selenium-webdriver';
-import chrome from 'selenium-webdriver/chrome';
+import { By, until, type WebDriver } from 'selenium-webdriver';
 import { startGlimpser, type RunningGlimpser } from '../support/glimpser-process';
-import { findTool } from '../support/tools';
+import { startChromium } from '../support/chromium';
 
 /** The editor as a person uses it: real Chromium, the real sign-in form, the Glimpser palette and a node dialog. */
 describe('the Node-RED editor with the Glimpser palette', () => {
@@ -13,25 +11,7 @@ describe('the Node-RED editor with the Glimpser palette', () => {
 
   beforeAll(async () => {
     app = await startGlimpser();
-    const options = new chrome.Options().setChromeBinaryPath(findTool('chromium'));
-    options.addArguments(
-      '--headless=new',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-dev-shm-usage',
-      '--window-size=1400,900',
-      `--user-data-dir=${mkdtempSync(path.join(tmpdir(), 'glimpser-e2e-'))}`,
-    );
-    driver = await new Builder()
-      .forBrowser('chrome')
-      .setChromeOptions(options)
-      .setChromeService(new chrome.ServiceBuilder(findTool('chromedriver')))
-      .build();
+    driver = await startChromium();
   }, 90000);
 
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { descendantsOf, REPO_ROOT, tempDataDir } from '../support/glimpser-process';
+import { descendantsOf, readyLine, REPO_ROOT, tempDataDir } from '../support/glimpser-process';
 import { eventually } from '../support/tools';
 
 /**
@@ -26,26 +26,7 @@ function npmStart(dataDir: string, timeoutMs: number): Promise<NpmStart> {
     npm.once('exit', (code, signal) => resolve({ code, signal })),
   );
   const logs: string[] = [];
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start was not ready within ${timeoutMs} ms:\n${logs.slice(-30).join('\n')}`)), timeoutMs);
-    let buffered = '';
-    npm.stdout!.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      const lines = buffered.split('\n');
-      buffered = lines.pop() ?? '';
-      for (const line of lines) {
-        logs.push(line);
-        if (!line.includes('"glimpser ready"')) continue;
-        clearTimeout(timer);
-        resolve({ npm, exited, dataDir, base: `http://127.0.0.1:${(JSON.parse(line) as { httpPort: number }).httpPort}`, logs });
-      }
-    });
-    npm.stderr!.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
-    void exited.then(({ code }) => {
-      clearTimeout(timer);
-      reject(new Error(`npm start exited with ${code} before Glimpser was ready:\n${logs.slice(-30).join('\n')}`));
-    });
-  });
+  return readyLine(npm, logs, timeoutMs, 'npm start', 'SIGTERM').then((ready) => ({ npm, exited, dataDir, base: `http://127.0.0.1:${ready.httpPort}`, logs }));
 }
 
 function readProc(pid: number, file: string): string {

@@ -22,17 +22,28 @@ export function tempDataDir(): string {
   return mkdtempSync(path.join(tmpdir(), 'glimpser-test-'));
 }
 
-/** Boots the built runtime (dist/) as its own process on random ports and waits for its "glimpser ready" log line. */
-export function startGlimpser(dataDir = tempDataDir(), env: Record<string, string> = {}, timeoutMs = 60000): Promise<RunningGlimpser> {
-  const proc = spawn(process.execPath, [CLI], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', GLIMPSER_DATA_DIR: dataDir, GLIMPSER_HTTP_PORT: '0', GLIMPSER_MQTT_PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: string[] = [];
+/** The "glimpser ready" log line's addresses. */
+export interface ReadyLine {
+  httpPort: number;
+  mqttPort: number;
+}
+
+/**
+ * Collects a starting Glimpser's output (stdout and stderr of `proc`, or of the npm that runs it) into `logs` and
+ * resolves with its "glimpser ready" line; rejects, with the last lines, when it exits first or after `timeoutMs`
+ * (and then sends it `killSignal`: npm must get SIGTERM to pass it on, a SIGKILL would orphan Glimpser).
+ */
+export function readyLine(
+  proc: ChildProcess,
+  logs: string[],
+  timeoutMs: number,
+  what = 'glimpser',
+  killSignal: NodeJS.Signals = 'SIGKILL',
+): Promise<ReadyLine> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`glimpser did not become ready within ${timeoutMs} ms:\n${logs.slice(-30).join('\n')}`));
+      proc.kill(killSignal);
+      reject(new Error(`${what} did not become ready within ${timeoutMs} ms:\n${logs.slice(-30).join('\n')}`));
     }, timeoutMs);
     let buffered = '';
     proc.stdout!.on('data', (chunk: Buffer) => {
@@ -42,27 +53,37 @@ export function startGlimpser(dataDir = tempDataDir(), env: Record<string, strin
       for (const line of lines) {
         logs.push(line);
         if (!line.includes('"glimpser ready"')) continue;
-        const ready = JSON.parse(line) as { httpPort: number; mqttPort: number };
         clearTimeout(timer);
-        const password = readFileSync(path.join(dataDir, 'initial-admin-password'), 'utf8').trim();
-        resolve({
-          proc,
-          httpPort: ready.httpPort,
-          mqttPort: ready.mqttPort,
-          dataDir,
-          password: env.GLIMPSER_ADMIN_PASSWORD ?? password,
-          base: `http://127.0.0.1:${ready.httpPort}`,
-          logs,
-          stop: () => stopProcess(proc),
-        });
+        resolve(JSON.parse(line) as ReadyLine);
       }
     });
     proc.stderr!.on('data', (chunk: Buffer) => logs.push(chunk.toString('utf8')));
     proc.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`glimpser exited with ${code} before it was ready:\n${logs.slice(-30).join('\n')}`));
+      reject(new Error(`${what} exited with ${code} before it was ready:\n${logs.slice(-30).join('\n')}`));
     });
   });
+}
+
+/** Boots the built runtime (dist/) as its own process on random ports and waits for its "glimpser ready" log line. */
+export async function startGlimpser(dataDir = tempDataDir(), env: Record<string, string> = {}, timeoutMs = 60000): Promise<RunningGlimpser> {
+  const proc = spawn(process.execPath, [CLI], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', GLIMPSER_DATA_DIR: dataDir, GLIMPSER_HTTP_PORT: '0', GLIMPSER_MQTT_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  const ready = await readyLine(proc, logs, timeoutMs);
+  const password = env.GLIMPSER_ADMIN_PASSWORD ?? readFileSync(path.join(dataDir, 'initial-admin-password'), 'utf8').trim();
+  return {
+    proc,
+    httpPort: ready.httpPort,
+    mqttPort: ready.mqttPort,
+    dataDir,
+    password,
+    base: `http://127.0.0.1:${ready.httpPort}`,
+    logs,
+    stop: () => stopProcess(proc),
+  };
 }
 
 /** Sends `signal` and resolves with the exit code once the process has exited (at once if it already has). */
