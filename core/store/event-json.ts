@@ -1,4 +1,5 @@
 import type { EventBox, StoredEvent } from './event';
+import { isoTime } from './iso-time';
 
 /**
  * An event as the HTTP API and the bus show it: every time twice, as an ISO 8601 string for people and as
@@ -48,6 +49,4 @@ export function eventJson(event: StoredEvent): EventJson {
   };
 }
 
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
+const iso = isoTime;
