@@ -31,6 +31,7 @@ import type { RuntimeLogger } from './logger';
 import { EmbeddedNodeRed, seedDefaultFlows } from './node-red';
 import { Readiness } from './readiness';
 import { ApiKeyStore } from './stores/api-keys';
+import { secureDataDir } from './stores/data-dir';
 import { loadSecrets } from './stores/secrets';
 import { UserStore } from './stores/users';
 import { versions } from './version';
@@ -95,7 +96,7 @@ export class GlimpserRuntime {
       {
         name: 'stores',
         start: async () => {
-          await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+          await secureDataDir(config.dataDir, log);
           await mkdir(config.mediaDir, { recursive: true });
           const secrets = await loadSecrets(config.dataDir, config.credentialSecret);
           log.scrubber.add(secrets.credentialSecret);
