@@ -150,3 +150,22 @@ export const metrics = {
     ['reason'],
   ),
 };
+
+/** Scheduled jobs (core/jobs): what ran, how long it took, and what did not run. */
+export const jobMetrics = {
+  jobRunsTotal: counter('glimpser_job_runs_total', 'Job runs recorded, by job kind and outcome (ok, failed, skipped, missed).', ['kind', 'outcome']),
+  jobRunSeconds: histogram(
+    'glimpser_job_run_seconds',
+    'How long job runs that did work (ok or failed) took, by job kind.',
+    ['kind'],
+    [0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 1800],
+  ),
+  jobRunsSkippedTotal: counter(
+    'glimpser_job_runs_skipped_total',
+    'Scheduled or manual runs skipped because the previous run of the job was still going, by job kind.',
+    ['kind'],
+  ),
+  jobRunsMissedTotal: counter('glimpser_job_runs_missed_total', 'Scheduled runs missed while Glimpser was not running (recorded on start), by job kind.', [
+    'kind',
+  ]),
+};

@@ -42,7 +42,10 @@ export function parseSchedule(input: unknown): JobSchedule {
   if (s.kind === 'interval') {
     const everyMs = s.everyMs;
     if (typeof everyMs !== 'number' || !Number.isInteger(everyMs) || everyMs < MIN_INTERVAL_MS) {
-      throw new JobValidationError('schedule.everyMs', `expected a whole number of milliseconds of at least ${MIN_INTERVAL_MS}, got ${JSON.stringify(everyMs)}`);
+      throw new JobValidationError(
+        'schedule.everyMs',
+        `expected a whole number of milliseconds of at least ${MIN_INTERVAL_MS}, got ${JSON.stringify(everyMs)}`,
+      );
     }
     return { kind: 'interval', everyMs };
   }

@@ -74,7 +74,7 @@ describe('push API', () => {
     expect(await call('GET', '/push/vapid-public-key')).toEqual({ status: 200, body: { publicKey: push.keys.publicKey } });
   });
 
-  it('adds a VAPID pair to a secrets.json written before web push, keeping its other secrets', async () => {
+  it('adds a VAPID pair (and the media link secret) to a secrets.json written before web push, keeping its other secrets', async () => {
     const older = mkdtempSync(path.join(tmpdir(), 'glimpser-push-secrets-'));
     try {
       writeFileSync(path.join(older, 'secrets.json'), JSON.stringify({ credentialSecret: 'c'.repeat(64), tokenSecret: 't'.repeat(64) }), { mode: 0o600 });
@@ -84,8 +84,10 @@ describe('push API', () => {
         credentialSecret: 'c'.repeat(64),
         tokenSecret: 't'.repeat(64),
         vapid: upgraded.vapid,
+        mediaLinkSecret: upgraded.mediaLinkSecret,
       });
-      expect((await loadSecrets(older)).vapid).toEqual(upgraded.vapid);
+      expect(upgraded.mediaLinkSecret).toMatch(/^[0-9a-f]{64}$/);
+      expect(await loadSecrets(older)).toMatchObject({ vapid: upgraded.vapid, mediaLinkSecret: upgraded.mediaLinkSecret });
     } finally {
       rmSync(older, { recursive: true, force: true });
     }
