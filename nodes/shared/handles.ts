@@ -5,6 +5,7 @@ import type { Bus } from '../../core/bus/bus';
 import type { EventJournal } from '../../core/store/journal';
 import type { AiProviderRegistry } from '../../core/describe/registry';
 import type { MediaLinks } from '../../core/alerts/media-links';
+import type { Scheduler } from '../../core/jobs/scheduler';
 import { BrowserPoolLease } from '../../core/capture/browser-lease';
 import type { DeviceRegistry } from '../../core/capture/devices';
 import { CameraRegistry } from '../../core/capture/registry';
@@ -26,6 +27,11 @@ export interface GlimpserHandles {
   journal?: EventJournal;
   /** The alert outbox and its delivery worker (cap-alert and notify-* nodes); absent outside the runtime. */
   alerts?: AlertService;
+  /**
+   * The job scheduler (core/jobs): nodes register their schedules (capture cron/interval, ai-summary windows, job
+   * nodes) so they are listed, paused and run from the API. Absent outside the runtime.
+   */
+  jobs?: Scheduler;
   /** Signs the expiring snapshot links notifiers send (MMS media, webhook JSON); absent outside the runtime. */
   mediaLinks?: MediaLinks;
   /** The AI providers (glimpser-ai nodes) deployed now, for POST /api/ai/analyze; absent outside the runtime. */
