@@ -69,7 +69,7 @@ export function normaliseInput(input: unknown, at = 'event'): Omit<StoredEvent, 
 /** The event after a patch; data is merged as a JSON merge patch (RFC 7396: null removes a key). */
 export function applyPatch(before: StoredEvent, patch: unknown, now: number): StoredEvent {
   const checked: EventPatch = checkPatch(patch, 'patch');
-  const after: StoredEvent = { ...before, updatedAt: now };
+  const after: StoredEvent = { ...before, updatedAt: touchedAt(before, now) };
   if (checked.endTime !== undefined) {
     if (checked.endTime !== null && checked.endTime < before.startTime)
       throw new EventValidationError('patch.endTime', `a time at or after the event's startTime (${before.startTime})`, checked.endTime);
@@ -124,4 +124,13 @@ function checkDataSize(data: Record<string, unknown>, field: string): void {
   }
   if (Buffer.byteLength(json) > MAX_DATA_BYTES)
     throw new EventValidationError(field, `at most ${MAX_DATA_BYTES / 1024} KiB of JSON`, `${Buffer.byteLength(json)} bytes`);
+}
+
+/**
+ * The updatedAt of a change: now, but always later than the last one, so that every change of an event moves its
+ * updatedAt (two changes in one millisecond, such as an insert and its snapshot, are told apart by readers that key
+ * on it — the API's event text cache).
+ */
+export function touchedAt(before: Pick<StoredEvent, 'updatedAt'>, now: number): number {
+  return Math.max(now, before.updatedAt + 1);
 }

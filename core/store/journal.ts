@@ -3,7 +3,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type Database from 'better-sqlite3';
 import { silentLogger, type Logger } from '../log/logger';
-import { applyPatch, EventValidationError, normaliseInput, type StoredEvent } from './event';
+import { applyPatch, EventValidationError, normaliseInput, touchedAt, type StoredEvent } from './event';
 import { EventChangeListeners, type EventChangeListener } from './event-changes';
 import { eventId, eventIdTime, isEventId } from './event-id';
 import {
@@ -196,7 +196,7 @@ export class EventJournal {
         ...before,
         endTime: Math.max(before.startTime, before.updatedAt),
         data: { ...before.data, interrupted: true },
-        updatedAt: now,
+        updatedAt: touchedAt(before, now),
       };
       return { row, before, after };
     });
@@ -231,7 +231,7 @@ export class EventJournal {
     if (!row) return null;
     const before = rowToEvent(row);
     if (before.kept === kept) return before;
-    const after = { ...before, kept, updatedAt: this.now() };
+    const after = { ...before, kept, updatedAt: touchedAt(before, this.now()) };
     statements.update.run({ ...eventParams(after), seq: row.seq });
     space.keptEvents += kept ? 1 : -1;
     this.changes.announce({ type: 'update', before, after });
@@ -261,7 +261,7 @@ export class EventJournal {
         return null;
       }
       const before = rowToEvent(current);
-      const after = { ...before, snapshot: name, updatedAt: this.now() };
+      const after = { ...before, snapshot: name, updatedAt: touchedAt(before, this.now()) };
       statements.setSnapshot.run(name, jpeg.length, after.updatedAt, current.seq);
       space.addSnapshot(jpeg.length, current.snapshot_bytes);
       this.changes.announce({ type: 'update', before, after });

@@ -67,6 +67,7 @@ export function eventRoutes(deps: EventsRouterDeps): Route[] {
     const json = eventJson(event);
     return { ...json, snapshotUrl: json.hasSnapshot ? `${req.baseUrl}/events/${event.id}/snapshot.jpg` : null };
   };
+  const texts = new EventTextCache();
   /** The event, if the caller may see its camera: another camera's event is as unknown as a missing one. */
   const stored = (req: Request, id: string): StoredEvent => {
     const event = deps.journal.get(id);
@@ -90,7 +91,9 @@ export function eventRoutes(deps: EventsRouterDeps): Route[] {
         const scope = listCamera(req, query.camera);
         if (scope === 'hidden') return void res.json({ events: [], next: null });
         const page = queryJournal(deps.journal, { ...query, camera: scope.camera });
-        res.json({ events: page.events.map((event) => respond(req, event)), next: page.next });
+        // The same JSON as res.json({events, next}), with each event's text reused while the event is unchanged.
+        const events = page.events.map((event) => texts.get(event, req.baseUrl, () => JSON.stringify(respond(req, event))));
+        res.type('json').send(`{"events":[${events.join(',')}],"next":${JSON.stringify(page.next)}}`);
       },
     },
     {
@@ -175,6 +178,27 @@ export function eventRoutes(deps: EventsRouterDeps): Route[] {
 /** The event routes on their own router, with their error answers (for tests and embedding). */
 export function eventsRouter(deps: EventsRouterDeps & { auth: RouteAuth }): Router {
   return routerOf(eventRoutes(deps), deps.auth).use(apiErrors(deps.log, 'event request failed'));
+}
+
+/**
+ * Events as JSON text by (id, updatedAt, base path), least recently used first out: dashboards ask for the newest
+ * page again and again, and formatting the same events was most of GET /events' time (bench/api). An event that
+ * changes gets a new updatedAt, so a stale text is never served.
+ */
+class EventTextCache {
+  private readonly texts = new Map<string, string>();
+
+  constructor(private readonly max = 5000) {}
+
+  get(event: StoredEvent, base: string, make: () => string): string {
+    const key = `${event.id}\0${event.updatedAt}\0${base}`;
+    let text = this.texts.get(key);
+    if (text === undefined) text = make();
+    else this.texts.delete(key);
+    this.texts.set(key, text);
+    if (this.texts.size > this.max) this.texts.delete(this.texts.keys().next().value!);
+    return text;
+  }
 }
 
 function noEvent(id: string): HttpError {

@@ -128,6 +128,20 @@ describe('GET /api/events', () => {
   });
 });
 
+describe('GET /api/events lists what the journal holds now', () => {
+  it('shows a change made in the same millisecond as the last one (each change moves updatedAt)', async () => {
+    const stored = journal.insert({ camera: 'cache', type: 'motion', startTime: T0 + 9 * HOUR });
+    const before = ((await get('/events?camera=cache')).body.events as EventResponse[])[0];
+    expect(before).toMatchObject({ id: stored.id, hasSnapshot: false, kept: false });
+    // The journal's clock stands still in this file (now: T0): both changes happen "at once".
+    await journal.saveSnapshot(stored.id, jpeg(100));
+    journal.keep(stored.id, true);
+    const after = ((await get('/events?camera=cache')).body.events as EventResponse[])[0];
+    expect(after).toMatchObject({ id: stored.id, hasSnapshot: true, kept: true, snapshotUrl: `/api/events/${stored.id}/snapshot.jpg` });
+    expect(after.updatedAtMs).toBe(before.updatedAtMs + 2);
+  });
+});
+
 describe('GET /api/events/:id and its snapshot', () => {
   it('answers the event, and 404 naming an id it does not have', async () => {
     const stored = journal.insert({ camera: 'porch', type: 'motion', startTime: T0, endTime: T0 + 4000, score: 0.5, data: { ai: 'a person' } });
