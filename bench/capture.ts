@@ -155,11 +155,15 @@ async function measureGlimpser(clip: string, streams: number, seconds: number, o
       const sampler = new FrameSampler(
         { kind: 'interval', everyMs: 2000 },
         () => undefined,
-        undefined,
         () => handle.demandJpeg(),
       );
       handle.attach({ continuousJpeg: false, onFrame: (frame) => sampler.offer(frame), onStatus: () => undefined });
-      closers.push(() => sampler.close());
+      // The capture node's job asks for a frame each interval; the bench asks the same way without a scheduler.
+      const tick = setInterval(() => sampler.request().catch(() => undefined), 2000);
+      closers.push(() => {
+        clearInterval(tick);
+        sampler.close();
+      });
     }
     sources.push(source);
     cameras.push(handle);

@@ -19,9 +19,17 @@ export const topics = {
   cameraNotificationsSuspended: (camera: string) => `${TOPIC_PREFIX}/cameras/${assertCameraId(camera)}/notifications/suspended`,
   /** What the runtime subscribes to for suspend commands. */
   notificationsSuspendFilter: `${TOPIC_PREFIX}/cameras/+/notifications/suspend`,
+  /** A job's state (idle/running/paused, last outcome, next run), retained; only the runtime publishes under `glimpser/jobs/`. */
+  jobState: (job: string) => `${TOPIC_PREFIX}/jobs/${assertTopicLevel(job, 'job id')}/state`,
   /** Everything a device that owns `camera` may publish to. */
   cameraSubtree: (camera: string) => `${TOPIC_PREFIX}/cameras/${assertCameraId(camera)}/#`,
 } as const;
+
+/** A value put into one topic level: MQTT wildcards or a `/` there would make it match or name other topics. */
+function assertTopicLevel(value: string, what: string): string {
+  if (value === '' || /[/+#]/.test(value)) throw new Error(`${what} ${JSON.stringify(value)} cannot be a topic level: expected no "/", "+" or "#"`);
+  return value;
+}
 
 export interface CameraTopic {
   camera: string;
@@ -48,10 +56,12 @@ const RUNTIME_CAMERA_LEAVES = new Set(['notifications/suspended']);
 const USER_CAMERA_LEAVES = new Set(['notifications/suspend']);
 /** Topics outside the camera tree that only the runtime publishes: they carry what Glimpser saw and decided. */
 const RUNTIME_TOPICS = new Set<string>([topics.available, topics.events, topics.alerts, topics.summaries]);
+/** The jobs subtree is the runtime's: a client that could publish there would fake a job's state. */
+const JOBS_PREFIX = `${TOPIC_PREFIX}/jobs/`;
 
 /**
  * Who may publish a topic besides the runtime itself:
- * - `runtime`: nobody else (availability, events, alerts, summaries, the suspension echo);
+ * - `runtime`: nobody else (availability, events, alerts, summaries, the suspension echo, jobs' state);
  * - `device`: only that camera's own edge device (its state, frames, motion and anything else it reports);
  * - `operator`: signed-in users with the operator role or higher (commands: `…/set` and the notifications suspend);
  * - `admin`: admins only (any other topic, e.g. one a flow of the admin's uses).
@@ -59,7 +69,7 @@ const RUNTIME_TOPICS = new Set<string>([topics.available, topics.events, topics.
 export type TopicPublishers = 'runtime' | 'device' | 'operator' | 'admin';
 
 export function publishersOf(topic: string): TopicPublishers {
-  if (RUNTIME_TOPICS.has(topic)) return 'runtime';
+  if (RUNTIME_TOPICS.has(topic) || topic.startsWith(JOBS_PREFIX)) return 'runtime';
   const leaf = parseCameraTopic(topic)?.leaf;
   if (leaf === undefined) return 'admin';
   if (RUNTIME_CAMERA_LEAVES.has(leaf)) return 'runtime';

@@ -10,6 +10,9 @@ import { FrameArchive } from '../core/archive/frame-archive';
 import { BrowserPoolLease } from '../core/capture/browser-lease';
 import { CameraRegistry } from '../core/capture/registry';
 import { AiProviderRegistry } from '../core/describe/registry';
+import { JobStateMqtt } from '../core/jobs/mqtt';
+import { Scheduler } from '../core/jobs/scheduler';
+import { JobStore } from '../core/jobs/store';
 import { MediaLinks } from '../core/alerts/media-links';
 import { metrics } from '../core/metrics';
 import { CaptureFailureRecorder } from '../core/store/capture-failures';
@@ -34,6 +37,7 @@ import { ApiKeyStore } from './stores/api-keys';
 import { secureDataDir } from './stores/data-dir';
 import { loadSecrets } from './stores/secrets';
 import { UserStore } from './stores/users';
+import { registerSystemJobs } from './system-jobs';
 import { versions } from './version';
 
 interface Phase {
@@ -48,7 +52,7 @@ export interface RuntimeAddresses {
 }
 
 /**
- * One Glimpser process: named start phases (stores → broker → alerts → http → node-red → ready) and one stop() that undoes
+ * One Glimpser process: named start phases (stores → broker → alerts → jobs → http → node-red → ready) and one stop() that undoes
  * the phases that started, in reverse.
  */
 export class GlimpserRuntime {
@@ -71,6 +75,9 @@ export class GlimpserRuntime {
   private mediaLinks: MediaLinks | undefined;
   private alerts: AlertServiceHandle | null = null;
   private suspendMqtt: SuspensionMqtt | null = null;
+  private jobStore: JobStore | null = null;
+  private scheduler: Scheduler | null = null;
+  private jobMqtt: JobStateMqtt | null = null;
   private http: { app: Express; server: Server } | null = null;
   private readonly nodeRed = new EmbeddedNodeRed();
   private readonly started: Phase[] = [];
@@ -118,6 +125,8 @@ export class GlimpserRuntime {
             maxFramesPerCamera: config.archiveMaxFramesPerCamera,
             maxAgeMs: config.archiveMaxAgeDays * 86400000,
             maxTotalBytes: Math.round(config.archiveMaxMegabytes * 1048576),
+            // Timed retention is the `retention.archive` job (runtime/system-jobs.ts); the check after each add stays.
+            enforceEveryMs: null,
             logger: log.child({ component: 'archive' }),
           });
           await this.archive.open();
@@ -126,6 +135,8 @@ export class GlimpserRuntime {
             maxAgeDays: config.eventsMaxAgeDays,
             maxBytes: Math.round(config.eventsMaxMegabytes * 1048576),
             synchronous: config.eventsSynchronous,
+            // Timed retention is the `retention.journal` job (runtime/system-jobs.ts); the passes after writes stay.
+            enforceEveryMs: null,
             logger: log.child({ component: 'journal' }),
           });
           this.journal.open();
@@ -184,6 +195,27 @@ export class GlimpserRuntime {
         },
       },
       {
+        // Before HTTP and Node-RED, which list and register jobs; stopped after Node-RED, whose nodes unregister theirs.
+        name: 'jobs',
+        start: async () => {
+          this.jobStore = JobStore.open(config.dataDir);
+          this.scheduler = new Scheduler({ store: this.jobStore, logger: log.child({ component: 'jobs' }) });
+          if (this.broker) {
+            this.jobMqtt = new JobStateMqtt({ bus: this.broker, scheduler: this.scheduler, logger: log });
+            await this.jobMqtt.start();
+          }
+          registerSystemJobs(this.scheduler, { journal: this.journal ?? undefined, archive: this.archive ?? undefined });
+        },
+        stop: async () => {
+          await this.scheduler?.close();
+          await this.jobMqtt?.stop();
+          this.jobStore?.close();
+          this.scheduler = null;
+          this.jobMqtt = null;
+          this.jobStore = null;
+        },
+      },
+      {
         name: 'http',
         start: async () => {
           const http = createHttp({
@@ -209,6 +241,7 @@ export class GlimpserRuntime {
               mediaLinks: this.mediaLinks,
               push: this.push ?? undefined,
               alerts: this.alerts ?? undefined,
+              jobs: this.scheduler && this.jobStore ? { scheduler: this.scheduler, store: this.jobStore } : undefined,
               streams,
               maxStreamClientsPerCamera: config.streamMaxClientsPerCamera,
               log: apiLog,
@@ -251,6 +284,7 @@ export class GlimpserRuntime {
               push: this.push ?? undefined,
               alerts: this.alerts ?? undefined,
               browsers: this.browsers,
+              jobs: this.scheduler ?? undefined,
               ffmpegPath: config.ffmpegPath,
               mediaDir: config.mediaDir,
               logger: log.child({ component: 'nodes' }),

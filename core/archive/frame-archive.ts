@@ -16,7 +16,8 @@ export { DEFAULT_RETENTION, type RetentionLimits, type RetentionRule } from './r
 export interface FrameArchiveOptions extends Partial<RetentionLimits> {
   dataDir: string;
   /** How often every camera is checked against the limits, besides the check after each add. */
-  enforceEveryMs?: number;
+  /** null: no timer of its own; the runtime's retention job (core/jobs) runs the timed pass instead. */
+  enforceEveryMs?: number | null;
   logger?: Logger;
   /** Clock for the age limit. */
   now?: () => number;
@@ -53,7 +54,7 @@ export const MAX_PAGE = 1000;
  */
 export class FrameArchive {
   private readonly limits: RetentionLimits;
-  private readonly enforceEveryMs: number;
+  private readonly enforceEveryMs: number | null;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly cameras = new Map<string, CameraFrames>();
@@ -64,8 +65,8 @@ export class FrameArchive {
 
   constructor(options: FrameArchiveOptions) {
     this.limits = retentionLimits(options);
-    this.enforceEveryMs = options.enforceEveryMs ?? 60000;
-    if (!Number.isInteger(this.enforceEveryMs) || this.enforceEveryMs < 10) {
+    this.enforceEveryMs = options.enforceEveryMs === undefined ? 60000 : options.enforceEveryMs;
+    if (this.enforceEveryMs !== null && (!Number.isInteger(this.enforceEveryMs) || this.enforceEveryMs < 10)) {
       throw new Error(`enforceEveryMs ${JSON.stringify(options.enforceEveryMs)} is invalid: expected a whole number of milliseconds, at least 10`);
     }
     this.root = path.resolve(options.dataDir, ARCHIVE_FOLDER);
@@ -81,10 +82,12 @@ export class FrameArchive {
     for (const frame of await scanArchive(this.root, this.log)) this.framesOf(frame.camera).upsert(frame);
     for (const camera of this.cameras.keys()) this.updateGauges(camera);
     this.state = 'open';
-    this.timer = setInterval(() => {
-      this.enforce().catch((err: Error) => this.log.warn({ err: err.message }, 'archive retention failed'));
-    }, this.enforceEveryMs);
-    this.timer.unref();
+    if (this.enforceEveryMs !== null) {
+      this.timer = setInterval(() => {
+        this.enforce().catch((err: Error) => this.log.warn({ err: err.message }, 'archive retention failed'));
+      }, this.enforceEveryMs);
+      this.timer.unref();
+    }
     const stats = this.stats();
     this.log.info({ root: this.root, frames: stats.frames, bytes: stats.bytes }, 'frame archive open');
     await this.enforce();

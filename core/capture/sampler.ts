@@ -1,5 +1,5 @@
-import cron, { type ScheduledTask } from 'node-cron';
 import type { Frame } from '../frames/frame';
+import { JobValidationError, MIN_INTERVAL_MS, parseSchedule, type JobSchedule } from '../jobs/schedule';
 
 /** How a capture node picks frames from its camera's stream. */
 export type CaptureMode =
@@ -8,17 +8,49 @@ export type CaptureMode =
   | { kind: 'on-demand'; timeoutMs: number }
   | { kind: 'cron'; expression: string; timeZone?: string; timeoutMs: number };
 
-/** Checks a cron expression (5 or 6 fields, node-cron syntax) and names the problem. */
-export function checkCronExpression(expression: string, timeZone?: string): void {
-  if (!cron.validate(expression))
-    throw new Error(`cron expression ${JSON.stringify(expression)} is invalid: expected 5 or 6 fields like "*/5 * * * *" (every 5 minutes)`);
-  if (timeZone) {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone });
-    } catch {
-      throw new Error(`time zone ${JSON.stringify(timeZone)} is not an IANA zone like "Europe/Paris"`);
-    }
+/** The zone a schedule with an empty time zone setting is read in: the machine's own. */
+export function localTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+/** A cron setting that cannot be used; `part` says which: the expression or its time zone (nodes name their setting). */
+export class CronSettingError extends Error {
+  constructor(
+    readonly part: 'expression' | 'timeZone',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CronSettingError';
   }
+}
+
+/**
+ * A cron setting (5 or 6 fields, croner syntax; an empty zone is the machine's) as a job schedule, checked by the jobs' own parser (croner), so a node refuses exactly what the
+ * scheduler would; the message keeps naming the setting in the node's words (cron expression, time zone).
+ */
+export function cronSchedule(expression: string, timeZone?: string): JobSchedule {
+  try {
+    return parseSchedule({ kind: 'cron', expression, timeZone: timeZone || localTimeZone() });
+  } catch (err) {
+    if (!(err instanceof JobValidationError)) throw err;
+    if (err.field === 'schedule.timeZone')
+      throw new CronSettingError('timeZone', `time zone ${JSON.stringify(timeZone)} is not an IANA zone like "Europe/Paris"`);
+    throw new CronSettingError(
+      'expression',
+      `cron expression ${JSON.stringify(expression)} is invalid: expected 5 or 6 fields like "*/5 * * * *" (every 5 minutes)`,
+    );
+  }
+}
+
+/**
+ * When a capture mode takes frames on a schedule, that schedule as a job (core/jobs runs it, so it is listed, paused
+ * and run from the API); null for continuous and on-demand modes, and for intervals under a second, which are a
+ * frame rate (sampled like continuous mode), not a schedule.
+ */
+export function captureSchedule(mode: CaptureMode): JobSchedule | null {
+  if (mode.kind === 'cron') return cronSchedule(mode.expression, mode.timeZone);
+  if (mode.kind === 'interval' && mode.everyMs >= MIN_INTERVAL_MS) return parseSchedule({ kind: 'interval', everyMs: Math.round(mode.everyMs) });
+  return null;
 }
 
 type Emit = (frame: Frame) => void;
@@ -30,8 +62,8 @@ export type JpegDemand = () => () => void;
 const FRESH_MS = 1000;
 
 /**
- * Turns a camera's frame stream into the frames one consumer wants: at most N fps, a fresh frame every N ms, or a
- * fresh frame when asked. It never sends the same frame twice and never buffers more than one frame. Except in
+ * Turns a camera's frame stream into the frames one consumer wants: at most N fps, or a fresh frame when asked (by
+ * a message, or by the capture's job on its interval or cron schedule: see captureSchedule). It never sends the same frame twice and never buffers more than one frame. Except in
  * continuous mode it asks the camera for JPEGs only while it waits for one (`demand`), so a camera watched every
  * minute encodes one JPEG a minute.
  */
@@ -40,29 +72,14 @@ export class FrameSampler {
   private latestAt = 0;
   private lastSent: Frame | null = null;
   private lastSentAt = 0;
-  private timer: NodeJS.Timeout | null = null;
-  private task: ScheduledTask | null = null;
   private readonly waiters = new Set<{ resolve: (f: Frame) => void; timer: NodeJS.Timeout }>();
   private releaseDemand: (() => void) | null = null;
 
   constructor(
     private readonly mode: CaptureMode,
     private readonly emit: Emit,
-    private readonly onError: (err: Error) => void = () => undefined,
     private readonly demand: JpegDemand = () => () => undefined,
-  ) {
-    if (mode.kind === 'interval') {
-      // A tick whose camera gives no frame in time is skipped quietly: the camera's state says why.
-      this.timer = setInterval(() => {
-        if (this.waiters.size === 0) this.request().catch(() => undefined);
-      }, mode.everyMs);
-      this.timer.unref?.();
-    }
-    if (mode.kind === 'cron') {
-      checkCronExpression(mode.expression, mode.timeZone);
-      this.task = cron.schedule(mode.expression, () => this.request().then(() => undefined, this.onError), { timezone: mode.timeZone, noOverlap: true });
-    }
-  }
+  ) {}
 
   offer(frame: Frame): void {
     this.latest = frame;
@@ -72,7 +89,9 @@ export class FrameSampler {
       waiter.resolve(frame);
     }
     this.settled();
-    if (this.mode.kind === 'continuous' && frame.meta.timestamp - this.lastSentAt >= 1000 / this.mode.fps - 1) this.send(frame);
+    const fps =
+      this.mode.kind === 'continuous' ? this.mode.fps : this.mode.kind === 'interval' && this.mode.everyMs < MIN_INTERVAL_MS ? 1000 / this.mode.everyMs : 0;
+    if (fps > 0 && frame.meta.timestamp - this.lastSentAt >= 1000 / fps - 1) this.send(frame);
   }
 
   /**
@@ -119,8 +138,6 @@ export class FrameSampler {
   }
 
   close(): void {
-    if (this.timer) clearInterval(this.timer);
-    if (this.task) void this.task.destroy();
     for (const waiter of this.waiters) clearTimeout(waiter.timer);
     this.settled();
   }

@@ -50,7 +50,8 @@ export interface EventJournalOptions extends Partial<JournalRetentionLimits> {
   dataDir: string;
   synchronous?: Synchronous;
   /** How often retention runs besides after writes. */
-  enforceEveryMs?: number;
+  /** null: no timer of its own; the runtime's retention job (core/jobs) runs the timed pass instead. */
+  enforceEveryMs?: number | null;
   /** When a write is followed by a retention pass; defaults: 100 inserts, maxBytes/50 bytes, 10 s. */
   cadence?: Partial<RetentionCadence>;
   logger?: Logger;
@@ -87,7 +88,7 @@ interface OpenState {
 export class EventJournal {
   readonly synchronous: Synchronous;
   private readonly limits: JournalRetentionLimits;
-  private readonly enforceEveryMs: number;
+  private readonly enforceEveryMs: number | null;
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly changes: EventChangeListeners;
@@ -103,8 +104,8 @@ export class EventJournal {
     this.synchronous = options.synchronous ?? DEFAULT_SYNCHRONOUS;
     if (this.synchronous !== 'normal' && this.synchronous !== 'full')
       throw new Error(`synchronous ${JSON.stringify(options.synchronous)} is invalid: expected "normal" or "full"`);
-    this.enforceEveryMs = options.enforceEveryMs ?? 60000;
-    if (!Number.isInteger(this.enforceEveryMs) || this.enforceEveryMs < 10)
+    this.enforceEveryMs = options.enforceEveryMs === undefined ? 60000 : options.enforceEveryMs;
+    if (this.enforceEveryMs !== null && (!Number.isInteger(this.enforceEveryMs) || this.enforceEveryMs < 10))
       throw new Error(`enforceEveryMs ${JSON.stringify(options.enforceEveryMs)} is invalid: expected a whole number of milliseconds, at least 10`);
     this.schedule = new RetentionSchedule({ inserts: 100, bytes: this.limits.maxBytes / 50, ms: 10000, ...options.cadence }, () => performance.now());
     this.root = path.resolve(options.dataDir, EVENTS_FOLDER);
@@ -133,8 +134,10 @@ export class EventJournal {
     const space = new JournalSpace(db, statements, snapshots, this.file, this.log);
     this.open_ = { db, statements, queries: new EventQueries(db), space, snapshots, retention: new JournalRetention(this.limits, space, this.log), insertAll };
     this.status = 'open';
-    this.timer = setInterval(() => this.runRetention(), this.enforceEveryMs);
-    this.timer.unref();
+    if (this.enforceEveryMs !== null) {
+      this.timer = setInterval(() => this.runRetention(), this.enforceEveryMs);
+      this.timer.unref();
+    }
     this.runRetention();
     this.log.info({ file: this.file, events: space.events, bytes: space.measure().total, synchronous: this.synchronous }, 'event journal open');
   }

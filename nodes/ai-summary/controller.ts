@@ -1,5 +1,5 @@
 import type { Node } from 'node-red';
-import cron, { type ScheduledTask } from 'node-cron';
+import { cronSchedule } from '../../core/capture/sampler';
 import { formatClock } from '../../core/describe/prompt';
 import {
   itemFromEvent,
@@ -14,11 +14,13 @@ import {
 import { isSkipped, type Summary } from '../../core/describe/vision';
 import type { SummaryInput } from '../../core/messages';
 import { eventJson, type EventJson } from '../../core/store/event-json';
+import type { JobHandle } from '../../core/jobs/scheduler';
 import type { EventJournal } from '../../core/store/journal';
 import { topics } from '../../core/topics';
 import { aiServiceFor, notConfiguredOf, type AiService } from '../glimpser-ai/service';
 import { showAiReady, showAiSkipped } from '../shared/ai-status';
 import type { GlimpserHandles } from '../shared/handles';
+import { nodeJobId, schedulerFor } from '../shared/jobs';
 import type { NodeBehaviour, NodeContext, Send, Status } from '../shared/node-kit';
 import type { AiSummaryConfig } from './schema';
 
@@ -46,7 +48,7 @@ export class AiSummaryController implements NodeBehaviour<SummaryInput> {
   private readonly ai: AiService;
   private readonly window: SummaryWindow;
   private readonly recent: PreviousSummary[] = [];
-  private readonly task: ScheduledTask | null = null;
+  private readonly job: JobHandle | null = null;
   private running = false;
   private closed = false;
 
@@ -64,7 +66,11 @@ export class AiSummaryController implements NodeBehaviour<SummaryInput> {
     this.window = new SummaryWindow(this.config.maxItems, last && this.config.fromJournal && startedAt - last.end < MAX_CATCH_UP_MS ? last.end : startedAt);
     showAiReady(this.status, this.ai);
     if (this.config.schedule !== '') {
-      this.task = cron.schedule(this.config.schedule, () => this.onSchedule(ctx.send), { timezone: this.zone, noOverlap: true });
+      // A job (kind ai-summary, id ai-summary.<node id>): the API lists its next windows, pauses and runs it.
+      this.job = schedulerFor(this.handles).register(
+        { id: nodeJobId('ai-summary', this.node.id), kind: 'ai-summary', owner: this.node.id, schedule: cronSchedule(this.config.schedule, this.zone) },
+        () => this.onSchedule(ctx.send),
+      );
     }
   }
 
@@ -87,18 +93,22 @@ export class AiSummaryController implements NodeBehaviour<SummaryInput> {
     this.status.show('idle', 'collecting', { count: this.window.size, since: formatClock(this.window.start, this.zone) });
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.closed = true;
-    void this.task?.destroy();
+    await this.job?.unregister();
   }
 
-  private async onSchedule(send: Send): Promise<void> {
+  /** One run of the window job; its output says what came of the window, a failure is also the run's error. */
+  private async onSchedule(send: Send): Promise<string> {
     try {
       const out = await this.summarize({});
-      if (out && !this.closed) send(out);
+      if (!out) return 'no summary: the node status says why';
+      if (!this.closed) send(out);
+      return `summary of ${out.summary.startTime} to ${out.summary.endTime}`;
     } catch (err) {
       this.status.failed(err as Error);
       this.node.error((err as Error).message);
+      throw err;
     }
   }
 

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { checkCronExpression } from '../../core/capture/sampler';
+import { CronSettingError, cronSchedule } from '../../core/capture/sampler';
 import { checkTimeZone } from '../../core/describe/prompt';
 import { CAMERA_ID_PATTERN } from '../../core/ids';
 import { nodeConfig, readNodeConfig, Settings } from '../shared/config';
@@ -32,7 +32,13 @@ export const aiSummaryConfig = nodeConfig('ai-summary', AiSummaryConfigSchema, A
   coerce: coerceAiSummarySetting,
   check: (config) => {
     checkTimeZone(config.timeZone);
-    if (config.schedule !== '') checkCronExpression(config.schedule, config.timeZone || undefined);
+    if (config.schedule === '') return;
+    try {
+      cronSchedule(config.schedule, config.timeZone || undefined);
+    } catch (err) {
+      if (err instanceof CronSettingError) throw new Error(`ai-summary setting "${err.part === 'timeZone' ? 'timeZone' : 'schedule'}": ${err.message}`);
+      throw err;
+    }
   },
 });
 

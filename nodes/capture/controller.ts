@@ -1,11 +1,13 @@
 import type { Node } from 'node-red';
 import type { Camera } from '../../core/capture/camera';
-import { FrameSampler, type CaptureMode } from '../../core/capture/sampler';
+import { captureSchedule, FrameSampler, type CaptureMode } from '../../core/capture/sampler';
 import type { CameraStatus } from '../../core/capture/source';
 import { toFrameMessage, type Frame } from '../../core/frames/frame';
 import { topics } from '../../core/topics';
 import type { CameraController } from '../glimpser-camera/controller';
+import type { JobHandle } from '../../core/jobs/scheduler';
 import type { GlimpserHandles } from '../shared/handles';
+import { nodeJobId, schedulerFor, watchJob } from '../shared/jobs';
 import type { NodeBehaviour, NodeContext, Status } from '../shared/node-kit';
 import type { CaptureConfig } from './schema';
 
@@ -18,7 +20,9 @@ function modeOf(config: CaptureConfig): CaptureMode {
 
 /**
  * The behaviour of a capture node: samples its camera's frames by mode, sends frame messages, publishes each sent
- * frame on glimpser/cameras/<id>/frame, and mirrors the camera's state in the node status.
+ * frame on glimpser/cameras/<id>/frame, and mirrors the camera's state in the node status. Interval and cron modes
+ * take their frames as a job (kind `capture`, id `capture.<node id>`), so the API lists, pauses and runs them; while
+ * the job is paused the node takes no scheduled frames and its status says so.
  */
 export class CaptureController implements NodeBehaviour {
   private readonly node: Node;
@@ -28,6 +32,10 @@ export class CaptureController implements NodeBehaviour {
   private readonly status: Status;
   private readonly sampler: FrameSampler;
   private readonly detach: () => Promise<void>;
+  private readonly job: JobHandle | null = null;
+  private readonly stopWatching: () => void = () => undefined;
+  private paused = false;
+  private cameraStatus: CameraStatus | null = null;
   private warnedNoArchive = false;
 
   constructor({ node, config, handles, status, configNode }: NodeContext<CaptureConfig>) {
@@ -37,19 +45,38 @@ export class CaptureController implements NodeBehaviour {
     this.camera = camera;
     this.handles = handles;
     this.status = status;
-    const onError = (err: Error): void => node.error(`scheduled capture failed: ${err.message}`);
+    const mode = modeOf(config);
+    const schedule = captureSchedule(mode);
     this.sampler = new FrameSampler(
-      modeOf(config),
+      mode,
       (frame) => this.deliver(frame),
-      onError,
       () => camera.demandJpeg(),
     );
-    // Only a continuous capture needs every JPEG; the other modes ask the camera for one when they want it.
+    // Only a continuous capture (or an interval under a second, a frame rate) needs every JPEG; the other modes ask
+    // the camera for one when they want it.
     this.detach = camera.attach({
       onFrame: (frame) => this.sampler.offer(frame),
       onStatus: (status) => this.showStatus(status),
-      continuousJpeg: config.mode === 'continuous',
+      continuousJpeg: config.mode === 'continuous' || (config.mode === 'interval' && schedule === null),
     });
+    if (schedule) {
+      const scheduler = schedulerFor(handles);
+      const id = nodeJobId('capture', node.id);
+      this.stopWatching = watchJob(scheduler, id, (state) => this.showPaused(state.paused));
+      this.job = scheduler.register({ id, kind: 'capture', owner: node.id, camera: camera.id, schedule }, () => this.scheduledCapture());
+    }
+  }
+
+  /** One run of the capture job: a fresh frame, sent like any other; a camera that gives none in time fails the run. */
+  private async scheduledCapture(): Promise<string> {
+    try {
+      const frame = await this.sampler.request();
+      return `frame ${frame.meta.sequence} (${frame.meta.width}x${frame.meta.height})`;
+    } catch (err) {
+      // An interval tick without a frame is quiet (the camera's state says why); a cron capture was asked for.
+      if (this.config.mode === 'cron') this.node.error(`scheduled capture failed: ${(err as Error).message}`);
+      throw err;
+    }
   }
 
   /** An incoming message asks for a frame now (in every mode); the frame message keeps the input's other fields. */
@@ -73,7 +100,17 @@ export class CaptureController implements NodeBehaviour {
     }
   }
 
+  private showPaused(paused: boolean): void {
+    if (paused === this.paused) return;
+    this.paused = paused;
+    if (paused) this.status.show('stopped', 'paused');
+    else if (this.cameraStatus) this.showStatus(this.cameraStatus);
+    else this.status.clear();
+  }
+
   private showStatus(status: CameraStatus): void {
+    this.cameraStatus = status;
+    if (this.paused) return;
     switch (status.state) {
       case 'connecting':
         this.status.show('connecting', 'connecting');
@@ -92,6 +129,8 @@ export class CaptureController implements NodeBehaviour {
   }
 
   async close(): Promise<void> {
+    this.stopWatching();
+    await this.job?.unregister();
     this.sampler.close();
     await this.detach();
   }

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { checkCronExpression } from '../../core/capture/sampler';
+import { CronSettingError, cronSchedule } from '../../core/capture/sampler';
 import { nodeConfig, readNodeConfig, Settings } from '../shared/config';
 import { CAPTURE_HISTORY } from './migrations';
 
@@ -25,7 +25,13 @@ export type CaptureConfig = Static<typeof CaptureConfigSchema>;
 
 export const captureConfig = nodeConfig('capture', CaptureConfigSchema, CAPTURE_HISTORY, {
   check: (config) => {
-    if (config.mode === 'cron') checkCronExpression(config.cron, config.timeZone || undefined);
+    if (config.mode !== 'cron') return;
+    try {
+      cronSchedule(config.cron, config.timeZone || undefined);
+    } catch (err) {
+      if (err instanceof CronSettingError) throw new Error(`capture setting "${err.part === 'timeZone' ? 'timeZone' : 'cron'}": ${err.message}`);
+      throw err;
+    }
   },
 });
 

@@ -5,6 +5,8 @@ import type { AlertServiceHandle } from '../../core/alerts/service';
 import { CameraRegistry } from '../../core/capture/registry';
 import type { AiProviderRegistry } from '../../core/describe/registry';
 import { silentLogger, type Logger } from '../../core/log/logger';
+import type { Scheduler } from '../../core/jobs/scheduler';
+import type { JobStore } from '../../core/jobs/store';
 import type { EventJournal } from '../../core/store/journal';
 import type { MediaLinks } from '../../core/alerts/media-links';
 import type { Authenticator } from '../auth/middleware';
@@ -19,6 +21,7 @@ import { cameraRoutes } from './cameras';
 import { capRoutes } from './cap';
 import { apiErrors, notFound } from './errors';
 import { eventRoutes } from './events';
+import { jobRoutes } from './jobs';
 import { MjpegStreams } from './mjpeg';
 import { notificationRoutes } from './notifications';
 import { notifierRoutes } from './notifiers';
@@ -42,6 +45,8 @@ export interface ApiDeps {
   mediaLinks?: MediaLinks;
   push?: PushHandles;
   alerts?: AlertServiceHandle;
+  /** The job scheduler and its store (run history). */
+  jobs?: { scheduler: Scheduler; store: JobStore };
   config?: Config;
   ai?: AiProviderRegistry;
   streams: MjpegStreams;
@@ -108,6 +113,7 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...notifierRoutes({ alerts, log }),
     ...notificationRoutes({ suspensions: deps.alerts?.suspensions ?? disabled('the alert service'), log }),
     ...ruleRoutes(),
+    ...jobRoutes({ ...(deps.jobs ?? { scheduler: disabled<Scheduler>('the job scheduler'), store: disabled<JobStore>('the job store') }), log }),
     ...pushRoutes({ push: deps.push ?? disabled<PushHandles>('web push'), log }),
   ];
   return routes;

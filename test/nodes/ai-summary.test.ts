@@ -1,8 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express from 'express';
+import { ManualClock } from '../../core/jobs/manual-clock';
+import { Scheduler } from '../../core/jobs/scheduler';
+import { JobStore } from '../../core/jobs/store';
 import { silentLogger } from '../../core/log/logger';
 import type { EventJournal } from '../../core/store/journal';
 import aiSummaryNode from '../../nodes/ai-summary/ai-summary';
@@ -126,6 +130,40 @@ describe('ai-summary node', () => {
     expect(out[0]).toMatchObject({ topic: 'summary', payload: BRIEF.summary });
   });
 
+  it('runs its schedule as an ai-summary job: listed with its next window, run-now closes the window and the run keeps what came of it', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1, 12, 0));
+    const store = JobStore.open(mkdtempSync(path.join(tmpdir(), 'glimpser-summary-jobs-')), undefined, clock.now());
+    const scheduler = new Scheduler({ store, clock });
+    handles.jobs = scheduler;
+    try {
+      server.script({ kind: 'content', content: JSON.stringify(BRIEF) });
+      await helper.load([glimpserAiNode, aiSummaryNode], flow({}, { source: 'jobs', schedule: '0 18 * * *', fromJournal: false }), {
+        provider: { apiKey: 'k' },
+      });
+      expect(scheduler.list({ kind: 'ai-summary' })).toEqual([
+        expect.objectContaining({
+          id: 'ai-summary.summary',
+          owner: 'summary',
+          schedule: { kind: 'cron', expression: '0 18 * * *', timeZone: 'Europe/Paris' },
+          nextRuns: expect.arrayContaining([Date.UTC(2026, 0, 1, 17, 0)]),
+        }),
+      ]);
+      const out = collect('out');
+      const seen = recordStatuses('summary');
+      helper.getNode('summary').receive(caption('porch', Date.now(), 'A courier'));
+      await eventually(async () => (seen.some((s) => /^1 items since/.test(String(s.text))) ? true : undefined), 3000, 'the caption in the window');
+      const run = await scheduler.runNow('ai-summary.summary');
+      expect(run).toMatchObject({ trigger: 'manual', outcome: 'ok', output: expect.stringMatching(/^summary of /) });
+      await eventually(async () => (out.length === 1 ? true : undefined), 3000, 'the summary message');
+      expect(out[0]).toMatchObject({ topic: 'summary', payload: BRIEF.summary });
+    } finally {
+      await helper.unload();
+      delete handles.jobs;
+      await scheduler.close();
+      store.close();
+    }
+  });
+
   it('skips with a status and sends no request when not configured, over budget, or with nothing to summarise', async () => {
     await helper.load([glimpserAiNode, aiSummaryNode], flow({ baseUrl: 'https://api.openai.com/v1' }, { source: 'none' }));
     let seen = recordStatuses('summary');
@@ -189,7 +227,7 @@ describe('ai-summary node', () => {
 
   it('names a wrong setting', async () => {
     await helper.load([glimpserAiNode, aiSummaryNode], [{ id: 'summary', type: 'ai-summary', schedule: 'every hour', wires: [[]] }] as FlowNode[]);
-    expect(loggedErrors('summary').join('\n')).toMatch(/cron expression "every hour" is invalid/);
+    expect(loggedErrors('summary').join('\n')).toMatch(/ai-summary setting "schedule": cron expression "every hour" is invalid/);
   });
 
   it('accepts the settings of the example flow', () => {

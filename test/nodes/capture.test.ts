@@ -1,4 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { JobRun } from '../../core/jobs';
+import { ManualClock } from '../../core/jobs/manual-clock';
+import { Scheduler } from '../../core/jobs/scheduler';
+import { JobStore } from '../../core/jobs/store';
 import captureNode from '../../nodes/capture/capture';
 import cameraNode from '../../nodes/glimpser-camera/glimpser-camera';
 import { descendantsOf } from '../support/glimpser-process';
@@ -92,6 +98,48 @@ describe('capture node with a glimpser-camera', () => {
     const statuses = recordStatuses('cap');
     await eventually(async () => (statuses.some((s) => s.fill === 'green') ? true : undefined), 10000, 'online status');
     expect(statuses.find((s) => s.fill === 'green')).toMatchObject({ shape: 'dot', text: 'online · test-cam' });
+  });
+
+  it('interval mode runs as a capture job: pausing it stops the captures and says paused; run-now and resume take frames again', async () => {
+    const clock = new ManualClock(Date.now());
+    const store = JobStore.open(mkdtempSync(path.join(tmpdir(), 'glimpser-capture-jobs-')), undefined, clock.now());
+    const scheduler = new Scheduler({ store, clock });
+    const nextRun = (): Promise<JobRun> => new Promise((resolve) => scheduler.onRun(resolve));
+    handles.jobs = scheduler;
+    try {
+      await helper.load([cameraNode, captureNode], [camera(), capture({ mode: 'interval', interval: 60 }), sink]);
+      expect(scheduler.list({ camera: 'test-cam' })).toEqual([
+        expect.objectContaining({ id: 'capture.cap', kind: 'capture', owner: 'cap', camera: 'test-cam', schedule: { kind: 'interval', everyMs: 60_000 } }),
+      ]);
+      const statuses = recordStatuses('cap');
+      const scheduled = nextMessage('out');
+      let run = nextRun();
+      await clock.advance(60_000);
+      expect(ffprobeImage((await scheduled).payload as Buffer).codec).toBe('mjpeg');
+      expect(await run).toMatchObject({ trigger: 'schedule', outcome: 'ok', output: expect.stringMatching(/^frame \d+ \(160x120\)$/) });
+
+      scheduler.pause('capture.cap');
+      expect(statuses.at(-1)).toEqual({ fill: 'grey', shape: 'dot', text: 'paused (its job is paused)' });
+      await clock.advance(10 * 60_000);
+      expect(store.runs({ jobId: 'capture.cap' }).runs).toHaveLength(1);
+
+      const manual = nextMessage('out');
+      run = scheduler.runNow('capture.cap');
+      await manual;
+      expect(await run).toMatchObject({ trigger: 'manual', outcome: 'ok' });
+      expect(statuses.at(-1)?.text).toBe('paused (its job is paused)');
+
+      scheduler.resume('capture.cap');
+      expect(statuses.at(-1)).toMatchObject({ text: 'online · test-cam' });
+      const resumed = nextMessage('out');
+      await clock.advance(60_000);
+      await resumed;
+    } finally {
+      await helper.unload();
+      delete handles.jobs;
+      await scheduler.close();
+      store.close();
+    }
   });
 
   it('on demand, answers an input message with a frame', async () => {

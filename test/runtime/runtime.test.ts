@@ -182,6 +182,36 @@ describe('the Glimpser runtime, booted as its own process on random ports', () =
     expect(anonymous.stderr).toMatch(/not authori[sz]ed|bad user name or password|Connection Refused/i);
   });
 
+  it("lists the default flow's capture, ai-summary and retention schedules as jobs with their next runs, and pauses the capture (issue 13)", async () => {
+    const token = await apiToken(app);
+    const headers = { authorization: `Bearer ${token}` };
+    const before = Date.now();
+    const { jobs } = (await (await fetch(`${app.base}/api/jobs`, { headers })).json()) as {
+      jobs: Array<{ id: string; kind: string; camera: string | null; status: string; nextRunAtMs: number | null; schedule: Record<string, unknown> }>;
+    };
+    const byId = new Map(jobs.map((job) => [job.id, job]));
+    const capture = byId.get('capture.glimpser-demo-capture');
+    expect(capture).toMatchObject({
+      kind: 'capture',
+      camera: 'demo',
+      status: expect.stringMatching(/^(idle|running)$/),
+      schedule: { kind: 'interval', everyMs: 2000 },
+    });
+    expect(capture!.nextRunAtMs! - before).toBeLessThanOrEqual(2000 + 1000);
+    const summary = byId.get('ai-summary.glimpser-demo-summary');
+    expect(summary).toMatchObject({ kind: 'ai-summary', schedule: { kind: 'cron', expression: '0 * * * *' } });
+    // The top of the next hour in the machine's zone: whole minutes, within the hour ahead.
+    expect(summary!.nextRunAtMs! % 60_000).toBe(0);
+    expect(summary!.nextRunAtMs! - before).toBeLessThanOrEqual(3_600_000);
+    for (const id of ['retention.journal', 'retention.archive']) expect(byId.get(id)).toMatchObject({ kind: 'retention', schedule: { kind: 'interval' } });
+
+    const pause = await fetch(`${app.base}/api/jobs/capture.glimpser-demo-capture/pause`, { method: 'POST', headers });
+    expect(pause.status).toBe(200);
+    expect(((await pause.json()) as { job: { status: string; nextRunAtMs: number | null } }).job).toMatchObject({ status: 'paused', nextRunAtMs: null });
+    const resume = await fetch(`${app.base}/api/jobs/capture.glimpser-demo-capture/resume`, { method: 'POST', headers });
+    expect(((await resume.json()) as { job: { status: string } }).job.status).not.toBe('paused');
+  });
+
   it('requires a signed-in user on /api and issues bearer tokens from /api/auth/login', async () => {
     await expectProblem(await fetch(`${app.base}/api/cameras`), 401);
     const bad = await fetch(`${app.base}/api/auth/login`, {

@@ -1,4 +1,4 @@
-import { checkCronExpression, FrameSampler } from '../../core/capture/sampler';
+import { captureSchedule, CronSettingError, cronSchedule, FrameSampler, localTimeZone } from '../../core/capture/sampler';
 import type { Frame } from '../../core/frames/frame';
 
 function frame(sequence: number, timestamp: number): Frame {
@@ -16,17 +16,24 @@ describe('FrameSampler', () => {
     sampler.close();
   });
 
-  it('interval mode sends the newest frame each period and never the same frame twice', () => {
-    jest.useFakeTimers();
+  it('interval mode, asked by its job each period, sends the newest frame and never the same frame twice', async () => {
     const sent: number[] = [];
     const sampler = new FrameSampler({ kind: 'interval', everyMs: 1000 }, (f) => sent.push(f.meta.sequence));
     sampler.offer(frame(1, 0));
     sampler.offer(frame(2, 100));
-    jest.advanceTimersByTime(1000);
-    jest.advanceTimersByTime(1000);
+    await expect(sampler.request()).resolves.toMatchObject({ meta: { sequence: 2 } });
+    const next = sampler.request();
     sampler.offer(frame(3, 2100));
-    jest.advanceTimersByTime(1000);
+    await expect(next).resolves.toMatchObject({ meta: { sequence: 3 } });
     expect(sent).toEqual([2, 3]);
+    sampler.close();
+  });
+
+  it('an interval under a second is a frame rate: frames pass without being asked for, at most one per interval', () => {
+    const sent: number[] = [];
+    const sampler = new FrameSampler({ kind: 'interval', everyMs: 500 }, (f) => sent.push(f.meta.sequence));
+    for (let i = 0; i < 10; i++) sampler.offer(frame(i + 1, 1000 + i * 100));
+    expect(sent).toEqual([1, 6]);
     sampler.close();
   });
 
@@ -46,25 +53,37 @@ describe('FrameSampler', () => {
     sampler.close();
   });
 
-  it('cron mode takes the newest frame on each tick of the expression', async () => {
-    const sent: number[] = [];
-    let ticked!: () => void;
-    const tick = new Promise<void>((resolve) => (ticked = resolve));
-    const sampler = new FrameSampler({ kind: 'cron', expression: '* * * * * *', timeoutMs: 3000 }, (f) => {
-      sent.push(f.meta.sequence);
-      ticked();
+  it('interval and cron modes are job schedules; continuous, on-demand and sub-second intervals are not', () => {
+    expect(captureSchedule({ kind: 'interval', everyMs: 5000 })).toEqual({ kind: 'interval', everyMs: 5000 });
+    expect(captureSchedule({ kind: 'cron', expression: '*/5 * * * *', timeZone: 'Europe/Paris', timeoutMs: 3000 })).toEqual({
+      kind: 'cron',
+      expression: '*/5 * * * *',
+      timeZone: 'Europe/Paris',
     });
-    sampler.offer(frame(1, 0));
-    sampler.offer(frame(2, 10));
-    await tick;
-    expect(sent).toEqual([2]);
-    sampler.close();
+    expect(captureSchedule({ kind: 'cron', expression: '0 * * * *', timeoutMs: 3000 })).toMatchObject({ timeZone: localTimeZone() });
+    expect(captureSchedule({ kind: 'interval', everyMs: 500 })).toBeNull();
+    expect(captureSchedule({ kind: 'continuous', fps: 2 })).toBeNull();
+    expect(captureSchedule({ kind: 'on-demand', timeoutMs: 500 })).toBeNull();
   });
 
   it.each([
     ['every minute', undefined, /cron expression "every minute" is invalid/],
+    ['61 * * * *', 'UTC', /cron expression "61 \* \* \* \*" is invalid/],
     ['*/5 * * * *', 'Mars/Olympus', /time zone "Mars\/Olympus" is not an IANA zone/],
   ])('refuses the cron expression %j (zone %j) with a clear message', (expression, zone, message) => {
-    expect(() => checkCronExpression(expression, zone)).toThrow(message);
+    expect(() => cronSchedule(expression, zone)).toThrow(message);
+  });
+
+  it('says which part of a cron setting is wrong, so a node names its own setting', () => {
+    const partOf = (expression: string, zone?: string): unknown => {
+      try {
+        cronSchedule(expression, zone);
+      } catch (err) {
+        return err instanceof CronSettingError ? err.part : err;
+      }
+    };
+    expect(partOf('every minute')).toBe('expression');
+    expect(partOf('0 0 31 2 *', 'UTC')).toBe('expression');
+    expect(partOf('0 * * * *', 'Mars/Olympus')).toBe('timeZone');
   });
 });
