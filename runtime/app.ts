@@ -204,7 +204,7 @@ export class GlimpserRuntime {
             this.jobMqtt = new JobStateMqtt({ bus: this.broker, scheduler: this.scheduler, logger: log });
             await this.jobMqtt.start();
           }
-          registerSystemJobs(this.scheduler, { journal: this.journal ?? undefined, archive: this.archive ?? undefined });
+          registerSystemJobs(this.scheduler, { journal: this.journal ?? undefined, archive: this.archive ?? undefined, alerts: this.alerts ?? undefined });
         },
         stop: async () => {
           await this.scheduler?.close();

@@ -1,3 +1,4 @@
+import type { AlertServiceHandle } from '../core/alerts/service';
 import type { FrameArchive } from '../core/archive/frame-archive';
 import type { JobHandle, Scheduler } from '../core/jobs/scheduler';
 import type { EventJournal } from '../core/store/journal';
@@ -9,9 +10,13 @@ import type { EventJournal } from '../core/store/journal';
  */
 export const RETENTION_EVERY_MS = 60_000;
 
+/** How often the alert outbox is swept for due deliveries besides the worker's own wake-ups (the same 5 s as its poll). */
+export const ALERT_SWEEP_EVERY_MS = 5_000;
+
 export interface SystemJobSources {
   journal?: EventJournal;
   archive?: FrameArchive;
+  alerts?: Pick<AlertServiceHandle, 'sweep' | 'pauseDeliveries'>;
 }
 
 /** Registers Glimpser's own scheduled work as jobs owned by `system`; returns their handles. */
@@ -34,6 +39,21 @@ export function registerSystemJobs(scheduler: Scheduler, sources: SystemJobSourc
         return `deleted ${deleted} frames`;
       }),
     );
+  }
+  if (sources.alerts) {
+    const alerts = sources.alerts;
+    const id = 'alerts.sweep';
+    handles.push(
+      scheduler.register({ id, kind: 'alerts', owner: 'system', schedule: { kind: 'interval', everyMs: ALERT_SWEEP_EVERY_MS } }, () => {
+        const { pending, dead } = alerts.sweep();
+        return Promise.resolve(`${pending} deliveries pending, ${dead} dead-lettered`);
+      }),
+    );
+    // Pausing this job holds every delivery (maintenance of a receiver, a storm of alerts); the pause outlives restarts.
+    alerts.pauseDeliveries(scheduler.state(id).paused);
+    scheduler.onState((state) => {
+      if (state.id === id) alerts.pauseDeliveries(state.paused);
+    });
   }
   return handles;
 }

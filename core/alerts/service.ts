@@ -41,6 +41,10 @@ export interface AlertServiceHandle extends AlertService {
   suspensions: SuspensionStore;
   /** Makes the alert's dead-lettered deliveries due again; null when there is no such alert. */
   retryDead(alertId: string): Delivery[] | null;
+  /** Looks for due deliveries now (the `alerts.sweep` job); answers what the outbox holds. */
+  sweep(): { pending: number; dead: number };
+  /** Holds or releases every delivery (pausing the `alerts.sweep` job); enqueues go on being stored. */
+  pauseDeliveries(paused: boolean): void;
   /** Every recorded delivery attempt; returns the unsubscribe function. */
   onResult(listener: (result: DeliveryResult) => void): () => void;
   /** Resolves once the bus messages announced so far have been published or have failed. */
@@ -167,6 +171,11 @@ export function openAlertService(options: AlertServiceOptions): AlertServiceHand
       }
       return deliveries;
     },
+    sweep() {
+      worker.kick();
+      return outbox.depth();
+    },
+    pauseDeliveries: (paused) => worker.setPaused(paused),
     onResult(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -72,6 +72,7 @@ export class DeliveryWorker {
   private timer: NodeJS.Timeout | null = null;
   private kickPending = false;
   private depthPending = false;
+  private paused = false;
   /** The attempts that end in one turn of the event loop are recorded in one transaction. */
   private readonly records: TurnBatch<RecordItem, Delivery>;
 
@@ -84,9 +85,25 @@ export class DeliveryWorker {
       throw new Error(`alert worker leaseMs ${this.o.leaseMs}: expected more than attemptTimeoutMs (${this.o.attemptTimeoutMs})`);
   }
 
+  /**
+   * Holds every delivery (nothing is leased; attempts under way finish) or lets them go again: the operator's pause of
+   * the `alerts.sweep` job. Enqueued alerts wait in the outbox meanwhile, so nothing is lost.
+   */
+  setPaused(paused: boolean): void {
+    if (this.paused === paused) return;
+    this.paused = paused;
+    this.o.logger.info({ paused }, paused ? 'alert deliveries paused' : 'alert deliveries resumed');
+    if (!paused) this.kick();
+    else if (this.timer) clearTimeout(this.timer);
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
   /** Looks for due deliveries soon (once per turn of the event loop, however often it is called). */
   kick(): void {
-    if (this.kickPending || this.closing.signal.aborted) return;
+    if (this.kickPending || this.paused || this.closing.signal.aborted) return;
     this.kickPending = true;
     setImmediate(() => {
       this.kickPending = false;
@@ -102,7 +119,7 @@ export class DeliveryWorker {
   }
 
   private poll(): void {
-    if (this.closing.signal.aborted) return;
+    if (this.closing.signal.aborted || this.paused) return;
     try {
       this.leaseAndSchedule();
     } catch (err) {
