@@ -24,6 +24,7 @@ import { MjpegStreams } from './api/mjpeg';
 import { openPushHandles, type PushHandles } from './api/push';
 import { apiRouter } from './api/router';
 import { docsRouter } from './api/docs';
+import { webAppRouter } from './web/app-router';
 import { SignInLimiter } from './auth/limiter';
 import { Authenticator } from './auth/middleware';
 import { TokenSigner } from './auth/tokens';
@@ -248,6 +249,7 @@ export class GlimpserRuntime {
             }),
           );
           http.app.use('/docs', docsRouter(auth!));
+          http.app.use(webAppRouter({ log: log.child({ component: 'web' }) }));
           http.server.on('upgrade', (request, socket, head) => this.broker?.handleUpgrade(request, socket, head));
           this.http = http;
           this.addresses.httpPort = await listen(http.server, config.httpHost, config.httpPort);

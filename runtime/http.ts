@@ -12,7 +12,7 @@ import type { Readiness } from './readiness';
 /** Route groups for metrics labels: bounded, so a scan of random URLs cannot explode the series count. */
 function routeGroup(path: string): string {
   const first = path.split('/')[1] ?? '';
-  return ['healthz', 'readyz', 'metrics', 'api', 'editor', 'hooks', 'mqtt'].includes(first) ? first : 'other';
+  return ['healthz', 'readyz', 'metrics', 'api', 'editor', 'hooks', 'mqtt', 'assets'].includes(first) ? first : 'other';
 }
 
 export interface HttpDeps {
@@ -128,7 +128,6 @@ export function createHttp(deps: HttpDeps): { app: Express; server: Server } {
     }
   });
 
-  app.get('/', (_req, res) => res.redirect('/editor/'));
   return { app, server: createServer({ highWaterMark: HTTP_HIGH_WATER_MARK }, app) };
 }
 

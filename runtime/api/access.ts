@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Request, Response } from 'express';
 import type { Logger } from '../../core/log/logger';
-import type { Authenticator } from '../auth/middleware';
+import { cookieOf, SESSION_COOKIE, type Authenticator } from '../auth/middleware';
 import type { Principal } from '../auth/roles';
 import type { IssuedToken } from '../auth/tokens';
 import type { ApiKeyStore } from '../stores/api-keys';
@@ -96,6 +96,21 @@ export function accessRoutes(deps: AccessRoutesDeps): Route[] {
         const principal = await auth.signIn(username, password, address(req));
         log.info({ username: principal.username, cookie: cookie === true }, 'signed in');
         sendToken(req, res, auth.issue(principal.username), principal, cookie === true);
+      },
+    },
+    {
+      method: 'get',
+      path: '/auth/session',
+      operationId: 'getSession',
+      summary: 'Whether this browser is signed in',
+      description:
+        "The web app's first question: the user of the session cookie, or `null` (200 either way, so a signed-out browser logs no failed request). Only the cookie counts here; other credentials are checked by `GET /api/me`.",
+      tags: ['access'],
+      access: 'public',
+      responses: { 200: { description: 'The signed-in user, or null.', schema: Type.Object({ user: Type.Union([PrincipalSchema, Type.Null()]) }) } },
+      handler: (req: Request, res: Response) => {
+        const cookie = cookieOf(req, SESSION_COOKIE);
+        res.json({ user: (cookie && auth.verifyToken(cookie, 'session')?.principal) || null });
       },
     },
     {

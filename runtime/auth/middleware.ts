@@ -145,7 +145,7 @@ export class Authenticator {
         }
         const error =
           outcome?.refused ?? new HttpError(401, 'unauthorized', 'sign in with HTTP Basic, a bearer token from POST /api/auth/login, or an API key');
-        if (error.status === 401) res.setHeader('WWW-Authenticate', outcome?.challenge ?? 'Basic realm="glimpser", charset="UTF-8"');
+        if (error.status === 401) res.setHeader('WWW-Authenticate', outcome?.challenge ?? challengeFor(req));
         res.set(error.headers);
         sendError(res, error.status, error.code, error.message);
       }, next);
@@ -170,6 +170,16 @@ export class Authenticator {
     const words = isKey ? 'API key unknown, revoked or expired' : 'token expired, signed out or not valid; sign in again';
     return { refused: new HttpError(401, 'unauthorized', words), method, challenge: 'Bearer realm="glimpser", error="invalid_token"' };
   }
+}
+
+/**
+ * The challenge of a 401 without credentials: Basic, so curl users and the browser's address bar get a password
+ * prompt, except for a page script's fetch (Sec-Fetch-Mode other than navigate): a Basic challenge would make the
+ * browser open its own password dialog over the web app, which signs in with its form instead.
+ */
+function challengeFor(req: Request): string {
+  const mode = req.headers['sec-fetch-mode'];
+  return mode !== undefined && mode !== 'navigate' ? 'Bearer realm="glimpser"' : 'Basic realm="glimpser", charset="UTF-8"';
 }
 
 function tooMany(reason: string, retryAfterMs: number): HttpError {

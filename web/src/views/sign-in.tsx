@@ -1,0 +1,42 @@
+import { useState } from 'preact/hooks';
+import { ProblemNote } from '../ui';
+import { signIn } from '../session';
+
+/** The sign-in form: the server sets an HttpOnly session cookie, so the token never reaches page scripts. */
+export function SignIn() {
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const form = new FormData(e.currentTarget as HTMLFormElement);
+    setBusy(true);
+    setError(null);
+    try {
+      await signIn(String(form.get('username') ?? ''), String(form.get('password') ?? ''));
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <main id="main" class="sign-in">
+      <form onSubmit={submit} aria-labelledby="sign-in-title">
+        <img src="/icon.svg" alt="" width={48} height={48} />
+        <h1 id="sign-in-title">Sign in to Glimpser</h1>
+        <label>
+          Username
+          <input name="username" autoComplete="username" required autoFocus />
+        </label>
+        <label>
+          Password
+          <input name="password" type="password" autoComplete="current-password" required />
+        </label>
+        <ProblemNote error={error} />
+        <button type="submit" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+    </main>
+  );
+}
