@@ -3,7 +3,7 @@
 // the public files copied, and a .br and .gz beside every text file so the server never compresses on a request.
 // dist/web/assets.json lists every file with its size and gzipped size (the 100 kB budget is checked against it).
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -70,10 +70,11 @@ for (const [file, bytes] of files) {
 }
 writeIfChanged(path.join(out, 'assets.json'), Buffer.from(JSON.stringify({ entry: urlOf(entryJs), files: listing }, null, 2) + '\n'));
 
-// Hashed files of earlier builds are removed (after the new ones are written), so the folder holds one build.
+// Hashed files of earlier builds are removed once they are an hour old: a page loaded just before a rebuild (or by a
+// Glimpser still running from it) can still fetch what it points at, and the folder does not grow without end.
 const keep = new Set([...files.keys()].flatMap((f) => [f, `${f}.gz`, `${f}.br`]));
-keep.add(path.join(out, 'assets.json'));
+const STALE_MS = 3600_000;
 for (const entry of readdirSync(path.join(out, 'assets'))) {
   const file = path.join(out, 'assets', entry);
-  if (!keep.has(file)) rmSync(file);
+  if (!keep.has(file) && Date.now() - statSync(file).mtimeMs > STALE_MS) rmSync(file);
 }
