@@ -100,8 +100,9 @@ export function createHttp(deps: HttpDeps): { app: Express; server: Server } {
   app.use((req: Request, res: Response, next: NextFunction) => {
     const end = metrics.httpRequestSeconds.startTimer({ route: routeGroup(req.path) });
     res.on('finish', () => {
-      // A live stream lasts as long as its viewer: its duration is not request latency.
-      if (!String(res.getHeader('Content-Type') ?? '').startsWith('multipart/x-mixed-replace')) end();
+      // A live stream (MJPEG, or the web app's server-sent events) lasts as long as its viewer: not request latency.
+      const type = String(res.getHeader('Content-Type') ?? '');
+      if (!type.startsWith('multipart/x-mixed-replace') && !type.startsWith('text/event-stream')) end();
       metrics.httpRequestsTotal.inc({ method: req.method, route: routeGroup(req.path), status: `${Math.floor(res.statusCode / 100)}xx` });
     });
     next();

@@ -66,9 +66,11 @@ describe('the OpenAPI document', () => {
       expect({ where, security: op.security.length > 0 }).toEqual({ where, security: !isPublic });
       if (!isPublic) expect({ where, answers: ['401', '403'].filter((s) => s in op.responses) }).toEqual({ where, answers: ['401', '403'] });
     }
-    // Public: sign-in, and the signed snapshot link, whose HMAC signature is the credential (core/alerts/media-links.ts).
+    // Public: sign-in, the web app's "who am I" (the session cookie or null; nothing else is read), and the signed
+    // snapshot link, whose HMAC signature is the credential (core/alerts/media-links.ts).
     expect(operations.filter(({ op }) => op['x-glimpser-role'] === 'public').map(({ path: p }) => p)).toEqual([
       `${API_BASE}/auth/login`,
+      `${API_BASE}/auth/session`,
       `${API_BASE}/media/events/{id}/snapshot.jpg`,
     ]);
   });
