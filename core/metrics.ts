@@ -53,6 +53,10 @@ export const metrics = {
     'reason',
   ]),
   streamClients: gauge('glimpser_stream_clients', 'Live-view (MJPEG) clients connected, per camera.', ['camera']),
+  liveClients: gauge('glimpser_live_clients', 'Web app clients connected to the live updates (GET /api/live).'),
+  liveMessagesTotal: counter('glimpser_live_messages_total', 'Live update messages sent to web app clients, by kind (event, alert, delivery, camera).', [
+    'kind',
+  ]),
   streamFramesDroppedTotal: counter('glimpser_stream_frames_dropped_total', 'Live-view frames skipped because a client could not keep up, per camera.', [
     'camera',
   ]),

@@ -17,6 +17,7 @@ import { MediaLinks } from '../core/alerts/media-links';
 import { metrics } from '../core/metrics';
 import { CaptureFailureRecorder } from '../core/store/capture-failures';
 import { EventPublisher } from '../core/store/event-publisher';
+import { LiveFeed } from '../core/live-feed';
 import { EventJournal } from '../core/store/journal';
 import { topics } from '../core/topics';
 import { buildNodeRedSettings } from '../settings';
@@ -80,6 +81,8 @@ export class GlimpserRuntime {
   private scheduler: Scheduler | null = null;
   private jobMqtt: JobStateMqtt | null = null;
   private http: { app: Express; server: Server } | null = null;
+  /** What GET /api/live sends the web app; opened with the http phase, after every part it hears from. */
+  private live: LiveFeed | null = null;
   private readonly nodeRed = new EmbeddedNodeRed();
   private readonly started: Phase[] = [];
   private stopping: Promise<void> | null = null;
@@ -228,6 +231,9 @@ export class GlimpserRuntime {
           });
           const apiLog = log.child({ component: 'api' });
           const streams = new MjpegStreams({ maxClientsPerCamera: config.streamMaxClientsPerCamera, log: apiLog });
+          const live = new LiveFeed({ journal: this.journal ?? undefined, alerts: this.alerts ?? undefined, logger: apiLog });
+          this.live = live;
+          if (this.broker) await live.watchCameras(this.broker);
           http.app.use(
             '/api',
             apiRouter({
@@ -243,8 +249,20 @@ export class GlimpserRuntime {
               push: this.push ?? undefined,
               alerts: this.alerts ?? undefined,
               jobs: this.scheduler && this.jobStore ? { scheduler: this.scheduler, store: this.jobStore } : undefined,
+              sources: {
+                flows: () => this.nodeRed.flows,
+                // A test capture runs outside the flows: its own registry, the shared browser pool (made with Node-RED).
+                handles: () => ({
+                  cameras: new CameraRegistry(),
+                  ffmpegPath: config.ffmpegPath,
+                  mediaDir: config.mediaDir,
+                  browsers: this.browsers ?? new BrowserPoolLease(),
+                  logger: apiLog.child({ component: 'sources' }),
+                }),
+              },
               streams,
               maxStreamClientsPerCamera: config.streamMaxClientsPerCamera,
+              live,
               log: apiLog,
             }),
           );
@@ -257,9 +275,12 @@ export class GlimpserRuntime {
         },
         stop: async () => {
           const server = this.http?.server;
-          if (!server) return;
-          server.closeAllConnections();
-          await new Promise<void>((resolve) => server.close(() => resolve()));
+          if (server) {
+            server.closeAllConnections();
+            await new Promise<void>((resolve) => server.close(() => resolve()));
+          }
+          await this.live?.close();
+          this.live = null;
         },
       },
       {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Express, RequestHandler } from 'express';
 import RED from 'node-red';
 import type { Logger } from '../core/log/logger';
+import type { FlowsApi } from './api/sources';
 import { PACKAGE_ROOT } from '../settings';
 
 type NodeRed = typeof RED;
@@ -54,6 +55,11 @@ export class EmbeddedNodeRed {
 
   get running(): boolean {
     return this.started;
+  }
+
+  /** Node-RED's runtime flows API (add, list and remove tabs in-process, as the editor's admin API does); null until started. */
+  get flows(): FlowsApi | null {
+    return this.started && this.red ? (this.red.runtime.flows as unknown as FlowsApi) : null;
   }
 
   /** Stops every flow (each node's close handler runs) and the editor. */

@@ -47,6 +47,8 @@ export interface AlertServiceHandle extends AlertService {
   pauseDeliveries(paused: boolean): void;
   /** Every recorded delivery attempt; returns the unsubscribe function. */
   onResult(listener: (result: DeliveryResult) => void): () => void;
+  /** Every alert when first stored (as glimpser/alerts announces it); returns the unsubscribe function. */
+  onAlert(listener: (alert: StoredAlert) => void): () => void;
   /** Resolves once the bus messages announced so far have been published or have failed. */
   flush(): Promise<void>;
   /** Stops the worker (attempts in flight stay due), waits for bus messages and closes the database. */
@@ -63,6 +65,7 @@ export function openAlertService(options: AlertServiceOptions): AlertServiceHand
   const suspensions = new SuspensionStore(path.join(dataDir, 'alerts', 'suspensions.json'), now);
   const channels = new Map<string, Channel>();
   const listeners = new Set<(result: DeliveryResult) => void>();
+  const alertListeners = new Set<(alert: StoredAlert) => void>();
   let publishing: Promise<void> = Promise.resolve();
   let closed: Promise<void> | null = null;
 
@@ -125,6 +128,7 @@ export function openAlertService(options: AlertServiceOptions): AlertServiceHand
       if (result.alertIsNew) {
         metrics.alertsTotal.inc({ msg_type: alert.msgType });
         publish(alert);
+        for (const listener of alertListeners) listener(alert);
       }
       if (result.inserted > 0) {
         inserted = true;
@@ -179,6 +183,10 @@ export function openAlertService(options: AlertServiceOptions): AlertServiceHand
     onResult(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    onAlert(listener) {
+      alertListeners.add(listener);
+      return () => alertListeners.delete(listener);
     },
     flush: () => publishing,
     close(): Promise<void> {

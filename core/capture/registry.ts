@@ -1,4 +1,5 @@
 import type { Frame } from '../frames/frame';
+import type { CheckedRegions } from '../motion/regions';
 import type { CameraConsumer, CameraStatus } from './source';
 
 /** What the HTTP API and dashboards may ask of a camera that a flow has configured. */
@@ -23,6 +24,7 @@ export interface CameraHandle {
 /** The cameras configured by the deployed flows, keyed by camera id; a second camera with the same id is refused. */
 export class CameraRegistry {
   private readonly cameras = new Map<string, CameraHandle>();
+  private readonly regions = new Map<string, Set<CheckedRegions>>();
 
   register(handle: CameraHandle): () => void {
     if (this.cameras.has(handle.id)) throw new Error(`camera id "${handle.id}" is already used by another camera node; camera ids must be unique`);
@@ -38,5 +40,22 @@ export class CameraRegistry {
 
   list(): CameraHandle[] {
     return [...this.cameras.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** The zones and masks a motion node watches on a camera, for the live view to draw; the returned function removes them. */
+  addRegions(camera: string, regions: CheckedRegions): () => void {
+    const set = this.regions.get(camera) ?? new Set<CheckedRegions>();
+    this.regions.set(camera, set);
+    set.add(regions);
+    return () => {
+      set.delete(regions);
+      if (set.size === 0 && this.regions.get(camera) === set) this.regions.delete(camera);
+    };
+  }
+
+  /** Every zone and mask configured on the camera, by all the motion nodes reading it. */
+  regionsOf(camera: string): CheckedRegions {
+    const all = [...(this.regions.get(camera) ?? [])];
+    return { zones: all.flatMap((r) => r.zones), masks: all.flatMap((r) => r.masks) };
   }
 }

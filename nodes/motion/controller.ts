@@ -100,8 +100,10 @@ export class MotionController implements NodeBehaviour {
       },
     });
     const watch: Watch = { camera, feed, detach: async () => undefined };
+    // The live view draws what this node watches (GET /api/cameras lists each camera's zones and masks).
+    const removeRegions = this.handles.cameras.addRegions(camera.id, this.regions);
     this.watch = watch;
-    watch.detach = camera.attach({
+    const detach = camera.attach({
       continuousJpeg: false,
       onGrey: (plane) => this.onPlane(feed, plane, send),
       onFrame: (frame) => {
@@ -111,6 +113,10 @@ export class MotionController implements NodeBehaviour {
       },
       onStatus: (cameraStatus) => this.showCameraStatus(cameraStatus),
     });
+    watch.detach = () => {
+      removeRegions();
+      return detach();
+    };
   }
 
   private onPlane(feed: CameraFeed, plane: GreyPlane, send: Send): void {

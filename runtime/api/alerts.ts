@@ -28,9 +28,12 @@ export type AlertResponse = Omit<StoredAlert, 'capXml' | 'sent'> & {
   deliveries?: Record<DeliveryStatus, number>;
 };
 
+/** `event` lists that event's alerts (an event has a few: Alert, its Updates, its Cancel) in one page. */
+type AlertListQuery = AlertQuery & { event?: string };
+
 const LIST_QUERY = {
-  parameters: ['camera', 'status', 'from', 'to', 'limit', 'cursor'],
-  copied: ['camera', 'status', 'cursor'],
+  parameters: ['camera', 'status', 'event', 'from', 'to', 'limit', 'cursor'],
+  copied: ['camera', 'status', 'event', 'cursor'],
   base: { limit: 50 },
   maxLimit: MAX_ALERT_PAGE,
 } as const;
@@ -40,6 +43,7 @@ const AlertListQuery = listQuery(MAX_ALERT_PAGE, 50, {
   status: Type.Optional(
     Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('dead')], { description: 'Alerts with a delivery in this state.' }),
   ),
+  event: Type.Optional(Type.String({ description: "Only this journal event's alerts, all in one page (no cursor)." })),
 });
 const AlertParams = Type.Object({ id: Type.String({ description: 'The alert id (a 26-character ULID).' }) });
 const Attempt = Type.Object({}, { additionalProperties: true, description: 'One delivery attempt, as the outbox stores it.' });
@@ -77,6 +81,21 @@ export function alertRoutes(deps: AlertsRouterDeps): Route[] {
     if (!alert || !visible(req, alert.camera)) throw noAlert(id);
     return alert;
   };
+  /** An event's alerts the caller may see, newest first, with the listing's other filters applied. */
+  const eventAlerts = (req: Request, event: string, query: AlertQuery): AlertResponse[] => {
+    if (!EVENT_ID_PATTERN.test(event)) throw badRequest(`event: expected an event id (a 26-character ULID), got ${JSON.stringify(event.slice(0, 64))}`);
+    if (query.cursor !== undefined) throw badRequest("cursor: not used with event (an event's alerts come in one page)");
+    if (query.status !== undefined && !Object.hasOwn(countOf([]), query.status))
+      throw badRequest(`status: expected one of pending, delivered, dead, got ${JSON.stringify(query.status.slice(0, 64))}`);
+    const chosen = deps.alerts
+      .alertsOfEvent(event)
+      .filter((alert) => visible(req, alert.camera) && (query.camera === undefined || alert.camera === query.camera))
+      .filter((alert) => (query.from === undefined || alert.sent >= query.from) && (query.to === undefined || alert.sent < query.to))
+      .reverse()
+      .map((alert) => ({ alert, deliveries: countOf(deps.alerts.detail(alert.id)?.deliveries ?? []) }))
+      .filter(({ deliveries }) => query.status === undefined || deliveries[query.status as DeliveryStatus] > 0);
+    return chosen.slice(0, query.limit).map(({ alert, deliveries }) => respond(req, alert, deliveries));
+  };
 
   return [
     {
@@ -90,9 +109,10 @@ export function alertRoutes(deps: AlertsRouterDeps): Route[] {
       queryCheckedBy: 'handler',
       responses: { 200: { description: 'A page of alerts.', schema: Type.Object({ alerts: Type.Array(AlertSchema), next: NextCursor }) } },
       handler: (req: Request, res: Response) => {
-        const query = parseListQuery<AlertQuery>(req.query, { ...LIST_QUERY, base: { ...LIST_QUERY.base } });
+        const { event, ...query } = parseListQuery<AlertListQuery>(req.query, { ...LIST_QUERY, base: { ...LIST_QUERY.base } });
         const scope = listCamera(req, query.camera);
         if (scope === 'hidden') return void res.json({ alerts: [], next: null });
+        if (event !== undefined) return void res.json({ alerts: eventAlerts(req, event, { ...query, camera: scope.camera }), next: null });
         let page;
         try {
           page = deps.alerts.list({ ...query, camera: scope.camera });
@@ -162,6 +182,12 @@ export function alertRoutes(deps: AlertsRouterDeps): Route[] {
 /** The alert routes on their own router, with their error answers (for tests and embedding). */
 export function alertsRouter(deps: AlertsRouterDeps & { auth: RouteAuth }): Router {
   return routerOf(alertRoutes(deps), deps.auth).use(apiErrors(deps.log, 'alert request failed'));
+}
+
+function countOf(deliveries: Delivery[]): Record<DeliveryStatus, number> {
+  const counts: Record<DeliveryStatus, number> = { pending: 0, delivered: 0, dead: 0 };
+  for (const delivery of deliveries) counts[delivery.status] += 1;
+  return counts;
 }
 
 function checkId(id: string): void {

@@ -39,8 +39,25 @@ const FrameParams = Type.Object({
   id: CameraId,
   frameId: Type.String({ minLength: 1, maxLength: 64, description: 'An archived frame id, `<timestamp>-<sequence>`, from a listing.' }),
 });
+// A point is an array of two numbers rather than a Tuple: TypeBox writes tuples as draft-07 `items` lists, which
+// JSON Schema 2020-12 (OpenAPI 3.1) reads differently.
+const Point = Type.Array(Type.Number({ minimum: 0, maximum: 1 }), { minItems: 2, maxItems: 2, description: '[x, y]' });
+const Polygon = Type.Array(Point, {
+  minItems: 3,
+  description: 'Points [x, y] as fractions of the picture from its left and top edges.',
+});
 const CameraSchema = Type.Object(
-  { id: Type.String(), name: Type.String(), state: Type.String(), lastError: Type.Optional(Type.Union([Type.String(), Type.Null()])) },
+  {
+    id: Type.String(),
+    name: Type.String(),
+    state: Type.String(),
+    lastError: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    lastFrameAt: Type.Optional(Type.Union([Millis, Type.Null()])),
+    zones: Type.Array(Type.Object({ name: Type.String(), points: Polygon }), {
+      description: 'Named areas motion is reported in, from the motion nodes reading this camera.',
+    }),
+    masks: Type.Array(Polygon, { description: 'Areas motion ignores, from the motion nodes reading this camera.' }),
+  },
   { additionalProperties: true, description: 'A deployed camera and its status.' },
 );
 const ArchivedFrame = Type.Object({ id: Type.String(), timestamp: Millis, url: Type.String() }, { additionalProperties: true });
@@ -86,7 +103,7 @@ export function cameraRoutes(deps: CamerasRouterDeps): Route[] {
       handler: (req: Request, res: Response) => {
         const principal = principalOf(req);
         const listed = cameras.list().filter((c) => principal.cameras === null || principal.cameras.includes(c.id));
-        res.json({ cameras: listed.map((c) => ({ id: c.id, name: c.name, ...c.status() })) });
+        res.json({ cameras: listed.map((c) => ({ id: c.id, name: c.name, ...c.status(), ...cameras.regionsOf(c.id) })) });
       },
     },
     {

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { Type } from '@sinclair/typebox';
 import type { Request, Response, Router } from 'express';
 import { formatCapTime, serializeCap } from '../../core/alerts/cap';
@@ -23,6 +24,18 @@ export interface NotifiersRouterDeps {
   log: Logger;
   /** How long one test send may take before it is abandoned (default 15 s). */
   timeoutMs?: number;
+  /** Node-RED's deployed flows file (`<dataDir>/node-red/flows.json`): GET /notifiers lists its notify-* nodes. */
+  flowsFile?: string;
+}
+
+/** A notify-* node of the deployed flows, as GET /notifiers shows it. */
+export interface NotifierListing {
+  id: string;
+  type: string;
+  name: string;
+  disabled: boolean;
+  configured: boolean;
+  lastResult: { at: string; outcome: string; statusCode: number | null; error: string | null } | null;
 }
 
 export interface NotifierTestResult {
@@ -51,8 +64,91 @@ const TestResult = Type.Object({
   permanent: Type.Union([Type.Boolean(), Type.Null()], { description: 'For a failed send: whether retrying would not help.' }),
 });
 
+const Listing = Type.Object({
+  id: Type.String(),
+  type: Type.String({ description: 'notify-webhook, notify-email, notify-sms, notify-push, ...' }),
+  name: Type.String(),
+  disabled: Type.Boolean({ description: 'The node or its flow is disabled in the editor.' }),
+  configured: Type.Boolean({ description: 'The node registered its channel: it can send (and be tested).' }),
+  lastResult: Type.Union(
+    [
+      Type.Object({
+        at: Type.String({ format: 'date-time' }),
+        outcome: Type.String({ description: 'delivered, retry or dead.' }),
+        statusCode: Type.Union([Type.Integer(), Type.Null()]),
+        error: Type.Union([Type.String(), Type.Null()]),
+      }),
+      Type.Null(),
+    ],
+    { description: 'The last delivery attempt since start (test sends are not counted).' },
+  ),
+});
+
+interface FlowNode {
+  id?: unknown;
+  type?: unknown;
+  name?: unknown;
+  z?: unknown;
+  d?: unknown;
+}
+
+/** The notify-* nodes of the flows file; an unreadable or missing file lists none (no flow deployed yet). */
+async function notifierNodes(flowsFile: string | undefined): Promise<FlowNode[]> {
+  if (!flowsFile) return [];
+  let nodes: unknown;
+  try {
+    nodes = JSON.parse(await readFile(flowsFile, 'utf8'));
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(nodes)) return [];
+  const flowNodes = nodes as FlowNode[];
+  const disabledTabs = new Set(flowNodes.filter((n) => n.type === 'tab' && n.d === true).map((n) => n.id));
+  return flowNodes
+    .filter((n) => typeof n.id === 'string' && typeof n.type === 'string' && n.type.startsWith('notify-'))
+    .map((n) => ({ ...n, d: n.d === true || disabledTabs.has(n.z) }));
+}
+
 export function notifierRoutes(deps: NotifiersRouterDeps): Route[] {
+  const lastResults = new Map<string, NotifierListing['lastResult']>();
+  try {
+    deps.alerts.onResult(({ delivery, outcome, statusCode, error, at }) => {
+      lastResults.set(delivery.notifier, { at: new Date(at).toISOString(), outcome, statusCode, error });
+    });
+  } catch {
+    // The alert service is off (the API's stand-in throws): no deliveries, so no results to show.
+  }
   return [
+    {
+      method: 'get',
+      path: '/notifiers',
+      operationId: 'listNotifiers',
+      summary: 'The notify-* nodes of the deployed flows',
+      description: 'Each with whether it registered its channel (configured: it can send and be tested) and its last delivery attempt since start.',
+      tags: ['notifiers'],
+      access: 'admin',
+      responses: { 200: { description: 'The notifiers.', schema: Type.Object({ notifiers: Type.Array(Listing) }) } },
+      handler: async (_req: Request, res: Response) => {
+        const notifiers: NotifierListing[] = (await notifierNodes(deps.flowsFile)).map((n) => {
+          const id = n.id as string;
+          let configured = false;
+          try {
+            configured = deps.alerts.channelOf(id) !== undefined;
+          } catch {
+            // No alert service: nothing is configured.
+          }
+          return {
+            id,
+            type: n.type as string,
+            name: typeof n.name === 'string' && n.name ? n.name : (n.type as string),
+            disabled: n.d === true,
+            configured,
+            lastResult: lastResults.get(id) ?? null,
+          };
+        });
+        res.json({ notifiers });
+      },
+    },
     {
       method: 'post',
       path: '/notifiers/{id}/test',

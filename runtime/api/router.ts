@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import express, { type Request, type Response, type Router } from 'express';
 import type { FrameArchive } from '../../core/archive/frame-archive';
@@ -8,6 +9,7 @@ import { silentLogger, type Logger } from '../../core/log/logger';
 import type { Scheduler } from '../../core/jobs/scheduler';
 import type { JobStore } from '../../core/jobs/store';
 import type { EventJournal } from '../../core/store/journal';
+import type { LiveFeed } from '../../core/live-feed';
 import type { MediaLinks } from '../../core/alerts/media-links';
 import type { Authenticator } from '../auth/middleware';
 import { SESSION_COOKIE } from '../auth/middleware';
@@ -22,6 +24,7 @@ import { capRoutes } from './cap';
 import { apiErrors, notFound } from './errors';
 import { eventRoutes } from './events';
 import { jobRoutes } from './jobs';
+import { liveRoutes, type LiveLimits } from './live';
 import { MjpegStreams } from './mjpeg';
 import { notificationRoutes } from './notifications';
 import { notifierRoutes } from './notifiers';
@@ -30,6 +33,7 @@ import { pushRoutes, type PushHandles } from './push';
 import { requestLimiter } from './rate-limit';
 import { mountRoutes, type Route } from './route';
 import { ruleRoutes } from './rules';
+import { sourceRoutes, type SourcesDeps } from './sources';
 import { summaryRoutes } from './summaries';
 import { systemRoutes } from './system';
 
@@ -44,6 +48,8 @@ export interface ApiDeps {
   /** Signs and checks the snapshot links alerts carry (GET /media/events/{id}/snapshot.jpg). */
   mediaLinks?: MediaLinks;
   push?: PushHandles;
+  /** Sources from templates (Node-RED's flows and what a test capture needs); without them those routes answer 404. */
+  sources?: Omit<SourcesDeps, 'log'>;
   alerts?: AlertServiceHandle;
   /** The job scheduler and its store (run history). */
   jobs?: { scheduler: Scheduler; store: JobStore };
@@ -51,6 +57,9 @@ export interface ApiDeps {
   ai?: AiProviderRegistry;
   streams: MjpegStreams;
   maxStreamClientsPerCamera: number;
+  /** What GET /api/live sends; without it the stream carries heartbeats only. */
+  live?: Pick<LiveFeed, 'subscribe'>;
+  liveLimits?: Partial<LiveLimits>;
   log: Logger;
 }
 
@@ -110,11 +119,21 @@ export function apiRoutes(deps: ApiDeps): Route[] {
     ...summaryRoutes({ journal, log }),
     ...alertRoutes({ alerts, log }),
     ...capRoutes({ alerts: deps.alerts, log }),
-    ...notifierRoutes({ alerts, log }),
+    ...notifierRoutes({ alerts, log, flowsFile: deps.config && path.join(deps.config.dataDir, 'node-red', 'flows.json') }),
     ...notificationRoutes({ suspensions: deps.alerts?.suspensions ?? disabled('the alert service'), log }),
     ...ruleRoutes(),
     ...jobRoutes({ ...(deps.jobs ?? { scheduler: disabled<Scheduler>('the job scheduler'), store: disabled<JobStore>('the job store') }), log }),
     ...pushRoutes({ push: deps.push ?? disabled<PushHandles>('web push'), log }),
+    ...sourceRoutes({
+      ...(deps.sources ?? {
+        flows: () => null,
+        handles: () => {
+          throw notFound('source tests are not enabled on this Glimpser');
+        },
+      }),
+      log,
+    }),
+    ...liveRoutes({ feed: deps.live ?? { subscribe: () => () => undefined }, log, limits: deps.liveLimits }),
   ];
   return routes;
 }

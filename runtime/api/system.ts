@@ -15,7 +15,8 @@ import { principalOf, type Route } from './route';
 /**
  * How Glimpser is doing and what it runs with, under /api:
  *
- * GET  /stats       (viewer)   per camera: state, fps, restarts, last frame, JPEG demand; per node type: messages, errors
+ * GET  /stats       (viewer)   per camera: state, fps, restarts, last frame, JPEG demand; per node type: messages, errors;
+ *                              broker clients, journal and archive disk use, start phase times
  * GET  /config      (admin)    the effective configuration, secrets redacted
  * POST /ai/analyze  (operator) an uploaded JPEG → a description from a deployed glimpser-ai provider, within its
  *                              concurrency limit, budget and cache (the same object ai-describe nodes use)
@@ -42,7 +43,13 @@ const CameraStats = Type.Object({
   jpegDemand: Type.Union([Type.Boolean(), Type.Null()], { description: 'Whether JPEGs are wanted now (null: the source makes them always).' }),
 });
 const NodeStats = Type.Object({ type: Type.String(), messages: Type.Number(), errors: Type.Number() });
-const StatsResponse = Type.Object({ cameras: Type.Array(CameraStats), nodes: Type.Array(NodeStats) });
+const SystemStats = Type.Object({
+  mqttClients: Type.Integer({ description: 'MQTT clients connected to the embedded broker.' }),
+  journalBytes: Type.Number({ description: 'Bytes of the event journal on disk (as its last size check found).' }),
+  archiveBytes: Type.Number({ description: 'Bytes of archived frames on disk, all cameras.' }),
+  startPhases: Type.Array(Type.Object({ phase: Type.String(), seconds: Type.Number() }), { description: 'Seconds each start phase took on the last start.' }),
+});
+const StatsResponse = Type.Object({ cameras: Type.Array(CameraStats), nodes: Type.Array(NodeStats), system: SystemStats });
 const AnalyzeQuery = Type.Object(
   {
     provider: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'The glimpser-ai node id; optional when exactly one is deployed.' })),
@@ -63,6 +70,23 @@ const AnalyzeResponse = Type.Object({
 async function countsByType(name: string): Promise<Map<string, number>> {
   const values = (await register.getSingleMetric(name)?.get())?.values ?? [];
   return new Map(values.map((v) => [String(v.labels.type), v.value]));
+}
+
+/** Broker clients, disk use and start phases, read from the gauges /metrics exports (one source for both). */
+async function systemStats(): Promise<{ mqttClients: number; journalBytes: number; archiveBytes: number; startPhases: { phase: string; seconds: number }[] }> {
+  const [clients, journal, archive, phases] = await Promise.all([
+    metrics.mqttClients.get(),
+    metrics.eventJournalBytes.get(),
+    metrics.archiveBytes.get(),
+    metrics.startPhaseSeconds.get(),
+  ]);
+  const sum = (values: { value: number }[]) => values.reduce((total, v) => total + v.value, 0);
+  return {
+    mqttClients: sum(clients.values),
+    journalBytes: sum(journal.values),
+    archiveBytes: sum(archive.values),
+    startPhases: phases.values.map((v) => ({ phase: String(v.labels.phase), seconds: v.value })),
+  };
 }
 
 async function jpegDemandOf(camera: string): Promise<boolean | null> {
@@ -137,7 +161,11 @@ export function systemRoutes(deps: SystemRoutesDeps): Route[] {
         );
         const [messages, errors] = await Promise.all([countsByType('glimpser_node_messages_total'), countsByType('glimpser_node_errors_total')]);
         const types = [...new Set([...messages.keys(), ...errors.keys()])].sort();
-        res.json({ cameras, nodes: types.map((type) => ({ type, messages: messages.get(type) ?? 0, errors: errors.get(type) ?? 0 })) });
+        res.json({
+          cameras,
+          nodes: types.map((type) => ({ type, messages: messages.get(type) ?? 0, errors: errors.get(type) ?? 0 })),
+          system: await systemStats(),
+        });
       },
     },
     {

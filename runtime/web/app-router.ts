@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from '../../core/log/logger';
@@ -42,6 +42,8 @@ const TYPES: Record<string, string> = {
   '.webmanifest': 'application/manifest+json',
 };
 
+type Coding = 'identity' | 'br' | 'gzip';
+
 interface Variant {
   bytes: Buffer;
   etag: string;
@@ -50,7 +52,10 @@ interface Variant {
 interface StaticFile {
   type: string;
   /** identity, br and gzip when the build wrote them. */
-  variants: Map<'identity' | 'br' | 'gzip', Variant>;
+  variants: Map<Coding, Variant>;
+  /** The identity file as read: a rebuild while Glimpser runs changes it, and it is read again. */
+  mtimeMs: number;
+  size: number;
 }
 
 export interface WebAppOptions {
@@ -58,48 +63,55 @@ export interface WebAppOptions {
   log: Logger;
 }
 
+/** Files at the top of the build that the browser asks for by a fixed name: the service worker, the manifest, icons. */
+const TOP_LEVEL_FILE = /^[\w-]+\.(js|webmanifest|svg|png)$/;
+/** Hashed names only: letters, digits, dot, dash, underscore, not starting with a dot; nothing that could leave the folder. */
+const ASSET_NAME = /^\w[\w.-]*$/;
+
 /**
  * Serves the web app: hashed assets with a year of immutable caching, everything else revalidated by ETag; the
  * brotli or gzip file the build wrote when the browser accepts it (never compressed per request); index.html for
  * every app page. The files are public (the sign-in page is one of them); every piece of data comes from /api,
- * which needs a signed-in user. Read once and kept in memory: the whole app is a few hundred kB.
+ * which needs a signed-in user. Files are kept in memory once read (the whole app is a few hundred kB) and read again
+ * when a rebuild changes them; a missing file is not remembered, so unknown names cannot grow the cache.
  */
 export function webAppRouter(options: WebAppOptions): Router {
   const dir = options.dir ?? WEB_DIR;
   const router = express.Router();
-  const built = existsSync(path.join(dir, 'index.html'));
-  if (!built) options.log.warn({ dir }, 'the web app is not built (npm run build); its pages answer 503');
-  const cache = new Map<string, StaticFile | null>();
+  const index = path.join(dir, 'index.html');
+  if (!existsSync(index)) options.log.warn({ dir }, 'the web app is not built (npm run build); its pages answer 503');
+  const cache = new Map<string, StaticFile>();
 
   const load = (relative: string): StaticFile | null => {
-    if (cache.has(relative)) return cache.get(relative)!;
     const file = path.join(dir, relative);
-    let found: StaticFile | null = null;
-    if (existsSync(file)) {
-      const variants: StaticFile['variants'] = new Map();
-      const add = (name: 'identity' | 'br' | 'gzip', suffix: string) => {
-        if (!existsSync(file + suffix)) return;
-        const bytes = readFileSync(file + suffix);
-        const hash = createHash('sha256').update(bytes).digest('base64url').slice(0, 27);
-        variants.set(name, { bytes, etag: `"${hash}${name === 'identity' ? '' : `-${name}`}"` });
-      };
-      add('identity', '');
-      add('br', '.br');
-      add('gzip', '.gz');
-      found = { type: TYPES[path.extname(file)] ?? 'application/octet-stream', variants };
+    const stat = statSync(file, { throwIfNoEntry: false });
+    if (!stat?.isFile()) {
+      cache.delete(relative);
+      return null;
     }
+    const cached = cache.get(relative);
+    if (cached && cached.mtimeMs === stat.mtimeMs && cached.size === stat.size) return cached;
+    const variants: StaticFile['variants'] = new Map();
+    const add = (coding: Coding, suffix: string) => {
+      const bytes = suffix === '' ? readFileSync(file) : existsSync(file + suffix) ? readFileSync(file + suffix) : null;
+      if (!bytes) return;
+      const hash = createHash('sha256').update(bytes).digest('base64url').slice(0, 27);
+      variants.set(coding, { bytes, etag: `"${hash}${coding === 'identity' ? '' : `-${coding}`}"` });
+    };
+    add('identity', '');
+    add('br', '.br');
+    add('gzip', '.gz');
+    const found: StaticFile = { type: TYPES[path.extname(file)] ?? 'application/octet-stream', variants, mtimeMs: stat.mtimeMs, size: stat.size };
     cache.set(relative, found);
     return found;
   };
 
+  const notFound = (req: Request, res: Response) => sendError(res, 404, 'not_found', `no such file: ${req.path}`);
+
   const send = (req: Request, res: Response, relative: string, immutable: boolean): void => {
     const file = load(relative);
-    if (!file) {
-      sendError(res, 404, 'not_found', `no such file: ${req.path}`);
-      return;
-    }
-    const accepted = String(req.headers['accept-encoding'] ?? '');
-    const encoding = accepts(accepted, 'br') && file.variants.has('br') ? 'br' : accepts(accepted, 'gzip') && file.variants.has('gzip') ? 'gzip' : 'identity';
+    if (!file) return notFound(req, res);
+    const encoding = chooseEncoding(String(req.headers['accept-encoding'] ?? ''), file.variants);
     const variant = file.variants.get(encoding)!;
     res.setHeader('Content-Type', file.type);
     res.setHeader('Cache-Control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
@@ -107,8 +119,7 @@ export function webAppRouter(options: WebAppOptions): Router {
     if (file.variants.size > 1) res.vary('Accept-Encoding');
     if (encoding !== 'identity') res.setHeader('Content-Encoding', encoding);
     if (file.type.startsWith('text/html')) res.setHeader('Content-Security-Policy', APP_CSP);
-    const match = req.headers['if-none-match'];
-    if (match && match.split(',').some((tag) => tag.trim().replace(/^W\//, '') === variant.etag)) {
+    if (matches(req.headers['if-none-match'], variant.etag)) {
       res.status(304).end();
       return;
     }
@@ -117,7 +128,7 @@ export function webAppRouter(options: WebAppOptions): Router {
   };
 
   const page = (req: Request, res: Response) => {
-    if (!built) {
+    if (!existsSync(index)) {
       sendError(res, 503, 'not_configured', 'the web app is not built: run npm run build (npm start does it)');
       return;
     }
@@ -125,23 +136,48 @@ export function webAppRouter(options: WebAppOptions): Router {
   };
 
   router.get('/assets/:name', (req, res) => {
-    // Hashed names only: letters, digits, dot, dash, underscore; nothing that could leave the folder.
-    if (!/^[\w.-]+$/.test(req.params.name) || req.params.name.startsWith('.')) return sendError(res, 404, 'not_found', `no such file: ${req.path}`);
+    if (!ASSET_NAME.test(req.params.name)) return notFound(req, res);
     send(req, res, path.join('assets', req.params.name), true);
   });
-  for (const name of ['sw.js', 'manifest.webmanifest', 'icon.svg']) router.get(`/${name}`, (req, res) => send(req, res, name, false));
+  // Nothing else under /assets is the app's, and nothing there is left to the routers after this one.
+  router.get('/assets/*', notFound);
+  router.get('/:name', (req, res, next) => {
+    if (!TOP_LEVEL_FILE.test(req.params.name)) return next();
+    if (!load(req.params.name)) return next();
+    send(req, res, req.params.name, false);
+  });
   router.get('/', page);
   for (const prefix of APP_PAGES.slice(1)) router.get([prefix, `${prefix}/*`], page);
   return router;
 }
 
-/** Whether an Accept-Encoding header accepts a coding (q=0 refuses it; RFC 9110 §12.5.3). */
+/** br before gzip when both are accepted and built, identity otherwise. */
+function chooseEncoding(header: string, variants: ReadonlyMap<Coding, Variant>): Coding {
+  for (const coding of ['br', 'gzip'] as const) if (variants.has(coding) && accepts(header, coding)) return coding;
+  return 'identity';
+}
+
+/** If-None-Match: `*` or one of the listed tags, compared weakly (RFC 9110 §13.1.2). */
+function matches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((tag) => {
+    const t = tag.trim();
+    return t === '*' || t.replace(/^W\//, '') === etag;
+  });
+}
+
+/**
+ * Whether an Accept-Encoding header accepts a coding: named with a q above 0, or not named and `*` accepted
+ * (RFC 9110 §12.5.3: the coding's own entry wins over `*`; q=0 refuses).
+ */
 function accepts(header: string, coding: string): boolean {
+  let wildcard: boolean | undefined;
   for (const part of header.toLowerCase().split(',')) {
-    const [name, ...params] = part.trim().split(';');
-    if (name.trim() !== coding && name.trim() !== '*') continue;
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    return !q || Number(q.slice(2)) > 0;
+    const [name, ...params] = part.split(';').map((p) => p.trim());
+    const q = params.find((p) => /^q\s*=/.test(p));
+    const ok = q === undefined || Number(q.replace(/^q\s*=\s*/, '')) > 0;
+    if (name === coding) return ok;
+    if (name === '*') wildcard = ok;
   }
-  return false;
+  return wildcard ?? false;
 }

@@ -11,6 +11,8 @@ export interface RtspTestServerOptions {
   width?: number;
   height?: number;
   fps?: number;
+  /** The camera asks for these (Basic auth) and answers 401 without them. */
+  credentials?: { username: string; password: string };
   /** Milliseconds to wait for the server to accept connections. */
   startTimeoutMs?: number;
 }
@@ -39,8 +41,10 @@ export class RtspTestServer {
   /** Resolves once the server accepts TCP connections on its port. */
   async start(): Promise<void> {
     if (this.child !== null) throw new Error('the RTSP test server is already running');
-    const { width = 1280, height = 720, fps = 15, startTimeoutMs = 15000 } = this.options;
-    const child = spawn(PYTHON, [SCRIPT, String(this.boundPort), String(width), String(height), String(fps)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { width = 1280, height = 720, fps = 15, credentials, startTimeoutMs = 15000 } = this.options;
+    const login = credentials ? [credentials.username, credentials.password] : [];
+    const args = [SCRIPT, String(this.boundPort), String(width), String(height), String(fps), ...login];
+    const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     let stderr = '';

@@ -17,6 +17,8 @@ export const DESKTOP = { width: 1400, height: 900 } as const;
 export const MOBILE = { width: 390, height: 844 } as const;
 export type Viewport = typeof DESKTOP | typeof MOBILE;
 
+const MOBILE_AGENT = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0 Mobile Safari/537.36';
+
 export const SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
 
 /** Headless Chromium with the browser log kept (console messages and failed loads), in a viewport of this size. */
@@ -36,7 +38,9 @@ export async function startAppBrowser(viewport: Viewport = DESKTOP): Promise<Web
     `--user-data-dir=${mkdtempSync(path.join(tmpdir(), 'glimpser-web-'))}`,
   );
   if (viewport.width < 600) {
-    options.setMobileEmulation({ width: viewport.width, height: viewport.height, pixelRatio: 1 });
+    // chromedriver wants deviceMetrics (a bare {width, height} gives a 780×437 page); the typings lack it.
+    const metrics = { deviceMetrics: { width: viewport.width, height: viewport.height, pixelRatio: 1, touch: true }, userAgent: MOBILE_AGENT };
+    options.setMobileEmulation(metrics as unknown as { deviceName: string });
   } else options.addArguments(`--window-size=${viewport.width},${viewport.height}`);
   const prefs = new logging.Preferences();
   prefs.setLevel(logging.Type.BROWSER, logging.Level.ALL);

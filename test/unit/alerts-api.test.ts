@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { StoredAlert } from '../../core/alerts/index';
 import { silentLogger } from '../../core/log/logger';
+import { eventId } from '../../core/store/event-id';
 import { alertsRouter, type AlertResponse } from '../../runtime/api/alerts';
 import { openTestAlertService, sampleAlert, type TestAlertService } from '../support/alerts';
 import { postChannel, startAlertReceiver, type AlertReceiver } from '../support/alert-receiver';
@@ -79,6 +80,26 @@ describe('GET /api/alerts', () => {
     expect(await refused('/alerts?limit=0')).toMatch(/^limit: expected a whole number from 1 to 500/);
     expect(await refused('/alerts?from=yesterday')).toMatch(/^from: expected an ISO 8601 time or milliseconds/);
     expect(await refused('/alerts?colour=red')).toMatch(/^colour: unknown query parameter/);
+  });
+});
+
+describe('GET /api/alerts?event=', () => {
+  it("lists one event's alerts (Alert, Update, Cancel) newest first in one page, and nothing of other events", async () => {
+    const event = eventId(T0 + 3_600_000);
+    const lifecycle = (['Alert', 'Update', 'Cancel'] as const).map((msgType, i) =>
+      sampleAlert({ sent: T0 + 3_600_000 + i * 1000, camera: 'porch', eventId: event, msgType }),
+    );
+    for (const alert of lifecycle) await alerts.service.enqueue(alert, []);
+    await alerts.service.enqueue(sampleAlert({ sent: T0 + 3_700_000, camera: 'porch', eventId: eventId(T0 + 3_700_000) }), []);
+    const page = await call(`/alerts?event=${event}&limit=500`);
+    expect((page.body.alerts as AlertResponse[]).map((a) => a.msgType)).toEqual(['Cancel', 'Update', 'Alert']);
+    expect(page.body.next).toBeNull();
+    expect((await call(`/alerts?event=${event}&camera=garage`)).body.alerts).toEqual([]);
+  });
+
+  it('names a malformed event id, and refuses a cursor with it', async () => {
+    expect(await refused('/alerts?event=nope')).toBe('event: expected an event id (a 26-character ULID), got "nope"');
+    expect(await refused(`/alerts?event=${eventId(T0)}&cursor=${eventId(T0)}`)).toMatch(/^cursor: /);
   });
 });
 

@@ -9,6 +9,7 @@ export const liveState = signal<'off' | 'connecting' | 'open'>('off');
 
 const handlers = new Map<Kind, Set<(message: LiveMessage) => void>>();
 let source: EventSource | null = null;
+let resumeOnShow = false;
 
 /**
  * Listens to one kind of live message while a view is shown; returns the function that stops listening (call it
@@ -46,3 +47,16 @@ export function stopLive(): void {
   source = null;
   liveState.value = 'off';
 }
+
+// A page kept in the back/forward cache would keep its stream open and hold one of the browser's six connections to
+// this host: close it when the page is hidden, and open it again if the page comes back from that cache.
+window.addEventListener('pagehide', () => {
+  if (!source) return;
+  source.close();
+  source = null;
+  resumeOnShow = true;
+});
+window.addEventListener('pageshow', (e) => {
+  if (e.persisted && resumeOnShow) startLive();
+  resumeOnShow = false;
+});

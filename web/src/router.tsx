@@ -50,7 +50,9 @@ export function Link(props: LinkProps) {
 export function match(pattern: string, path: string): Record<string, string> | null {
   const want = pattern.split('/');
   const have = path.replace(/\/+$/, '').split('/');
-  if (want.length !== have.length && !(pattern === '/' && path === '/')) return null;
+  // "/" loses its trailing slash above ("" → [""]) while the pattern splits to ["", ""]: compared on its own.
+  if (pattern === '/') return have.length === 1 && have[0] === '' ? {} : null;
+  if (want.length !== have.length) return null;
   const params: Record<string, string> = {};
   for (let i = 0; i < want.length; i++) {
     if (want[i].startsWith(':')) {

@@ -2,6 +2,7 @@ import type { ComponentChildren } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from './api';
 import { liveState } from './live';
+import { PushToggle } from './push';
 import { Link, location } from './router';
 import { can, me, signOut } from './session';
 
@@ -47,6 +48,7 @@ export function Layout(props: { children: ComponentChildren }) {
             <span data-testid="user">
               {user.username} <small>({user.role})</small>
             </span>
+            <PushToggle />
             <button type="button" class="link" onClick={() => void signOut()}>
               Sign out
             </button>
