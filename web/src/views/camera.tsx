@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { EventJson } from '../../../core/store/event-json';
 import { api, query } from '../api';
 import { onLive } from '../live';
@@ -125,18 +125,22 @@ function Archive(props: { camera: string }) {
       .finally(() => setLoadingMore(false));
   };
   const newer = () => setIndex(Math.max(at - 1, 0));
+  // The keys call the steps of the latest render: set during render, so a key pressed right after a step (before
+  // effects run) steps from the frame on screen, not from the one before it.
+  const steps = useRef({ older, newer });
+  steps.current = { older, newer };
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const target = e.target as HTMLElement | null;
       if (e.defaultPrevented || e.altKey || e.ctrlKey || e.metaKey || target?.closest('input, textarea, select')) return;
-      if (e.key === 'ArrowLeft') older();
-      else if (e.key === 'ArrowRight') newer();
+      if (e.key === 'ArrowLeft') steps.current.older();
+      else if (e.key === 'ArrowRight') steps.current.newer();
       else return;
       e.preventDefault();
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
-  });
+  }, []);
   const frame = frames[at];
   return (
     <section class="panel archive" aria-labelledby="archive-heading">
