@@ -94,6 +94,7 @@ describe('notify-push node', () => {
         body: alert.description,
         camera: 'porch',
         alertId: alert.id,
+        eventId: alert.eventId,
         time: new Date(alert.sent).toISOString(),
       });
       expect(push.vapidKey).toBe(keys.publicKey);

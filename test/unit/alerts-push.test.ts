@@ -156,6 +156,7 @@ describe('push channel through the real web-push library', () => {
       body: 'A person in a red coat stands at the door.',
       camera: 'porch',
       alertId: alert.id,
+      eventId: 'evt-1',
       time: '2026-12-07T20:00:00.000Z',
     } satisfies PushPayload);
     expect(push.vapidKey).toBe(keys.publicKey);

@@ -1,5 +1,5 @@
 /// <reference lib="webworker" />
-// The service worker: shows web push notifications from the notify-push node and opens the alert's page on a click.
+// The service worker: shows web push notifications from the notify-push node and opens the event's page on a click.
 // It caches nothing: the app is served with hashed, long-cached file names already, and a stale cached shell would
 // outlive a Glimpser upgrade.
 import type { PushPayload } from '../../core/alerts/channels/push';
@@ -32,15 +32,21 @@ worker.addEventListener('activate', (event) => {
 
 worker.addEventListener('push', (event) => {
   const payload = readPayload(event);
-  const data: NotificationData = { url: payload.alertId ? `/alerts/${encodeURIComponent(payload.alertId)}` : '/alerts' };
+  // The event page (its snapshot, description and alerts) when the alert is about an event, else the alert's page.
+  const url = payload.eventId
+    ? `/events/${encodeURIComponent(payload.eventId)}`
+    : payload.alertId
+      ? `/alerts/${encodeURIComponent(payload.alertId)}`
+      : '/alerts';
+  const data: NotificationData = { url };
   const title = payload.title || (payload.camera ? `Glimpser: ${payload.camera}` : 'Glimpser alert');
   event.waitUntil(
     worker.registration.showNotification(title, {
       body: payload.body ?? '',
       icon: '/icon-192.png',
       badge: '/icon-192.png',
-      // One notification per alert: an update (CAP Update) of the same alert replaces it instead of piling up.
-      tag: payload.alertId ? `alert-${payload.alertId}` : undefined,
+      // One notification per event: its Update and Cancel replace the Alert's notification instead of piling up.
+      tag: payload.eventId ? `event-${payload.eventId}` : payload.alertId ? `alert-${payload.alertId}` : undefined,
       timestamp: payload.time ? Date.parse(payload.time) : undefined,
       data,
     } as NotificationOptions),

@@ -18,6 +18,8 @@ export interface PushPayload {
   body: string;
   camera: string;
   alertId: string;
+  /** The journal event the alert is about (the web app opens its page on a click), or null. */
+  eventId: string | null;
   /** The alert's CAP `<sent>` time, ISO 8601. */
   time: string;
 }
@@ -29,6 +31,7 @@ export function pushPayload(alert: StoredAlert, limit = MAX_PUSH_PLAINTEXT): str
     body: alert.description,
     camera: alert.camera,
     alertId: alert.id,
+    eventId: alert.eventId,
     time: new Date(alert.sent).toISOString(),
   };
   let text = JSON.stringify(payload);
