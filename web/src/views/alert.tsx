@@ -99,7 +99,13 @@ export function AlertPage(props: { params: Record<string, string> }) {
       <section class="panel">
         <h2>CAP 1.2 document</h2>
         <ProblemNote error={cap.error} />
-        {cap.value === undefined ? <Loading what="the CAP document" /> : <pre data-testid="cap-xml">{cap.value}</pre>}
+        {cap.value === undefined ? (
+          <Loading what="the CAP document" />
+        ) : (
+          <pre data-testid="cap-xml" tabIndex={0} aria-label="CAP XML document">
+            {cap.value}
+          </pre>
+        )}
       </section>
     </>
   );
@@ -128,7 +134,7 @@ function DeliveryRow(props: { delivery: Delivery; attempts: DeliveryAttempt[] })
       </p>
       {d.status === 'dead' && <p class="problem">Dead-lettered: {d.lastError ?? 'no reason recorded'}</p>}
       {attempts.length > 0 && (
-        <div class="table-scroll">
+        <div class="table-scroll" tabIndex={0} role="region" aria-label="Attempts, scroll sideways on small screens">
           <table class="attempts">
             <caption class="sr-only">Attempts to {d.target}</caption>
             <thead>

@@ -195,7 +195,7 @@ export function Jobs() {
       {!value && !error && <Loading what="jobs" />}
       {value && value.jobs.length === 0 && <p class="muted">No jobs are scheduled.</p>}
       {value && value.jobs.length > 0 && (
-        <div class="panel table-scroll">
+        <div class="panel table-scroll" tabIndex={0} role="region" aria-label="Table, scrolls sideways on small screens">
           <table class="stack" data-testid="jobs">
             <thead>
               <tr>

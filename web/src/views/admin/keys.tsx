@@ -157,7 +157,7 @@ export function Keys() {
       {!value && !error && <Loading what="API keys" />}
       {value && value.keys.length === 0 && <p class="muted">No API keys yet.</p>}
       {value && value.keys.length > 0 && (
-        <div class="panel table-scroll">
+        <div class="panel table-scroll" tabIndex={0} role="region" aria-label="Table, scrolls sideways on small screens">
           <table class="stack" data-testid="keys">
             <thead>
               <tr>

@@ -90,7 +90,7 @@ export function Notifiers() {
       {!value && !error && <Loading what="notifiers" />}
       {value && value.notifiers.length === 0 && <p class="muted">No notifier is deployed.</p>}
       {value && value.notifiers.length > 0 && (
-        <div class="panel table-scroll">
+        <div class="panel table-scroll" tabIndex={0} role="region" aria-label="Table, scrolls sideways on small screens">
           <table class="stack" data-testid="notifiers">
             <thead>
               <tr>

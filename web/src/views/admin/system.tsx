@@ -112,7 +112,7 @@ export function System() {
       <ProblemNote error={ready.error} />
       {ready.value && <Health ready={ready.value} phases={stats.value?.system.startPhases} />}
       {stats.value && stats.value.cameras.length > 0 && (
-        <div class="panel table-scroll">
+        <div class="panel table-scroll" tabIndex={0} role="region" aria-label="Table, scrolls sideways on small screens">
           <h2>Cameras</h2>
           <table>
             <thead>
@@ -141,7 +141,7 @@ export function System() {
         </div>
       )}
       {stats.value && stats.value.nodes.length > 0 && (
-        <div class="panel table-scroll">
+        <div class="panel table-scroll" tabIndex={0} role="region" aria-label="Table, scrolls sideways on small screens">
           <h2>Nodes</h2>
           <table>
             <thead>

@@ -184,7 +184,7 @@ export function Users() {
       <ProblemNote error={error} />
       {!value && !error && <Loading what="users" />}
       {value && (
-        <div class="panel table-scroll">
+        <div class="panel table-scroll" tabIndex={0} role="region" aria-label="Table, scrolls sideways on small screens">
           <table class="stack" data-testid="users">
             <thead>
               <tr>
