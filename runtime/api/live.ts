@@ -18,8 +18,8 @@ export interface LiveLimits {
   /** The `retry:` hint: how long EventSource waits before it reconnects. */
   retryMs: number;
   /**
-   * A stream ends after this long and the browser reconnects, signing in again: a signed-out session, a deleted
-   * user or a changed camera list stops hearing within this time.
+   * A stream ends after this long and the browser reconnects, signing in again (credentials are also checked at every
+   * heartbeat; this bounds what that cannot check, such as HTTP Basic).
    */
   maxStreamMs: number;
   /** A client that has this many bytes unsent (it reads nothing) is disconnected rather than buffered for. */
@@ -38,6 +38,11 @@ export const LIVE_LIMITS: LiveLimits = {
 export interface LiveRouteOptions {
   /** Where the messages come from (core/live-feed.ts). */
   feed: Pick<LiveFeed, 'subscribe'>;
+  /**
+   * Whether the request's credentials still hold (Authenticator.stillSignedIn), asked at every heartbeat: a stream
+   * ends within one heartbeat of a sign-out, a password or role change or a revoked key. Null: not checkable.
+   */
+  stillSignedIn?: (req: Request) => boolean | null;
   log: Logger;
   limits?: Partial<LiveLimits>;
 }
@@ -115,7 +120,10 @@ export function liveRoutes(options: LiveRouteOptions): Route[] {
       sent++;
       metrics.liveMessagesTotal.inc({ kind: message.kind });
     });
-    const heartbeat = setInterval(() => write(': heartbeat\n\n'), limits.heartbeatMs);
+    const heartbeat = setInterval(() => {
+      if (options.stillSignedIn?.(req) === false) return close('signed out');
+      write(': heartbeat\n\n');
+    }, limits.heartbeatMs);
     const expiry = setTimeout(() => close('stream age limit'), limits.maxStreamMs);
     res.once('close', () => close('client left'));
     log.info({ client: id, user: principal.username, cameras: principal.cameras ?? 'all', remote: req.socket.remoteAddress }, 'live stream opened');
@@ -129,7 +137,7 @@ export function liveRoutes(options: LiveRouteOptions): Route[] {
       summary: "Live updates for the web app (server-sent events) about the caller's cameras",
       description:
         'A text/event-stream that stays open: each message has the SSE event name `event`, `alert`, `delivery` or `camera` and one `data:` line of ' +
-        'JSON (core/live.ts), and names a camera the caller may see. A comment line comes every 15 s; the stream ends after 30 minutes and ' +
+        'JSON (core/live.ts), and names a camera the caller may see. A comment line comes every 15 s; the stream ends within one of them once its credentials are signed out, changed or revoked, and after 30 minutes; ' +
         'EventSource reconnects (signing in again). 429 when this user, or Glimpser in all, has too many streams open.',
       tags: ['system'],
       access: 'viewer',

@@ -133,7 +133,12 @@ export function apiRoutes(deps: ApiDeps): Route[] {
       }),
       log,
     }),
-    ...liveRoutes({ feed: deps.live ?? { subscribe: () => () => undefined }, log, limits: deps.liveLimits }),
+    ...liveRoutes({
+      feed: deps.live ?? { subscribe: () => () => undefined },
+      log,
+      limits: deps.liveLimits,
+      stillSignedIn: (req) => deps.auth.stillSignedIn(req),
+    }),
   ];
   return routes;
 }

@@ -134,6 +134,20 @@ export class Authenticator {
     return null;
   }
 
+  /**
+   * Whether the token, session cookie or API key a request was signed in with still holds (not signed out, no
+   * password or role change since, key not revoked or expired), checked without counting a failure: for requests
+   * that outlast such a change (the live stream). Null for a password (HTTP Basic): not hashed again.
+   */
+  stillSignedIn(req: Request): boolean | null {
+    const [scheme, value] = (req.headers.authorization ?? '').split(' ', 2);
+    if (scheme?.toLowerCase() === 'basic') return null;
+    const credential = scheme?.toLowerCase() === 'bearer' && value ? value : cookieOf(req, SESSION_COOKIE);
+    if (!credential) return false;
+    if (ApiKeyStore.looksLikeKey(credential)) return (this.keys?.verify(credential) ?? null) !== null;
+    return this.verifyToken(credential) !== null;
+  }
+
   /** Express middleware: 401 with a WWW-Authenticate challenge unless valid credentials sign the request. */
   requireUser(): RequestHandler {
     return (req: Request, res: Response, next: NextFunction) => {

@@ -340,6 +340,41 @@ describe('GET /api/live', () => {
   });
 });
 
+describe('GET /api/live after a sign-out or a change', () => {
+  /** A stream on a token the test holds, and whether the server has ended it. */
+  async function openWith(token: string): Promise<{ ended: Promise<string>; abort: () => void }> {
+    const controller = new AbortController();
+    const res = await fetch(`${base}/live`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+    expect(res.status).toBe(200);
+    return { ended: res.text(), abort: () => controller.abort() };
+  }
+
+  beforeEach(() => until(() => feed.listenerCount === 0, 'earlier streams to close'));
+
+  it('ends the stream within a heartbeat once its session is signed out', async () => {
+    const { token } = auth.issue('v2');
+    const stream = await openWith(token);
+    const out = await fetch(`${base}/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    expect(out.status).toBe(204);
+    // The body ends (instead of hanging until the 30-minute age limit) because the server closed the stream.
+    await expect(stream.ended).resolves.toMatch(/^retry: \d+\n/);
+  });
+
+  it("ends the stream of a user whose role changed, and keeps another user's", async () => {
+    const changed = await openWith(auth.issue('v3').token);
+    const other = await open('v1');
+    try {
+      await users.update('v3', { role: 'operator' });
+      await expect(changed.ended).resolves.toMatch(/^retry: /);
+      const beats = () => other.frames.filter((f) => f.comment === 'heartbeat').length;
+      const seen = beats();
+      await until(() => beats() > seen + 1, 'the other stream to go on beating');
+    } finally {
+      await other.close();
+    }
+  });
+});
+
 describe('GET /api/live, stream age', () => {
   it('ends a stream after its age limit, so the browser reconnects and signs in again', async () => {
     const app = express();
