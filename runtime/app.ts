@@ -84,6 +84,7 @@ export class GlimpserRuntime {
   /** What GET /api/live sends the web app; opened with the http phase, after every part it hears from. */
   private live: LiveFeed | null = null;
   private readonly nodeRed = new EmbeddedNodeRed();
+  private stopEditorRevocation: (() => void) | null = null;
   private readonly started: Phase[] = [];
   private stopping: Promise<void> | null = null;
   readonly addresses: RuntimeAddresses = { httpPort: 0, mqttPort: 0 };
@@ -314,10 +315,15 @@ export class GlimpserRuntime {
             },
           });
           await this.nodeRed.start(this.http!.server, this.http!.app, settings, auth!.requireUser());
+          this.stopEditorRevocation = this.users.onTokensRevoked(() => {
+            const closed = this.nodeRed.closeEditorConnections();
+            if (closed > 0) log.info({ closed }, 'editor connections closed after a sign-out or an account change; editors sign in again');
+          });
           closeRoutes(this.http!.app, log.child({ component: 'http' }));
           this.readiness.set('nodeRed', () => this.nodeRed.running);
         },
         stop: async () => {
+          this.stopEditorRevocation?.();
           await this.nodeRed.stop();
           await this.browsers?.close();
         },

@@ -1,5 +1,6 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import path from 'node:path';
 import type { Express, RequestHandler } from 'express';
 import RED from 'node-red';
@@ -39,9 +40,16 @@ export async function seedDefaultFlows(userDir: string, dataDir: string, log: Lo
 export class EmbeddedNodeRed {
   private red: NodeRed | null = null;
   private started = false;
+  /** The editors' open websockets (`/editor/comms`), which Node-RED authenticates once, when they open. */
+  private readonly editorSockets = new Set<Duplex>();
 
   async start(server: Server, app: Express, settings: Record<string, unknown>, guard: RequestHandler): Promise<void> {
     const red = RED;
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex) => {
+      if (!(request.url ?? '').startsWith('/editor/comms')) return;
+      this.editorSockets.add(socket);
+      socket.once('close', () => this.editorSockets.delete(socket));
+    });
     red.init(server, settings as unknown as Parameters<NodeRed['init']>[1]);
     app.use('/editor', red.httpAdmin);
     app.use('/hooks', guard, red.httpNode);
@@ -60,6 +68,18 @@ export class EmbeddedNodeRed {
   /** Node-RED's runtime flows API (add, list and remove tabs in-process, as the editor's admin API does); null until started. */
   get flows(): FlowsApi | null {
     return this.started && this.red ? (this.red.runtime.flows as unknown as FlowsApi) : null;
+  }
+
+  /**
+   * Closes every editor's websocket: Node-RED checks its token only when it opens, so after a sign-out or a password
+   * or role change an open editor would go on receiving debug messages and node status. Each editor reconnects by
+   * itself and signs in again with its token, which a revoked one no longer does. Returns how many were closed.
+   */
+  closeEditorConnections(): number {
+    const count = this.editorSockets.size;
+    for (const socket of this.editorSockets) socket.destroy();
+    this.editorSockets.clear();
+    return count;
   }
 
   /** Stops every flow (each node's close handler runs) and the editor. */

@@ -95,6 +95,7 @@ function migrate(doc: UsersDocument | UsersDocumentV1): { doc: UsersDocument; ch
 export class UserStore {
   private readonly db: Low<UsersDocument>;
   private writing: Promise<void> = Promise.resolve();
+  private readonly revocationListeners = new Set<() => void>();
 
   constructor(
     dataDir: string,
@@ -220,6 +221,7 @@ export class UserStore {
     const user = this.require(username);
     if (user.role === 'admin') this.keepOneAdmin(user, `deleting "${username}"`);
     this.db.data.users = this.db.data.users.filter((u) => u !== user);
+    this.announceRevocation();
     await this.save();
   }
 
@@ -229,7 +231,25 @@ export class UserStore {
     const revoked = this.db.data.revokedTokens;
     for (const [key, until] of Object.entries(revoked)) if (until <= now) delete revoked[key];
     revoked[session] = until;
+    this.announceRevocation();
     await this.save();
+  }
+
+  /**
+   * Calls `listener` after tokens stopped holding (a sign-out, a password, role or camera change, a deleted user), so
+   * holders of long-lived connections (the editor's websocket) can make their clients sign in again. Returns the
+   * function that stops listening.
+   */
+  onTokensRevoked(listener: () => void): () => void {
+    this.revocationListeners.add(listener);
+    return () => this.revocationListeners.delete(listener);
+  }
+
+  /** After the change is in memory (tokenValid reads memory), on a later turn so no listener runs inside a store call. */
+  private announceRevocation(): void {
+    setImmediate(() => {
+      for (const listener of this.revocationListeners) listener();
+    });
   }
 
   async flush(): Promise<void> {
@@ -261,6 +281,7 @@ export class UserStore {
   private revokeTokensOf(user: StoredUser): void {
     this.db.data.generation += 1;
     user.tokensFrom = this.db.data.generation;
+    this.announceRevocation();
   }
 
   private newUser(username: string, role: Role, cameras: string[] | null, passwordHash: string): StoredUser {
