@@ -10,6 +10,13 @@ import { logField } from './mqtt-log-fields';
 /** What the broker needs of the user store: its `verify` (a store that knows no camera lists leaves `cameras` out: all). */
 export interface BrokerUsers {
   verify(username: string, password: string): Promise<{ username: string; role: Role; cameras?: readonly string[] | null } | null>;
+  /**
+   * With these three (the UserStore has them), a password connection is closed once its user's password, role or
+   * cameras change or the user is deleted: the store's generation when it signed in no longer holds.
+   */
+  generation?(): number;
+  tokenValid?(username: string, session: string, generation: number): boolean;
+  onTokensRevoked?(listener: () => void): () => void;
 }
 
 export interface SignInDependencies {

@@ -57,6 +57,9 @@ export class EmbeddedBroker implements Bus {
   /** Device connections, so unregistering a device (or changing its password) can cut them off. */
   private readonly deviceClients = new Set<Client>();
   private readonly onDeviceRemoved = (username: string) => this.disconnectDevice(username);
+  /** Password connections and the user store's generation when each signed in (see recheckUsers). */
+  private readonly passwordClients = new Map<Client, number>();
+  private readonly stopRevocations: () => void;
   private tcp: Server | null = null;
   private readonly ws: WebSocketServer;
   private readonly admission: ConnectionAdmission;
@@ -70,6 +73,7 @@ export class EmbeddedBroker implements Bus {
     readonly limits: BrokerLimits,
   ) {
     devices.on('removed', this.onDeviceRemoved);
+    this.stopRevocations = users.onTokensRevoked?.(() => this.recheckUsers()) ?? (() => undefined);
     this.admission = new ConnectionAdmission(limits, log);
     this.ws = new WebSocketServer({
       noServer: true,
@@ -115,6 +119,7 @@ export class EmbeddedBroker implements Bus {
     aedes.on('client', () => metrics.mqttClients.set(aedes.connectedClients));
     aedes.on('clientDisconnect', (client) => {
       broker.deviceClients.delete(client);
+      broker.passwordClients.delete(client);
       metrics.mqttClients.set(aedes.connectedClients);
     });
     aedes.on('clientError', (client, err) => log.debug({ clientId: logField(client.id), err: logField(err.message) }, 'mqtt client error'));
@@ -139,7 +144,26 @@ export class EmbeddedBroker implements Bus {
     this.sessions.set(client, result.session);
     if (guard) this.admission.signedIn(guard);
     if (result.session.kind === 'device') this.deviceClients.add(client);
+    else if (result.session.principal.via === 'password' && this.users.generation) this.passwordClients.set(client, this.users.generation());
     return null;
+  }
+
+  /**
+   * Closes the password connections whose sign-in no longer holds: the user's password, role or cameras changed (a
+   * stolen password stops working on connections already open, and a changed role applies at the reconnect) or the
+   * user was deleted. Other connections are left alone.
+   */
+  private recheckUsers(): void {
+    for (const [client, generation] of this.passwordClients) {
+      const session = this.sessions.get(client);
+      if (session?.kind !== 'user' || this.users.tokenValid?.(session.principal.username, '', generation) !== false) continue;
+      this.log.info(
+        { clientId: logField(client.id), username: logField(session.principal.username) },
+        'mqtt connection closed: its user changed or was deleted',
+      );
+      this.passwordClients.delete(client);
+      client.close();
+    }
   }
 
   private deviceCamera(session: Session | undefined): string | null {
@@ -267,6 +291,7 @@ export class EmbeddedBroker implements Bus {
 
   async close(): Promise<void> {
     this.devices.off('removed', this.onDeviceRemoved);
+    this.stopRevocations();
     for (const client of this.ws.clients) client.terminate();
     await new Promise<void>((resolve) => this.ws.close(() => resolve()));
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));

@@ -1,0 +1,61 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { MqttClient } from 'mqtt';
+import { silentLogger } from '../../core/log/logger';
+import { EmbeddedBroker } from '../../runtime/broker';
+import { UserStore } from '../../runtime/stores/users';
+import { connectClient } from '../support/mqtt-attack';
+
+/**
+ * Issue 12: a password change signs the user out everywhere — also MQTT connections already open, which signed in
+ * once with the old password. The real user store and broker: changing a user's password, role or deleting the user
+ * closes that user's connections, and no one else's; the old password is then refused.
+ */
+describe('open MQTT connections after an account change', () => {
+  let dir: string;
+  let users: UserStore;
+  let broker: EmbeddedBroker;
+  let port: number;
+  const clients: MqttClient[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'glimpser-broker-revocation-'));
+    users = new UserStore(dir);
+    await users.open();
+    for (const username of ['ann', 'bob', 'cy']) await users.create({ username, password: `${username}-password-1`, role: 'viewer' });
+    broker = await EmbeddedBroker.create(users, silentLogger);
+    port = await broker.listenTcp('127.0.0.1', 0);
+  });
+  afterAll(async () => {
+    for (const client of clients) client.end(true);
+    await broker.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function connect(username: string, password = `${username}-password-1`): Promise<{ client: MqttClient; closed: Promise<void> }> {
+    const client = await connectClient(port, { username, password });
+    clients.push(client);
+    return { client, closed: new Promise((resolve) => client.once('close', () => resolve())) };
+  }
+
+  it("closes the user's connection when its password is reset, and leaves another user's open", async () => {
+    const ann = await connect('ann');
+    const bob = await connect('bob');
+    await users.resetPassword('ann', 'ann-password-2');
+    await ann.closed;
+    // Bob's connection still works: a subscription is acknowledged.
+    await expect(bob.client.subscribeAsync('glimpser/cameras/+/state')).resolves.toHaveLength(1);
+    expect(bob.client.connected).toBe(true);
+    await expect(connectClient(port, { username: 'ann', password: 'ann-password-1' })).rejects.toThrow();
+  });
+
+  it('closes the connection of a user whose role changes or who is deleted', async () => {
+    const bob = await connect('bob');
+    await users.update('bob', { role: 'operator' });
+    await bob.closed;
+    const cy = await connect('cy');
+    await users.delete('cy');
+    await cy.closed;
+  });
+});
