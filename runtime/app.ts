@@ -160,6 +160,7 @@ export class GlimpserRuntime {
           const broker = await EmbeddedBroker.create(this.users, log.child({ component: 'broker' }), undefined, {
             signInGate: this.signInGate,
             verifyKey: (secret) => this.keys.verify(secret),
+            onKeyRevoked: (listener) => this.keys.onRevoked(listener),
           });
           this.broker = broker;
           this.addresses.mqttPort = await broker.listenTcp(config.mqttHost, config.mqttPort);

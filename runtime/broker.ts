@@ -31,6 +31,8 @@ export interface BrokerOptions {
   signInGate?: SignInGate;
   /** Accepts an API key given as the MQTT password; the connection then signs in as the key's principal. */
   verifyKey?: (secret: string) => Principal | null;
+  /** Revoked keys (ApiKeyStore.onRevoked): a connection signed in with one is closed. */
+  onKeyRevoked?: (listener: (keyId: string) => void) => () => void;
   /** Packet and connection limits; each one left out keeps its default (BROKER_LIMIT_DEFAULTS). */
   limits?: Partial<BrokerLimits>;
 }
@@ -59,6 +61,8 @@ export class EmbeddedBroker implements Bus {
   private readonly onDeviceRemoved = (username: string) => this.disconnectDevice(username);
   /** Password connections and the user store's generation when each signed in (see recheckUsers). */
   private readonly passwordClients = new Map<Client, number>();
+  /** Connections signed in with an API key, closed when it is revoked. */
+  private readonly keyClients = new Set<Client>();
   private readonly stopRevocations: () => void;
   private tcp: Server | null = null;
   private readonly ws: WebSocketServer;
@@ -73,7 +77,12 @@ export class EmbeddedBroker implements Bus {
     readonly limits: BrokerLimits,
   ) {
     devices.on('removed', this.onDeviceRemoved);
-    this.stopRevocations = users.onTokensRevoked?.(() => this.recheckUsers()) ?? (() => undefined);
+    const stopUsers = users.onTokensRevoked?.(() => this.recheckUsers());
+    const stopKeys = options.onKeyRevoked?.((keyId) => this.closeKey(keyId));
+    this.stopRevocations = () => {
+      stopUsers?.();
+      stopKeys?.();
+    };
     this.admission = new ConnectionAdmission(limits, log);
     this.ws = new WebSocketServer({
       noServer: true,
@@ -120,6 +129,7 @@ export class EmbeddedBroker implements Bus {
     aedes.on('clientDisconnect', (client) => {
       broker.deviceClients.delete(client);
       broker.passwordClients.delete(client);
+      broker.keyClients.delete(client);
       metrics.mqttClients.set(aedes.connectedClients);
     });
     aedes.on('clientError', (client, err) => log.debug({ clientId: logField(client.id), err: logField(err.message) }, 'mqtt client error'));
@@ -145,7 +155,19 @@ export class EmbeddedBroker implements Bus {
     if (guard) this.admission.signedIn(guard);
     if (result.session.kind === 'device') this.deviceClients.add(client);
     else if (result.session.principal.via === 'password' && this.users.generation) this.passwordClients.set(client, this.users.generation());
+    else if (result.session.principal.via === 'key') this.keyClients.add(client);
     return null;
+  }
+
+  /** Closes the connections signed in with a key that was just revoked. */
+  private closeKey(keyId: string): void {
+    for (const client of this.keyClients) {
+      const session = this.sessions.get(client);
+      if (session?.kind !== 'user' || session.principal.keyId !== keyId) continue;
+      this.log.info({ clientId: logField(client.id), keyId: logField(keyId) }, 'mqtt connection closed: its API key was revoked');
+      this.keyClients.delete(client);
+      client.close();
+    }
   }
 
   /**

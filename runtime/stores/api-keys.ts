@@ -55,6 +55,7 @@ export class ApiKeyStore {
   private writing: Promise<void> = Promise.resolve();
   private lastUsedTimer: NodeJS.Timeout | null = null;
   private lastUsedPending = false;
+  private readonly revocationListeners = new Set<(id: string) => void>();
 
   constructor(dataDir: string, options: ApiKeyStoreOptions) {
     this.db = new Low<KeysDocument>(new PrivateJsonFile<KeysDocument>(path.join(dataDir, 'api-keys.json')), { version: 1, keys: [] });
@@ -113,8 +114,15 @@ export class ApiKeyStore {
     const before = this.db.data.keys.length;
     this.db.data.keys = this.db.data.keys.filter((k) => k.id !== id);
     if (this.db.data.keys.length === before) return false;
+    for (const listener of this.revocationListeners) listener(id);
     await this.save();
     return true;
+  }
+
+  /** Calls `listener` with a key's id once it is revoked (long-lived connections signed in with it close). */
+  onRevoked(listener: (id: string) => void): () => void {
+    this.revocationListeners.add(listener);
+    return () => this.revocationListeners.delete(listener);
   }
 
   /** Whether this string looks like an API key at all (so the Authenticator need not try it as a token). */

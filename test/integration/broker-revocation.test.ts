@@ -4,17 +4,20 @@ import path from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { silentLogger } from '../../core/log/logger';
 import { EmbeddedBroker } from '../../runtime/broker';
+import { ApiKeyStore } from '../../runtime/stores/api-keys';
 import { UserStore } from '../../runtime/stores/users';
 import { connectClient } from '../support/mqtt-attack';
 
 /**
  * Issue 12: a password change signs the user out everywhere — also MQTT connections already open, which signed in
  * once with the old password. The real user store and broker: changing a user's password, role or deleting the user
- * closes that user's connections, and no one else's; the old password is then refused.
+ * closes that user's connections, and no one else's; the old password is then refused. Revoking an API key closes
+ * the connections signed in with it.
  */
 describe('open MQTT connections after an account change', () => {
   let dir: string;
   let users: UserStore;
+  let keys: ApiKeyStore;
   let broker: EmbeddedBroker;
   let port: number;
   const clients: MqttClient[] = [];
@@ -23,13 +26,19 @@ describe('open MQTT connections after an account change', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'glimpser-broker-revocation-'));
     users = new UserStore(dir);
     await users.open();
-    for (const username of ['ann', 'bob', 'cy']) await users.create({ username, password: `${username}-password-1`, role: 'viewer' });
-    broker = await EmbeddedBroker.create(users, silentLogger);
+    for (const username of ['ann', 'bob', 'cy', 'dee']) await users.create({ username, password: `${username}-password-1`, role: 'viewer' });
+    keys = new ApiKeyStore(dir, { creators: (username) => users.get(username) });
+    await keys.open();
+    broker = await EmbeddedBroker.create(users, silentLogger, undefined, {
+      verifyKey: (secret) => keys.verify(secret),
+      onKeyRevoked: (listener) => keys.onRevoked(listener),
+    });
     port = await broker.listenTcp('127.0.0.1', 0);
   });
   afterAll(async () => {
     for (const client of clients) client.end(true);
     await broker.close();
+    await keys.flush();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -57,5 +66,18 @@ describe('open MQTT connections after an account change', () => {
     const cy = await connect('cy');
     await users.delete('cy');
     await cy.closed;
+  });
+
+  it("closes the connections signed in with an API key once it is revoked, and no other key's", async () => {
+    const creator = { username: 'dee', role: 'viewer' as const, cameras: null };
+    const revoked = await keys.create(creator, { name: 'script one', role: 'viewer' });
+    const kept = await keys.create(creator, { name: 'script two', role: 'viewer' });
+    const one = await connect('script-one', revoked.secret);
+    const two = await connect('script-two', kept.secret);
+    expect(await keys.revoke(revoked.key.id)).toBe(true);
+    await one.closed;
+    await expect(two.client.subscribeAsync('glimpser/cameras/+/state')).resolves.toHaveLength(1);
+    expect(two.client.connected).toBe(true);
+    await expect(connectClient(port, { username: 'script-one', password: revoked.secret })).rejects.toThrow();
   });
 });
