@@ -31,7 +31,7 @@ import { Authenticator } from './auth/middleware';
 import { TokenSigner } from './auth/tokens';
 import { EmbeddedBroker } from './broker';
 import type { Config } from './config';
-import { closeRoutes, createHttp, listen } from './http';
+import { clientAddress, closeRoutes, createHttp, listen } from './http';
 import type { RuntimeLogger } from './logger';
 import { EmbeddedNodeRed, seedDefaultFlows } from './node-red';
 import { Readiness } from './readiness';
@@ -270,7 +270,7 @@ export class GlimpserRuntime {
           );
           http.app.use('/docs', docsRouter(auth!));
           http.app.use(webAppRouter({ log: log.child({ component: 'web' }) }));
-          http.server.on('upgrade', (request, socket, head) => this.broker?.handleUpgrade(request, socket, head));
+          http.server.on('upgrade', (request, socket, head) => this.broker?.handleUpgrade(request, socket, head, clientAddress(http.app, request)));
           this.http = http;
           this.addresses.httpPort = await listen(http.server, config.httpHost, config.httpPort);
           this.readiness.set('http', () => http.server.listening);

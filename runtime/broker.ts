@@ -248,13 +248,16 @@ export class EmbeddedBroker implements Bus {
     });
   }
 
-  /** Takes HTTP upgrades on MQTT_WS_PATH; other paths are left to other listeners (the Node-RED editor's comms). */
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+  /**
+   * Takes HTTP upgrades on MQTT_WS_PATH; other paths are left to other listeners (the Node-RED editor's comms).
+   * `address` is the client's for the per-address limits (behind a trusted proxy, the one X-Forwarded-For names).
+   */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, address = request.socket.remoteAddress ?? 'unknown'): boolean {
     if (new URL(request.url ?? '/', 'http://localhost').pathname !== MQTT_WS_PATH) return false;
     this.ws.handleUpgrade(request, socket, head, (client) => {
       const stream = createWebSocketStream(client);
       stream.on('error', () => stream.destroy());
-      this.accept(stream, request.socket.remoteAddress ?? 'unknown', 'websocket', request);
+      this.accept(stream, address, 'websocket', request);
     });
     return true;
   }

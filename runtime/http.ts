@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import helmet from 'helmet';
 import { register } from 'prom-client';
@@ -138,6 +138,20 @@ export function createHttp(deps: HttpDeps): { app: Express; server: Server } {
  */
 export function closeRoutes(app: Express, log: Logger): void {
   app.use(...lastHandlers(log));
+}
+
+/**
+ * The client address of a request Express does not route (a websocket upgrade: MQTT over WebSocket), by the app's
+ * own `trust proxy` setting: X-Forwarded-For counts only from the proxies in `trustProxy`, as for `req.ip`. Express
+ * computes it on its request prototype (`app.request`), so the rule is the same one, not a second parser.
+ */
+export function clientAddress(app: Express, request: IncomingMessage): string {
+  const probe = Object.create(app.request, {
+    headers: { value: request.headers },
+    socket: { value: request.socket },
+    connection: { value: request.socket },
+  }) as Request;
+  return probe.ip ?? request.socket.remoteAddress ?? 'unknown';
 }
 
 export function listen(server: Server, host: string, port: number): Promise<number> {

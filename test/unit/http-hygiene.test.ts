@@ -1,10 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import type { RequestHandler } from 'express';
 import RED from 'node-red';
+import WebSocket from 'ws';
 import { CameraRegistry } from '../../core/capture/registry';
 import { silentLogger, type Logger } from '../../core/log/logger';
 import { HttpError } from '../../runtime/api/errors';
@@ -12,7 +14,7 @@ import { MjpegStreams } from '../../runtime/api/mjpeg';
 import { apiRouter } from '../../runtime/api/router';
 import { Authenticator } from '../../runtime/auth/middleware';
 import { TokenSigner } from '../../runtime/auth/tokens';
-import { closeRoutes, createHttp, listen } from '../../runtime/http';
+import { clientAddress as upgradeClientAddress, closeRoutes, createHttp, listen } from '../../runtime/http';
 import { Readiness } from '../../runtime/readiness';
 import { loadSecrets } from '../../runtime/stores/secrets';
 import { UserStore } from '../../runtime/stores/users';
@@ -276,5 +278,36 @@ describe('trustProxy', () => {
   it('believes X-Forwarded-For from a listed proxy only', async () => {
     expect(await clientAddress(['loopback'])).toBe('203.0.113.7');
     expect(await clientAddress(['10.0.0.0/8'])).toMatch(/127\.0\.0\.1$/);
+  });
+
+  /** The address a websocket upgrade (MQTT over WebSocket, not routed by Express) is limited by. */
+  async function upgradeAddress(trustProxy: string[] | undefined): Promise<string> {
+    const { app, server: probe } = createHttp({
+      readiness: new Readiness(),
+      auth: { requireUser: (): RequestHandler => (_req, _res, next) => next() } as unknown as Authenticator,
+      metricsAuth: false,
+      trustProxy,
+    });
+    const seen = new Promise<string>((resolve) =>
+      probe.once('upgrade', (request: IncomingMessage, socket: Duplex) => {
+        resolve(upgradeClientAddress(app, request));
+        socket.destroy();
+      }),
+    );
+    const port = await listen(probe, '127.0.0.1', 0);
+    try {
+      const socket = new WebSocket(`ws://127.0.0.1:${port}/mqtt`, { headers: { 'X-Forwarded-For': '203.0.113.7' } });
+      socket.on('error', () => undefined);
+      return await seen;
+    } finally {
+      probe.closeAllConnections();
+      await new Promise((resolve) => probe.close(resolve));
+    }
+  }
+
+  it('applies the same rule to websocket upgrades (MQTT over WebSocket limits per client address)', async () => {
+    expect(await upgradeAddress(['loopback'])).toBe('203.0.113.7');
+    expect(await upgradeAddress(undefined)).toMatch(/127\.0\.0\.1$/);
+    expect(await upgradeAddress(['10.0.0.0/8'])).toMatch(/127\.0\.0\.1$/);
   });
 });
