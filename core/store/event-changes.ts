@@ -15,6 +15,8 @@ export type EventChangeListener = (change: EventChange) => void;
 /** The journal's change listeners. One that throws is logged; the others still run and the writer never sees it. */
 export class EventChangeListeners {
   private readonly listeners = new Set<EventChangeListener>();
+  /** Changes announced so far: part of the journal's version (EventJournal.version). */
+  announced = 0;
 
   constructor(private readonly log: Logger) {}
 
@@ -24,6 +26,7 @@ export class EventChangeListeners {
   }
 
   announce(change: EventChange): void {
+    this.announced++;
     for (const listener of this.listeners) {
       try {
         listener(change);

@@ -11,6 +11,8 @@ import type { SnapshotFiles } from './snapshots';
  * so a size check costs three stat() calls rather than a scan, and the one way events leave the journal.
  */
 export class JournalSpace implements RetentionTarget {
+  /** Retention passes that deleted events: part of the journal's version (EventJournal.version). */
+  deletions = 0;
   events: number;
   keptEvents: number;
   private snapshotBytes: number;
@@ -45,6 +47,7 @@ export class JournalSpace implements RetentionTarget {
    * next pass deletes anyway, rather than files no row accounts for, which would never be deleted.
    */
   deleteEvents(victims: Victim[], reason: JournalRetentionRule): void {
+    this.deletions++;
     for (const victim of victims) if (victim.snapshot !== null) this.dropSnapshot(victim.snapshot, victim.snapshot_bytes);
     this.db.transaction(() => {
       for (const victim of victims) {

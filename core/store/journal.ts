@@ -305,6 +305,14 @@ export class EventJournal {
     };
   }
 
+  /**
+   * Moves on with every change a reader could see: each announced change (new, update, end, keep, snapshot) and each
+   * retention deletion. Equal versions mean equal query answers, so answers can be reused while it stays the same.
+   */
+  get version(): string {
+    return `${this.changes.announced}.${this.state().space.deletions}`;
+  }
+
   /** Calls `listener` after every committed change; returns the function that removes it. */
   onChange(listener: EventChangeListener): () => void {
     return this.changes.add(listener);

@@ -68,6 +68,7 @@ export function eventRoutes(deps: EventsRouterDeps): Route[] {
     return { ...json, snapshotUrl: json.hasSnapshot ? `${req.baseUrl}/events/${event.id}/snapshot.jpg` : null };
   };
   const texts = new EventTextCache();
+  const pages = new PageCache();
   /** The event, if the caller may see its camera: another camera's event is as unknown as a missing one. */
   const stored = (req: Request, id: string): StoredEvent => {
     const event = deps.journal.get(id);
@@ -90,10 +91,17 @@ export function eventRoutes(deps: EventsRouterDeps): Route[] {
         const query = parseListQuery<EventQuery>(req.query, { ...LIST_QUERY, base: { ...LIST_QUERY.base } });
         const scope = listCamera(req, query.camera);
         if (scope === 'hidden') return void res.json({ events: [], next: null });
-        const page = queryJournal(deps.journal, { ...query, camera: scope.camera });
-        // The same JSON as res.json({events, next}), with each event's text reused while the event is unchanged.
-        const events = page.events.map((event) => texts.get(event, req.baseUrl, () => JSON.stringify(respond(req, event))));
-        res.type('json').send(`{"events":[${events.join(',')}],"next":${JSON.stringify(page.next)}}`);
+        const key = JSON.stringify([req.baseUrl, query, scope.camera ?? null]);
+        const version = deps.journal.version;
+        let body = pages.get(key, version);
+        if (body === undefined) {
+          const page = queryJournal(deps.journal, { ...query, camera: scope.camera });
+          // The same JSON as res.json({events, next}), with each event's text reused while the event is unchanged.
+          const events = page.events.map((event) => texts.get(event, req.baseUrl, () => JSON.stringify(respond(req, event))));
+          body = `{"events":[${events.join(',')}],"next":${JSON.stringify(page.next)}}`;
+          pages.set(key, version, body);
+        }
+        res.type('json').send(body);
       },
     },
     {
@@ -198,6 +206,36 @@ class EventTextCache {
     this.texts.set(key, text);
     if (this.texts.size > this.max) this.texts.delete(this.texts.keys().next().value!);
     return text;
+  }
+}
+
+/**
+ * Whole answers of the listing, by query and camera scope, reused while the journal's version is the one they were
+ * made at: dashboards polling the same page cost a lookup instead of a query. Any change a reader could see (a new
+ * or changed event, a retention pass) moves the version, so a stale page is never served. Bounded in entries and
+ * in the size of each answer.
+ */
+class PageCache {
+  private readonly pages = new Map<string, { version: string; body: string }>();
+
+  constructor(
+    private readonly max = 256,
+    private readonly maxBody = 1024 * 1024,
+  ) {}
+
+  get(key: string, version: string): string | undefined {
+    const page = this.pages.get(key);
+    if (!page) return undefined;
+    this.pages.delete(key);
+    if (page.version !== version) return undefined;
+    this.pages.set(key, page);
+    return page.body;
+  }
+
+  set(key: string, version: string, body: string): void {
+    if (body.length > this.maxBody) return;
+    this.pages.set(key, { version, body });
+    if (this.pages.size > this.max) this.pages.delete(this.pages.keys().next().value!);
   }
 }
 

@@ -142,6 +142,38 @@ describe('GET /api/events lists what the journal holds now', () => {
   });
 });
 
+describe('GET /api/events answers from the journal as it is, never a page made before a change', () => {
+  it('shows a new event and forgets one retention deleted, for the very same query', async () => {
+    let now = T0;
+    const dir = mkdtempSync(path.join(tmpdir(), 'glimpser-journal-api-pages-'));
+    const aging = new EventJournal({ dataDir: dir, now: () => now, maxAgeDays: 1, enforceEveryMs: null });
+    aging.open();
+    const app = express();
+    app.use('/api', eventsRouter({ journal: aging, log: silentLogger, auth: signedInAs('admin') }));
+    const local = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => local.once('listening', resolve));
+    const list = async (): Promise<string[]> => {
+      const res = await fetch(`http://127.0.0.1:${(local.address() as AddressInfo).port}/api/events?camera=yard`);
+      return ((await res.json()) as { events: EventResponse[] }).events.map((e) => e.id);
+    };
+    try {
+      const old = aging.insert({ camera: 'yard', type: 'motion', startTime: T0 });
+      expect(await list()).toEqual([old.id]);
+      expect(await list()).toEqual([old.id]);
+      const fresh = aging.insert({ camera: 'yard', type: 'motion', startTime: T0 + 2 * 24 * HOUR });
+      expect(await list()).toEqual([fresh.id, old.id]);
+      now = T0 + 2 * 24 * HOUR + HOUR;
+      expect(aging.enforceRetention().deleted.age).toBe(1);
+      expect(await list()).toEqual([fresh.id]);
+    } finally {
+      local.closeAllConnections();
+      await new Promise((resolve) => local.close(resolve));
+      await aging.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('GET /api/events/:id and its snapshot', () => {
   it('answers the event, and 404 naming an id it does not have', async () => {
     const stored = journal.insert({ camera: 'porch', type: 'motion', startTime: T0, endTime: T0 + 4000, score: 0.5, data: { ai: 'a person' } });
