@@ -161,6 +161,10 @@ export class GlimpserRuntime {
             signInGate: this.signInGate,
             verifyKey: (secret) => this.keys.verify(secret),
             onKeyRevoked: (listener) => this.keys.onRevoked(listener),
+            keyExpiresAt: (keyId) => {
+              const expiresAt = this.keys.get(keyId)?.expiresAt;
+              return expiresAt ? Date.parse(expiresAt) : null;
+            },
           });
           this.broker = broker;
           this.addresses.mqttPort = await broker.listenTcp(config.mqttHost, config.mqttPort);

@@ -33,6 +33,8 @@ export interface BrokerOptions {
   verifyKey?: (secret: string) => Principal | null;
   /** Revoked keys (ApiKeyStore.onRevoked): a connection signed in with one is closed. */
   onKeyRevoked?: (listener: (keyId: string) => void) => () => void;
+  /** When a key expires (ms since the epoch, null: never): a connection signed in with it is closed then. */
+  keyExpiresAt?: (keyId: string) => number | null;
   /** Packet and connection limits; each one left out keeps its default (BROKER_LIMIT_DEFAULTS). */
   limits?: Partial<BrokerLimits>;
 }
@@ -63,6 +65,8 @@ export class EmbeddedBroker implements Bus {
   private readonly passwordClients = new Map<Client, number>();
   /** Connections signed in with an API key, closed when it is revoked. */
   private readonly keyClients = new Set<Client>();
+  /** Timers that close a key's connection when the key expires. */
+  private readonly keyExpiries = new Map<Client, NodeJS.Timeout>();
   private readonly stopRevocations: () => void;
   private tcp: Server | null = null;
   private readonly ws: WebSocketServer;
@@ -130,6 +134,8 @@ export class EmbeddedBroker implements Bus {
       broker.deviceClients.delete(client);
       broker.passwordClients.delete(client);
       broker.keyClients.delete(client);
+      clearTimeout(broker.keyExpiries.get(client));
+      broker.keyExpiries.delete(client);
       metrics.mqttClients.set(aedes.connectedClients);
     });
     aedes.on('clientError', (client, err) => log.debug({ clientId: logField(client.id), err: logField(err.message) }, 'mqtt client error'));
@@ -155,8 +161,28 @@ export class EmbeddedBroker implements Bus {
     if (guard) this.admission.signedIn(guard);
     if (result.session.kind === 'device') this.deviceClients.add(client);
     else if (result.session.principal.via === 'password' && this.users.generation) this.passwordClients.set(client, this.users.generation());
-    else if (result.session.principal.via === 'key') this.keyClients.add(client);
+    else if (result.session.principal.via === 'key') this.watchKey(client, result.session.principal.keyId);
     return null;
+  }
+
+  /** Keeps a key's connection to be closed when the key is revoked, and when it expires. */
+  private watchKey(client: Client, keyId: string | undefined): void {
+    this.keyClients.add(client);
+    const expiresAt = keyId === undefined ? null : (this.options.keyExpiresAt?.(keyId) ?? null);
+    if (expiresAt === null) return;
+    // setTimeout holds at most 2^31-1 ms (24.8 days); a later expiry is looked at again then.
+    const timer = setTimeout(
+      () => {
+        this.keyExpiries.delete(client);
+        if (Date.now() < expiresAt) return this.watchKey(client, keyId);
+        this.log.info({ clientId: logField(client.id), keyId: logField(keyId ?? '') }, 'mqtt connection closed: its API key expired');
+        this.keyClients.delete(client);
+        client.close();
+      },
+      Math.min(Math.max(0, expiresAt - Date.now()), 2 ** 31 - 1),
+    );
+    timer.unref();
+    this.keyExpiries.set(client, timer);
   }
 
   /** Closes the connections signed in with a key that was just revoked. */
@@ -317,6 +343,8 @@ export class EmbeddedBroker implements Bus {
   async close(): Promise<void> {
     this.devices.off('removed', this.onDeviceRemoved);
     this.stopRevocations();
+    for (const timer of this.keyExpiries.values()) clearTimeout(timer);
+    this.keyExpiries.clear();
     for (const client of this.ws.clients) client.terminate();
     await new Promise<void>((resolve) => this.ws.close(() => resolve()));
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()));

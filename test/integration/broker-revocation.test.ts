@@ -12,7 +12,7 @@ import { connectClient } from '../support/mqtt-attack';
  * Issue 12: a password change signs the user out everywhere — also MQTT connections already open, which signed in
  * once with the old password. The real user store and broker: changing a user's password, role or deleting the user
  * closes that user's connections, and no one else's; the old password is then refused. Revoking an API key closes
- * the connections signed in with it.
+ * the connections signed in with it, and so does its expiry.
  */
 describe('open MQTT connections after an account change', () => {
   let dir: string;
@@ -32,6 +32,10 @@ describe('open MQTT connections after an account change', () => {
     broker = await EmbeddedBroker.create(users, silentLogger, undefined, {
       verifyKey: (secret) => keys.verify(secret),
       onKeyRevoked: (listener) => keys.onRevoked(listener),
+      keyExpiresAt: (keyId) => {
+        const expiresAt = keys.get(keyId)?.expiresAt;
+        return expiresAt ? Date.parse(expiresAt) : null;
+      },
     });
     port = await broker.listenTcp('127.0.0.1', 0);
   });
@@ -79,5 +83,17 @@ describe('open MQTT connections after an account change', () => {
     await expect(two.client.subscribeAsync('glimpser/cameras/+/state')).resolves.toHaveLength(1);
     expect(two.client.connected).toBe(true);
     await expect(connectClient(port, { username: 'script-one', password: revoked.secret })).rejects.toThrow();
+  });
+
+  it('closes a connection signed in with an API key when the key expires', async () => {
+    const creator = { username: 'dee', role: 'viewer' as const, cameras: null };
+    const expiresAt = Date.now() + 1500;
+    const short = await keys.create(creator, { name: 'short lived', role: 'viewer', expiresAt: new Date(expiresAt).toISOString() });
+    const lasting = await keys.create(creator, { name: 'lasting', role: 'viewer' });
+    const soon = await connect('short-lived', short.secret);
+    const stays = await connect('lasting', lasting.secret);
+    await soon.closed;
+    expect(Date.now()).toBeGreaterThanOrEqual(expiresAt);
+    await expect(stays.client.subscribeAsync('glimpser/cameras/+/state')).resolves.toHaveLength(1);
   });
 });
