@@ -101,11 +101,15 @@ describe('adding a source from the web app', () => {
     expect(readFileSync(path.join(app.dataDir, 'node-red', 'flows_cred.json'), 'utf8')).not.toContain(CAMERA_LOGIN.password);
     expect(await getJson<Array<{ id: string; camera: string }>>('/api/sources')).toEqual([expect.objectContaining({ id: tab.id, camera: 'back-gate' })]);
 
-    // The ball moves all the time: the camera's first motion event reaches the journal the timeline reads.
+    // The ball moves all the time: the camera's first motion event reaches the events timeline, which is open on
+    // the new camera's filter and receives it live (or lists it, when it came before the page).
+    await openPage(driver, app.base, '/events?camera=back-gate', 'Events');
+    const item = await waitForCss(driver, '[data-testid=event]', 90000);
+    expect({ id: await item.getAttribute('data-id'), type: await item.getAttribute('data-type') }).toEqual({ id: expect.any(String), type: 'motion' });
     const event = await eventually(
-      async () => (await getJson<{ events: Array<{ camera: string; type: string }> }>('/api/events?camera=back-gate')).events[0],
-      90000,
-      'a motion event from the new camera',
+      async () => (await getJson<{ events: Array<{ id: string; camera: string; type: string }> }>('/api/events?camera=back-gate')).events[0],
+      10000,
+      'the motion event on the API',
     );
     expect(event).toMatchObject({ camera: 'back-gate', type: 'motion' });
     await expectNoBrowserProblems(driver);
