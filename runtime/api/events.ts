@@ -67,8 +67,14 @@ export function eventRoutes(deps: EventsRouterDeps): Route[] {
     const json = eventJson(event);
     return { ...json, snapshotUrl: json.hasSnapshot ? `${req.baseUrl}/events/${event.id}/snapshot.jpg` : null };
   };
-  const texts = new EventTextCache();
-  const pages = new PageCache();
+  // Events as JSON text by (id, updatedAt, base path): dashboards ask for the newest page again and again, and
+  // formatting the same events was most of GET /events' time (bench/api). An event that changes gets a new updatedAt,
+  // so a stale text is never served.
+  const texts = new Lru<string>(5000);
+  // Whole answers of the listing by query, camera scope and the journal's version: any change a reader could see (a
+  // new or changed event, a retention pass) moves the version, so a stale page is never served; answers over 1 MiB
+  // are not kept.
+  const pages = new Lru<string>(256);
   /** The event, if the caller may see its camera: another camera's event is as unknown as a missing one. */
   const stored = (req: Request, id: string): StoredEvent => {
     const event = deps.journal.get(id);
@@ -91,15 +97,17 @@ export function eventRoutes(deps: EventsRouterDeps): Route[] {
         const query = parseListQuery<EventQuery>(req.query, { ...LIST_QUERY, base: { ...LIST_QUERY.base } });
         const scope = listCamera(req, query.camera);
         if (scope === 'hidden') return void res.json({ events: [], next: null });
-        const key = JSON.stringify([req.baseUrl, query, scope.camera ?? null]);
-        const version = deps.journal.version;
-        let body = pages.get(key, version);
+        const key = JSON.stringify([deps.journal.version, req.baseUrl, query, scope.camera ?? null]);
+        let body = pages.get(key);
         if (body === undefined) {
           const page = queryJournal(deps.journal, { ...query, camera: scope.camera });
           // The same JSON as res.json({events, next}), with each event's text reused while the event is unchanged.
-          const events = page.events.map((event) => texts.get(event, req.baseUrl, () => JSON.stringify(respond(req, event))));
+          const events = page.events.map((event) => {
+            const textKey = `${event.id}\0${event.updatedAt}\0${req.baseUrl}`;
+            return texts.get(textKey) ?? texts.set(textKey, JSON.stringify(respond(req, event)));
+          });
           body = `{"events":[${events.join(',')}],"next":${JSON.stringify(page.next)}}`;
-          pages.set(key, version, body);
+          if (body.length <= 1024 * 1024) pages.set(key, body);
         }
         res.type('json').send(body);
       },
@@ -188,54 +196,24 @@ export function eventsRouter(deps: EventsRouterDeps & { auth: RouteAuth }): Rout
   return routerOf(eventRoutes(deps), deps.auth).use(apiErrors(deps.log, 'event request failed'));
 }
 
-/**
- * Events as JSON text by (id, updatedAt, base path), least recently used first out: dashboards ask for the newest
- * page again and again, and formatting the same events was most of GET /events' time (bench/api). An event that
- * changes gets a new updatedAt, so a stale text is never served.
- */
-class EventTextCache {
-  private readonly texts = new Map<string, string>();
+/** A map of at most `max` entries, least recently used first out. */
+class Lru<V> {
+  private readonly entries = new Map<string, V>();
 
-  constructor(private readonly max = 5000) {}
+  constructor(private readonly max: number) {}
 
-  get(event: StoredEvent, base: string, make: () => string): string {
-    const key = `${event.id}\0${event.updatedAt}\0${base}`;
-    let text = this.texts.get(key);
-    if (text === undefined) text = make();
-    else this.texts.delete(key);
-    this.texts.set(key, text);
-    if (this.texts.size > this.max) this.texts.delete(this.texts.keys().next().value!);
-    return text;
-  }
-}
-
-/**
- * Whole answers of the listing, by query and camera scope, reused while the journal's version is the one they were
- * made at: dashboards polling the same page cost a lookup instead of a query. Any change a reader could see (a new
- * or changed event, a retention pass) moves the version, so a stale page is never served. Bounded in entries and
- * in the size of each answer.
- */
-class PageCache {
-  private readonly pages = new Map<string, { version: string; body: string }>();
-
-  constructor(
-    private readonly max = 256,
-    private readonly maxBody = 1024 * 1024,
-  ) {}
-
-  get(key: string, version: string): string | undefined {
-    const page = this.pages.get(key);
-    if (!page) return undefined;
-    this.pages.delete(key);
-    if (page.version !== version) return undefined;
-    this.pages.set(key, page);
-    return page.body;
+  get(key: string): V | undefined {
+    const value = this.entries.get(key);
+    if (value === undefined) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    return value;
   }
 
-  set(key: string, version: string, body: string): void {
-    if (body.length > this.maxBody) return;
-    this.pages.set(key, { version, body });
-    if (this.pages.size > this.max) this.pages.delete(this.pages.keys().next().value!);
+  set(key: string, value: V): V {
+    this.entries.set(key, value);
+    if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value!);
+    return value;
   }
 }
 

@@ -1,10 +1,8 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Builder, By, logging, until, type WebDriver, type WebElement } from 'selenium-webdriver';
-import chrome from 'selenium-webdriver/chrome';
+import { By, logging, until, type WebDriver, type WebElement } from 'selenium-webdriver';
+import { buildChromium, chromiumOptions } from './chromium';
 import { REPO_ROOT } from './glimpser-process';
-import { findTool } from './tools';
 
 /**
  * One shared helper module for the web app's browser tests (issue 14): Debian's Chromium with its console log
@@ -23,20 +21,8 @@ export const SCREENSHOTS = path.join(REPO_ROOT, 'docs', 'screenshots');
 
 /** Headless Chromium with the browser log kept (console messages and failed loads), in a viewport of this size. */
 export async function startAppBrowser(viewport: Viewport = DESKTOP): Promise<WebDriver> {
-  const options = new chrome.Options().setChromeBinaryPath(findTool('chromium'));
-  options.addArguments(
-    '--headless=new',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--disable-dev-shm-usage',
-    '--hide-scrollbars',
-    `--user-data-dir=${mkdtempSync(path.join(tmpdir(), 'glimpser-web-'))}`,
-  );
+  const options = chromiumOptions('glimpser-web-');
+  options.addArguments('--hide-scrollbars');
   if (viewport.width < 600) {
     // chromedriver wants deviceMetrics (a bare {width, height} gives a 780×437 page); the typings lack it.
     const metrics = { deviceMetrics: { width: viewport.width, height: viewport.height, pixelRatio: 1, touch: true }, userAgent: MOBILE_AGENT };
@@ -45,11 +31,7 @@ export async function startAppBrowser(viewport: Viewport = DESKTOP): Promise<Web
   const prefs = new logging.Preferences();
   prefs.setLevel(logging.Type.BROWSER, logging.Level.ALL);
   options.setLoggingPrefs(prefs);
-  return new Builder()
-    .forBrowser('chrome')
-    .setChromeOptions(options)
-    .setChromeService(new chrome.ServiceBuilder(findTool('chromedriver')))
-    .build();
+  return buildChromium(options);
 }
 
 /** A console error or a failed request the browser logged. */
