@@ -130,6 +130,27 @@ export function ago(ms: number): string {
   return new Date(ms).toLocaleDateString();
 }
 
+/**
+ * A form's or button's call to the API: `run` clears the last error, marks it busy until the call settles, and keeps
+ * what it threw for ProblemNote. Written once so every form disables itself and shows its error the same way.
+ */
+export function useAction(): { busy: boolean; error: unknown; run: (action: () => Promise<void>) => Promise<void> } {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = async (action: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+    } catch (err) {
+      setError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, run };
+}
+
 /** Loads something from the API for a view: its value, the error, and a reload. Re-runs when `deps` change. */
 export function useApi<T>(load: (signal: AbortSignal) => Promise<T>, deps: unknown[]): { value: T | undefined; error: unknown; reload: () => void } {
   const [value, setValue] = useState<T | undefined>(undefined);

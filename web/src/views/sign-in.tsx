@@ -1,23 +1,13 @@
-import { useState } from 'preact/hooks';
-import { ProblemNote } from '../ui';
+import { ProblemNote, useAction } from '../ui';
 import { signIn } from '../session';
 
 /** The sign-in form: the server sets an HttpOnly session cookie, so the token never reaches page scripts. */
 export function SignIn() {
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: Event) => {
+  const { busy, error, run } = useAction();
+  const submit = (e: Event) => {
     e.preventDefault();
     const form = new FormData(e.currentTarget as HTMLFormElement);
-    setBusy(true);
-    setError(null);
-    try {
-      await signIn(String(form.get('username') ?? ''), String(form.get('password') ?? ''));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    return run(() => signIn(String(form.get('username') ?? ''), String(form.get('password') ?? '')));
   };
   return (
     <main id="main" class="sign-in">

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, query } from '../../api';
 import { can } from '../../session';
-import { Loading, ProblemNote, Time, useApi } from '../../ui';
+import { Loading, ProblemNote, Time, useAction, useApi } from '../../ui';
 
 interface Job {
   id: string;
@@ -114,24 +114,17 @@ function JobRow(props: { job: Job; onChanged: () => void }) {
   const [open, setOpen] = useState(false);
   const [round, setRound] = useState(0);
   const [note, setNote] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const operator = can('operator');
-  const act = async (action: 'run' | 'pause' | 'resume') => {
-    setBusy(true);
-    setError(null);
+  const act = (action: 'run' | 'pause' | 'resume') => {
     setNote(null);
-    try {
+    return run(async () => {
       await api(`/jobs/${encodeURIComponent(job.id)}/${action}`, { method: 'POST' });
       setNote(action === 'run' ? 'Run started.' : action === 'pause' ? 'Paused.' : 'Resumed.');
       setOpen(open || action === 'run');
       setRound((n) => n + 1);
       props.onChanged();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <>

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { Role } from '../../../../runtime/auth/roles';
 import { api } from '../../api';
-import { Loading, ProblemNote, Time, useApi } from '../../ui';
+import { Loading, ProblemNote, Time, useAction, useApi } from '../../ui';
 import { CameraPicker, camerasText, RoleSelect, useCameraIds } from './fields';
 
 interface ApiKey {
@@ -51,24 +51,17 @@ function CreateKey(props: { cameras: string[]; onCreated: (name: string, secret:
   const [role, setRole] = useState<Role>('viewer');
   const [cameras, setCameras] = useState<string[] | null>(null);
   const [expires, setExpires] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: Event) => {
+  const { busy, error, run } = useAction();
+  const submit = (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    return run(async () => {
       // A date input gives a day: the key works to the end of that day, local time.
       const expiresAt = expires ? new Date(`${expires}T23:59:59`).toISOString() : null;
       const created = await api<{ key: ApiKey; secret: string }>('/keys', { method: 'POST', body: { name, role, cameras, expiresAt } });
       setName('');
       setExpires('');
       props.onCreated(created.key.name, created.secret);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form class="panel admin-form" onSubmit={(e) => void submit(e)} data-testid="create-key">

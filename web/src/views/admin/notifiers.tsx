@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import type { NotifierListing, NotifierTestResult } from '../../../../runtime/api/notifiers';
 import { api } from '../../api';
-import { Loading, ProblemNote, Time, useApi } from '../../ui';
+import { Loading, ProblemNote, Time, useAction, useApi } from '../../ui';
 
 function TestResult(props: { result: NotifierTestResult }) {
   const { result } = props;
@@ -16,20 +16,11 @@ function TestResult(props: { result: NotifierTestResult }) {
 
 function NotifierRow(props: { notifier: NotifierListing }) {
   const { notifier } = props;
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
   const [result, setResult] = useState<NotifierTestResult | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const test = async () => {
-    setBusy(true);
+  const test = () => {
     setResult(null);
-    setError(null);
-    try {
-      setResult(await api<NotifierTestResult>(`/notifiers/${encodeURIComponent(notifier.id)}/test`, { method: 'POST', body: {} }));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    return run(async () => setResult(await api<NotifierTestResult>(`/notifiers/${encodeURIComponent(notifier.id)}/test`, { method: 'POST', body: {} })));
   };
   const last = notifier.lastResult;
   return (

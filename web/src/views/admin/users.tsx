@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { Role } from '../../../../runtime/auth/roles';
 import { api } from '../../api';
 import { me } from '../../session';
-import { Loading, ProblemNote, Time, useApi } from '../../ui';
+import { Loading, ProblemNote, Time, useAction, useApi } from '../../ui';
 import { CameraPicker, camerasText, RoleSelect, useCameraIds } from './fields';
 
 interface User {
@@ -18,22 +18,15 @@ function CreateUser(props: { cameras: string[]; onCreated: (user: User) => void 
   const [password, setPassword] = useState('');
   const [role, setRole] = useState<Role>('viewer');
   const [cameras, setCameras] = useState<string[] | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: Event) => {
+  const { busy, error, run } = useAction();
+  const submit = (e: Event) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
+    return run(async () => {
       const { user } = await api<{ user: User }>('/users', { method: 'POST', body: { username, password, role, cameras } });
       setUsername('');
       setPassword('');
       props.onCreated(user);
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
   return (
     <form class="panel admin-form" onSubmit={(e) => void submit(e)} data-testid="create-user">
